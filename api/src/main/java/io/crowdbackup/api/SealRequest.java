@@ -1,0 +1,210 @@
+package io.crowdbackup.api;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * What to seal a plaintext for: its destination (and optionally a relay), the source's release key, the
+ * expiry, the inner metadata and the chunking. Immutable; built with {@link #newBuilder()}, which checks
+ * every value as it is set and the combination in {@link Builder#build()}.
+ */
+public final class SealRequest {
+  /** The default chunk size: small enough for the JDK's AES-GCM intrinsic to warm quickly, 0.03% overhead. */
+  public static final int DEFAULT_CHUNK_SIZE_BYTES = 64 * 1024;
+  /** Smallest chunk size the format allows. */
+  public static final int MIN_CHUNK_SIZE_BYTES = 4 * 1024;
+  /** Largest chunk size the format allows; bounds what a reader allocates per chunk. */
+  public static final int MAX_CHUNK_SIZE_BYTES = 4 * 1024 * 1024;
+  /** Bound on the UTF-8 length of the inner file name. */
+  public static final int MAX_NAME_BYTES = 255;
+  /** Bound on the length of the inner media type (ASCII). */
+  public static final int MAX_MEDIA_TYPE_BYTES = 127;
+
+  private final DestinationCard destination;
+  private final DestinationCard relay;
+  private final byte[] releaseKey;
+  private final long expiresAtEpochSecond;
+  private final String name;
+  private final String mediaType;
+  private final long createdAtEpochMillis;
+  private final Compression compression;
+  private final int chunkSizeBytes;
+
+  private SealRequest(Builder b) {
+    this.destination = b.destination;
+    this.relay = b.relay;
+    this.releaseKey = b.releaseKey.clone();
+    this.expiresAtEpochSecond = b.expiresAtEpochSecond;
+    this.name = b.name;
+    this.mediaType = b.mediaType;
+    this.createdAtEpochMillis = b.createdAtEpochMillis;
+    this.compression = b.compression;
+    this.chunkSizeBytes = b.chunkSizeBytes;
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  public DestinationCard destination() {
+    return destination;
+  }
+
+  /** The relay the envelope is first delivered to, or {@code null} for direct delivery. */
+  public DestinationCard relay() {
+    return relay;
+  }
+
+  public byte[] releaseKey() {
+    return releaseKey.clone();
+  }
+
+  public long expiresAtEpochSecond() {
+    return expiresAtEpochSecond;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String mediaType() {
+    return mediaType;
+  }
+
+  public long createdAtEpochMillis() {
+    return createdAtEpochMillis;
+  }
+
+  public Compression compression() {
+    return compression;
+  }
+
+  public int chunkSizeBytes() {
+    return chunkSizeBytes;
+  }
+
+  /** A builder that starts from this request's values. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.destination = destination;
+    b.relay = relay;
+    b.releaseKey = releaseKey.clone();
+    b.expiresAtEpochSecond = expiresAtEpochSecond;
+    b.name = name;
+    b.mediaType = mediaType;
+    b.createdAtEpochMillis = createdAtEpochMillis;
+    b.compression = compression;
+    b.chunkSizeBytes = chunkSizeBytes;
+    return b;
+  }
+
+  @Override
+  public String toString() {
+    return "SealRequest{destination=" + destination.locator()
+        + (relay == null ? "" : ", relay=" + relay.locator())
+        + ", expiresAtEpochSecond=" + expiresAtEpochSecond
+        + ", compression=" + compression + ", chunkSizeBytes=" + chunkSizeBytes + "}";
+  }
+
+  /** Builds a {@link SealRequest}. Destination, release key and expiry are required. */
+  public static final class Builder {
+    private DestinationCard destination;
+    private DestinationCard relay;
+    private byte[] releaseKey;
+    private long expiresAtEpochSecond = Long.MIN_VALUE;
+    private String name = "";
+    private String mediaType = "application/octet-stream";
+    private long createdAtEpochMillis;
+    private Compression compression = Compression.OFF;
+    private int chunkSizeBytes = DEFAULT_CHUNK_SIZE_BYTES;
+
+    private Builder() {}
+
+    public Builder destination(DestinationCard destination) {
+      this.destination = Objects.requireNonNull(destination, "destination");
+      return this;
+    }
+
+    /** Deliver through this relay, which learns the destination's locator but not the content. */
+    public Builder relay(DestinationCard relay) {
+      this.relay = Objects.requireNonNull(relay, "relay");
+      return this;
+    }
+
+    /** The source's Ed25519 public key that may sign a release of this envelope (32 bytes). */
+    public Builder releaseKey(byte[] releaseKey) {
+      this.releaseKey = Bytes32.copyOfLength(releaseKey, 32, "releaseKey");
+      return this;
+    }
+
+    public Builder expiresAtEpochSecond(long expiresAtEpochSecond) {
+      if (expiresAtEpochSecond < 0) {
+        throw new IllegalArgumentException("expiresAtEpochSecond must not be negative, was " + expiresAtEpochSecond);
+      }
+      this.expiresAtEpochSecond = expiresAtEpochSecond;
+      return this;
+    }
+
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      int utf8 = name.getBytes(StandardCharsets.UTF_8).length;
+      if (utf8 > MAX_NAME_BYTES) {
+        throw new IllegalArgumentException("name must be at most " + MAX_NAME_BYTES + " UTF-8 bytes, was " + utf8);
+      }
+      this.name = name;
+      return this;
+    }
+
+    public Builder mediaType(String mediaType) {
+      Objects.requireNonNull(mediaType, "mediaType");
+      if (mediaType.length() > MAX_MEDIA_TYPE_BYTES) {
+        throw new IllegalArgumentException(
+            "mediaType must be at most " + MAX_MEDIA_TYPE_BYTES + " characters, was " + mediaType.length());
+      }
+      for (int i = 0; i < mediaType.length(); i++) {
+        char c = mediaType.charAt(i);
+        if (c < 0x21 || c > 0x7e) {
+          throw new IllegalArgumentException("mediaType must be printable ASCII without spaces (index " + i + ")");
+        }
+      }
+      this.mediaType = mediaType;
+      return this;
+    }
+
+    public Builder createdAtEpochMillis(long createdAtEpochMillis) {
+      this.createdAtEpochMillis = createdAtEpochMillis;
+      return this;
+    }
+
+    public Builder compression(Compression compression) {
+      this.compression = Objects.requireNonNull(compression, "compression");
+      return this;
+    }
+
+    /** Plaintext bytes per chunk: a power of two from 4 KiB to 4 MiB. */
+    public Builder chunkSizeBytes(int chunkSizeBytes) {
+      if (chunkSizeBytes < MIN_CHUNK_SIZE_BYTES
+          || chunkSizeBytes > MAX_CHUNK_SIZE_BYTES
+          || Integer.bitCount(chunkSizeBytes) != 1) {
+        throw new IllegalArgumentException("chunkSizeBytes must be a power of two from " + MIN_CHUNK_SIZE_BYTES
+            + " to " + MAX_CHUNK_SIZE_BYTES + ", was " + chunkSizeBytes);
+      }
+      this.chunkSizeBytes = chunkSizeBytes;
+      return this;
+    }
+
+    /** Checks that the required values were set; does not change the builder. */
+    public SealRequest build() {
+      if (destination == null) {
+        throw new IllegalStateException("destination was not set");
+      }
+      if (releaseKey == null) {
+        throw new IllegalStateException("releaseKey was not set");
+      }
+      if (expiresAtEpochSecond == Long.MIN_VALUE) {
+        throw new IllegalStateException("expiresAtEpochSecond was not set");
+      }
+      return new SealRequest(this);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package io.crowdbackup.engine;
+
+import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.EnvelopeHeader;
+import io.crowdbackup.api.EnvelopeOpener;
+import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.engine.envelope.EnvelopeHeaders;
+import io.crowdbackup.engine.envelope.EnvelopeScanner;
+import io.crowdbackup.engine.envelope.StreamingOpener;
+import io.crowdbackup.engine.envelope.StreamingSealer;
+import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+
+/** Entry points to envelope format v1: sealer, opener, the holder's keyless header read and scan. */
+public final class Envelopes {
+  private Envelopes() {}
+
+  /** A single-threaded sealer. */
+  public static StreamingSealer sealer() {
+    return new StreamingSealer();
+  }
+
+  /** A sealer that uses {@code threads} worker threads for chunks; close it when done. */
+  public static StreamingSealer parallelSealer(int threads) {
+    return new StreamingSealer(threads);
+  }
+
+  public static EnvelopeOpener opener(DestinationKeyPair keys) {
+    return new StreamingOpener(keys);
+  }
+
+  /** Reads and checks the public header, consuming exactly its bytes. No key needed. */
+  public static EnvelopeHeader readHeader(ReadableByteChannel envelope) throws IOException {
+    return EnvelopeHeaders.read(envelope);
+  }
+
+  /** Checks a whole envelope's framing and returns its fingerprint. No key needed. */
+  public static Fingerprint fingerprint(ReadableByteChannel envelope) throws IOException {
+    return EnvelopeScanner.scan(envelope);
+  }
+}
