@@ -7,6 +7,7 @@ import io.crowdbackup.api.EnvelopeException.Reason;
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.security.DigestException;
@@ -101,9 +102,9 @@ public final class EnvelopeScanner {
     EnvelopeScanner s = new EnvelopeScanner();
     ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
     while (in.read(buf) >= 0) {
-      buf.flip();
+      ((Buffer) buf).flip();
       s.update(buf);
-      buf.clear();
+      ((Buffer) buf).clear();
     }
     return s.finish();
   }
@@ -144,9 +145,9 @@ public final class EnvelopeScanner {
       } else {
         int n = (int) Math.min(recordRemaining, src.remaining());
         ByteBuffer slice = src.duplicate();
-        slice.limit(slice.position() + n);
+        ((Buffer) slice).limit(slice.position() + n);
         pieceDigest.update(slice);
-        src.position(src.position() + n);
+        ((Buffer) src).position(src.position() + n);
         position += n;
         recordRemaining -= n;
         if (recordRemaining == 0) {
