@@ -202,14 +202,17 @@ public final class EnvelopeScanner {
         throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "final record at offset " + start + " declares "
             + ct + " bytes, expected " + FINAL_RECORD_CIPHERTEXT_BYTES);
       }
-    } else if (ct < MIN_DATA_CIPHERTEXT_BYTES || ct > maxCiphertext
-        || start + RECORD_LENGTH_FIELD_BYTES + (long) ct > finalStart) {
-      throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "record " + (pieceIndex - 1) + " at offset " + start
-          + " declares " + ct + " bytes; allowed " + MIN_DATA_CIPHERTEXT_BYTES + ".."
-          + Math.min(maxCiphertext, finalStart - start - RECORD_LENGTH_FIELD_BYTES));
-    }
-    if (pieceIndex - 1 >= 0xFFFF_FFFFL) {
-      throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "more than 2^32 - 1 chunks");
+    } else {
+      if (ct < MIN_DATA_CIPHERTEXT_BYTES || ct > maxCiphertext
+          || start + RECORD_LENGTH_FIELD_BYTES + (long) ct > finalStart) {
+        throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "record " + (pieceIndex - 1) + " at offset " + start
+            + " declares " + ct + " bytes; allowed " + MIN_DATA_CIPHERTEXT_BYTES + ".."
+            + Math.min(maxCiphertext, finalStart - start - RECORD_LENGTH_FIELD_BYTES));
+      }
+      // Data counters run 0..2^32 - 2 so that the final chunk's counter still fits in 32 bits.
+      if (pieceIndex - 1 >= 0xFFFF_FFFFL) {
+        throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "more than 2^32 - 1 data chunks");
+      }
     }
     recordLength = ct;
     recordRemaining = ct;

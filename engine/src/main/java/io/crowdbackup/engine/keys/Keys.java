@@ -130,8 +130,9 @@ public final class Keys {
   }
 
   private static Map<String, String> parse(String text, String magic, String... fields) throws KeyFormatException {
-    if (text.length() > MAX_FILE_BYTES) {
-      throw new KeyFormatException("file is " + text.length() + " characters, at most " + MAX_FILE_BYTES);
+    int utf8Bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (utf8Bytes > MAX_FILE_BYTES) {
+      throw new KeyFormatException("file is " + utf8Bytes + " bytes, at most " + MAX_FILE_BYTES);
     }
     String[] lines = text.split("\n", -1);
     if (lines.length == 0 || !lines[0].trim().equals(magic)) {
