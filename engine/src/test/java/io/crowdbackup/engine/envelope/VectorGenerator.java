@@ -60,12 +60,13 @@ public final class VectorGenerator {
   /** Writes the vectors to {@code args[0]} (default {@code docs/test-vectors}). */
   public static void main(String[] args) throws Exception {
     Path out = Path.of(args.length > 0 ? args[0] : "docs/test-vectors");
-    for (Map.Entry<String, String> f : generate().entrySet()) {
+    Map<String, String> vectors = generate();
+    for (Map.Entry<String, String> f : vectors.entrySet()) {
       Path p = out.resolve(f.getKey());
       Files.createDirectories(p.getParent());
       Files.writeString(p, f.getValue(), StandardCharsets.UTF_8);
     }
-    System.out.println("wrote " + generate().size() + " files to " + out.toAbsolutePath());
+    System.out.println("wrote " + vectors.size() + " files to " + out.toAbsolutePath());
   }
 
   /** Every vector file: path relative to docs/test-vectors, then its exact content. */

@@ -136,12 +136,14 @@ class ReceiptsTest {
   }
 
   @Test
-  void everySingleByteChangeOfAnEncodedReceiptIsRefused() {
+  void everySingleByteOfAnEncodedReceiptChangedIsRefused() {
     for (Receipt r : new Receipt[] {Receipts.signReceipt(DEST, fingerprint, AT),
         Receipts.signRelease(SOURCE, fingerprint, AT)}) {
       byte[] genuine = Receipts.encode(r);
       for (int i = 0; i < genuine.length; i++) {
-        for (int mask = 1; mask < 256; mask++) {
+        // Every value of the prelude and kind; a low bit, a high bit and all bits of the other bytes.
+        int[] masks = i < 7 ? java.util.stream.IntStream.range(1, 256).toArray() : new int[] {0x01, 0x80, 0xff};
+        for (int mask : masks) {
           byte[] t = genuine.clone();
           t[i] ^= (byte) mask;
           String what = r.kind() + " byte " + i + " ^ 0x" + Integer.toHexString(mask);
