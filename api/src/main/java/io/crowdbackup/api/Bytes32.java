@@ -19,6 +19,24 @@ final class Bytes32 {
     return Arrays.copyOf(bytes, bytes.length);
   }
 
+  /**
+   * UTF-8 bytes of {@code s}, refusing a lone surrogate: String.getBytes would turn it into '?', and the
+   * text read back would then differ from the text given.
+   */
+  static byte[] strictUtf8(String s, String what) {
+    try {
+      java.nio.ByteBuffer b = java.nio.charset.StandardCharsets.UTF_8.newEncoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .encode(java.nio.CharBuffer.wrap(s));
+      byte[] out = new byte[b.remaining()];
+      b.get(out);
+      return out;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException(what + " is not valid Unicode (a lone surrogate?)", e);
+    }
+  }
+
   static String hex(byte[] bytes) {
     char[] out = new char[bytes.length * 2];
     for (int i = 0; i < bytes.length; i++) {

@@ -28,7 +28,7 @@ public final class DestinationCard {
 
   static String requireLocator(String locator) {
     Objects.requireNonNull(locator, "locator");
-    int utf8 = locator.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int utf8 = Bytes32.strictUtf8(locator, "locator").length;
     if (utf8 == 0 || utf8 > MAX_LOCATOR_BYTES) {
       throw new IllegalArgumentException(
           "locator must be 1.." + MAX_LOCATOR_BYTES + " UTF-8 bytes, was " + utf8);

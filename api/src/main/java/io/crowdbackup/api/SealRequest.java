@@ -1,6 +1,5 @@
 package io.crowdbackup.api;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
@@ -147,7 +146,7 @@ public final class SealRequest {
 
     public Builder name(String name) {
       Objects.requireNonNull(name, "name");
-      int utf8 = name.getBytes(StandardCharsets.UTF_8).length;
+      int utf8 = Bytes32.strictUtf8(name, "name").length;
       if (utf8 > MAX_NAME_BYTES) {
         throw new IllegalArgumentException("name must be at most " + MAX_NAME_BYTES + " UTF-8 bytes, was " + utf8);
       }
