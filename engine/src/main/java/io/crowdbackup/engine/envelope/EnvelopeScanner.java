@@ -75,9 +75,11 @@ public final class EnvelopeScanner {
    */
   public static EnvelopeScanner resume(byte[] piece0, byte[] recordDigests, long recordCount, long offset,
       PieceListener listener) throws IOException {
-    if (recordDigests.length != recordCount * 32) {
+    // Compare without multiplying: recordCount comes from disk and recordCount * 32 can overflow.
+    if (recordCount < 0 || recordDigests.length % 32 != 0 || recordDigests.length / 32 != recordCount) {
       throw new IllegalArgumentException(
-          "recordDigests holds " + recordDigests.length + " bytes, expected " + (recordCount * 32));
+          "recordDigests holds " + recordDigests.length + " bytes, expected 32 for each of " + recordCount
+              + " records");
     }
     EnvelopeScanner s = new EnvelopeScanner(listener);
     s.header = HeaderCodec.decode(piece0);
