@@ -60,6 +60,26 @@ public final class AtomicFiles {
   }
 
   /**
+   * Publishes the fsynced file {@code temp} in its folder under {@code sanitizedName}, or under the first
+   * free clash name ({@code "name (2).ext"}, …); never replaces a file. Does not sync the folder.
+   *
+   * @param sanitizedName a name from {@link FileNames#sanitize}
+   * @return the published path
+   * @throws InboxException {@link InboxException.Reason#NAMES_EXHAUSTED} when every clash name is taken
+   */
+  public static Path publishUnique(Path temp, String sanitizedName) throws IOException {
+    Path dir = temp.toAbsolutePath().getParent();
+    for (int n = 1; n <= FileNames.MAX_CLASH_SUFFIX; n++) {
+      Path candidate = dir.resolve(FileNames.candidate(sanitizedName, n));
+      if (publishNoReplace(temp, candidate)) {
+        return candidate;
+      }
+    }
+    throw new InboxException(InboxException.Reason.NAMES_EXHAUSTED, dir.resolve(sanitizedName),
+        "every name up to \"" + FileNames.candidate(sanitizedName, FileNames.MAX_CLASH_SUFFIX) + "\" is taken");
+  }
+
+  /**
    * Makes the folder's entries (created, renamed, removed files) durable. A no-op where the platform cannot
    * open a folder for syncing (Windows), which makes renames durable by itself.
    */
