@@ -92,7 +92,8 @@ final class DeliveryLedger implements Closeable {
     FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
     try {
-      if (created || ch.size() == 0) {
+      // Shorter than its header: the crash came while the file was being created, so it holds no record.
+      if (created || ch.size() < FILE_HEADER_BYTES) {
         ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
         h.put(MAGIC).putShort((short) VERSION).putShort((short) 0).flip();
         ch.truncate(0);

@@ -146,6 +146,8 @@ public final class Inbox implements Closeable {
   private final Recovery recovery;
   private final Object publishLock = new Object();
   private volatile boolean closed;
+  /** Set when a ledger or folder write failed mid-delivery: the in-memory state may be ahead of the disk. */
+  private volatile IOException failure;
 
   private Inbox(Builder b, FileChannel lockChannel, FileLock lock, DeliveryLedger ledger, int tempsRemoved)
       throws IOException {
@@ -328,62 +330,76 @@ public final class Inbox implements Closeable {
     Fingerprint fp = opened.fingerprint();
     synchronized (publishLock) {
       ensureOpen();
-      Delivery dup = duplicate(fp);
-      if (dup != null) {
-        Files.delete(temp);
-        return dup;
-      }
-      Receipt receipt = Receipts.signReceipt(keys, fp, clockEpochSecond.getAsLong());
-      byte[] receiptBytes = Receipts.encode(receipt);
-      long expires = opened.header().expiresAtEpochSecond();
-      Path published;
-      if (tee != null) {
-        String name = tee.fingerprint.toHex() + ENVELOPE_SUFFIX;
-        published = dir.resolve(name);
-        ledger.appendPending(new DeliveryLedger.Entry(fp, true, length, sha256, expires, receiptBytes, name));
-        hook.after(Step.PENDING_APPENDED);
-        if (!publishNoReplace(temp, published)) {
-          // Same inner fingerprint, same bytes: it is already queued (by another outer envelope, say).
-          Files.delete(temp);
-        }
-      } else {
-        String sanitized = FileNames.sanitize(opened.metadata().name());
-        published = null;
-        for (int n = 1; published == null; n++) {
-          if (n > FileNames.MAX_CLASH_SUFFIX) {
-            throw new InboxException(Reason.NAMES_EXHAUSTED, dir.resolve(sanitized),
-                "every name up to \"" + FileNames.candidate(sanitized, FileNames.MAX_CLASH_SUFFIX) + "\" is taken");
-          }
-          String name = FileNames.candidate(sanitized, n);
-          Path candidate = dir.resolve(name);
-          if (Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
-            continue;
-          }
-          ledger.appendPending(new DeliveryLedger.Entry(fp, false, length, sha256, expires, receiptBytes, name));
-          hook.after(Step.PENDING_APPENDED);
-          if (publishNoReplace(temp, candidate)) {
-            published = candidate;
-          } else {
-            // Someone outside the inbox created that name since the check: record it and try the next.
-            ledger.appendAborted(fp);
-          }
-        }
-      }
-      hook.after(Step.PUBLISHED);
       try {
-        AtomicFiles.fsyncDirectory(dir);
-      } catch (IOException e) {
-        throw new InboxException(Reason.IO, dir, "cannot sync the folder after publishing " + published, e);
+        return publishLocked(temp, opened, tee, length, sha256, fp);
+      } catch (InboxException e) {
+        // Like a failed fsync in a database: after a failed ledger append, folder sync or publish, what is on
+        // disk may differ from what this instance believes. Fail stop; reopening settles it from the disk.
+        if (e.reason() == Reason.IO) {
+          failure = e;
+        }
+        throw e;
       }
-      hook.after(Step.FOLDER_SYNCED);
-      ledger.appendDone(fp);
-      hook.after(Step.DONE_APPENDED);
-      if (tee != null) {
-        return new Delivery(Delivery.Outcome.RELAYED, fp, receipt, published, opened.metadata(), tee.fingerprint,
-            tee.header.locator());
-      }
-      return new Delivery(Delivery.Outcome.DELIVERED, fp, receipt, published, opened.metadata(), null, null);
     }
+  }
+
+  private Delivery publishLocked(Path temp, OpenResult opened, RelayTee tee, long length, byte[] sha256,
+      Fingerprint fp) throws IOException {
+    Delivery dup = duplicate(fp);
+    if (dup != null) {
+      Files.delete(temp);
+      return dup;
+    }
+    Receipt receipt = Receipts.signReceipt(keys, fp, clockEpochSecond.getAsLong());
+    byte[] receiptBytes = Receipts.encode(receipt);
+    long expires = opened.header().expiresAtEpochSecond();
+    Path published;
+    if (tee != null) {
+      String name = tee.fingerprint.toHex() + ENVELOPE_SUFFIX;
+      published = dir.resolve(name);
+      ledger.appendPending(new DeliveryLedger.Entry(fp, true, length, sha256, expires, receiptBytes, name));
+      hook.after(Step.PENDING_APPENDED);
+      if (!publishNoReplace(temp, published)) {
+        // Same inner fingerprint, same bytes: it is already queued (by another outer envelope, say).
+        Files.delete(temp);
+      }
+    } else {
+      String sanitized = FileNames.sanitize(opened.metadata().name());
+      published = null;
+      for (int n = 1; published == null; n++) {
+        if (n > FileNames.MAX_CLASH_SUFFIX) {
+          throw new InboxException(Reason.NAMES_EXHAUSTED, dir.resolve(sanitized),
+              "every name up to \"" + FileNames.candidate(sanitized, FileNames.MAX_CLASH_SUFFIX) + "\" is taken");
+        }
+        String name = FileNames.candidate(sanitized, n);
+        Path candidate = dir.resolve(name);
+        if (Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        ledger.appendPending(new DeliveryLedger.Entry(fp, false, length, sha256, expires, receiptBytes, name));
+        hook.after(Step.PENDING_APPENDED);
+        if (publishNoReplace(temp, candidate)) {
+          published = candidate;
+        } else {
+          // Someone outside the inbox created that name since the check: record it and try the next.
+          ledger.appendAborted(fp);
+        }
+      }
+    }
+    hook.after(Step.PUBLISHED);
+    try {
+      AtomicFiles.fsyncDirectory(dir);
+    } catch (IOException e) {
+      throw new InboxException(Reason.IO, dir, "cannot sync the folder after publishing " + published, e);
+    }
+    hook.after(Step.FOLDER_SYNCED);
+    ledger.appendDone(fp);
+    hook.after(Step.DONE_APPENDED);
+    if (tee != null) {
+      return new Delivery(Delivery.Outcome.RELAYED, fp, receipt, published, opened.metadata(), tee.fingerprint,
+          tee.header.locator());
+    }
+    return new Delivery(Delivery.Outcome.DELIVERED, fp, receipt, published, opened.metadata(), null, null);
   }
 
   private boolean publishNoReplace(Path temp, Path target) throws IOException {
@@ -422,6 +438,11 @@ public final class Inbox implements Closeable {
   private void ensureOpen() throws InboxException {
     if (closed) {
       throw new InboxException(Reason.CLOSED, dir, "the inbox is closed");
+    }
+    IOException f = failure;
+    if (f != null) {
+      throw new InboxException(Reason.IO, dir, "an earlier write of the ledger or folder failed (" + f.getMessage()
+          + "); close and reopen the inbox, which settles the interrupted delivery", f);
     }
   }
 

@@ -302,6 +302,45 @@ class InboxTest {
   }
 
   @Test
+  void aFailedFolderSyncStopsTheInboxUntilItIsReopened() throws Exception {
+    byte[] plaintext = data(20, 2 * CHUNK);
+    Path env = seal("photo.jpg", plaintext);
+    Path other = seal("other.jpg", data(21, 10));
+    try (Inbox failing = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW)
+        .stepHook(step -> {
+          if (step == Inbox.Step.PUBLISHED) {
+            throw new InboxException(InboxException.Reason.IO, inboxDir, "simulated: fsync failed (EIO)");
+          }
+        }).open()) {
+      InboxException first = assertThrows(InboxException.class, () -> failing.deliver(env));
+      assertTrue(first.getMessage().contains("EIO"), first.getMessage());
+      // The file is published but its DONE record is not written: this instance refuses to go on.
+      InboxException next = assertThrows(InboxException.class, () -> failing.deliver(other));
+      assertEquals(InboxException.Reason.IO, next.reason());
+      assertTrue(next.getMessage().contains("reopen"), next.getMessage());
+    }
+    try (Inbox inbox = open()) {
+      assertEquals(1, inbox.recovery().pendingCompleted());
+      assertEquals(Delivery.Outcome.DUPLICATE, inbox.deliver(env).outcome());
+      assertEquals(Delivery.Outcome.DELIVERED, inbox.deliver(other).outcome());
+      assertArrayEquals(new String[] {"other.jpg", "photo.jpg"}, visibleNames(inboxDir));
+    }
+  }
+
+  @Test
+  void aLedgerCutInsideItsHeaderIsStartedAfresh() throws Exception {
+    Path state = Files.createDirectories(inboxDir.resolve(Inbox.STATE_DIR));
+    Files.write(state.resolve(DeliveryLedger.FILE_NAME), new byte[] {'C', 'B', 'D'});
+    try (Inbox inbox = open()) {
+      assertEquals(0, inbox.deliveredCount());
+      inbox.deliver(seal("a.bin", data(22, 10)));
+    }
+    try (Inbox inbox = open()) {
+      assertEquals(1, inbox.deliveredCount());
+    }
+  }
+
+  @Test
   void leftoverTemporaryFilesAreRemovedOnOpenAndOtherFilesKept() throws Exception {
     Files.createDirectories(inboxDir);
     Files.write(inboxDir.resolve(AtomicFiles.TEMP_PREFIX + "1" + AtomicFiles.TEMP_SUFFIX), new byte[10]);
