@@ -4,6 +4,7 @@ import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,9 @@ import java.util.zip.CRC32;
  * durable. A crash can therefore leave at most a PENDING without DONE, which the inbox resolves on open by
  * looking at the named file, and at most one torn record at the end, which is cut off. Damage anywhere
  * else (more garbage than one record could leave) is reported, not repaired.
+ *
+ * <p>Buffer position calls go through {@link Buffer}: the covariant {@code ByteBuffer} overrides are Java 9+
+ * and absent on Android API 26, which this module must run on.
  */
 final class DeliveryLedger implements Closeable {
   static final String FILE_NAME = "delivered.ledger";
@@ -95,7 +99,8 @@ final class DeliveryLedger implements Closeable {
       // Shorter than its header: the crash came while the file was being created, so it holds no record.
       if (created || ch.size() < FILE_HEADER_BYTES) {
         ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
-        h.put(MAGIC).putShort((short) VERSION).putShort((short) 0).flip();
+        h.put(MAGIC).putShort((short) VERSION).putShort((short) 0);
+        ((Buffer) h).flip();
         ch.truncate(0);
         writeFully(ch, h, 0);
         ch.force(true);
@@ -118,7 +123,7 @@ final class DeliveryLedger implements Closeable {
       throw new InboxException(InboxException.Reason.LEDGER_CORRUPT, path,
           "file is " + size + " bytes, shorter than its " + FILE_HEADER_BYTES + "-byte header");
     }
-    h.flip();
+    ((Buffer) h).flip();
     byte[] magic = new byte[4];
     h.get(magic);
     int version = h.getShort() & 0xffff;
@@ -132,17 +137,17 @@ final class DeliveryLedger implements Closeable {
     ByteBuffer payload = ByteBuffer.allocate(MAX_PAYLOAD_BYTES);
     CRC32 crc = new CRC32();
     while (position < size) {
-      rh.clear();
+      ((Buffer) rh).clear();
       if (readFully(ch, rh, position) < RECORD_HEADER_BYTES) {
         break;
       }
-      rh.flip();
+      ((Buffer) rh).flip();
       int length = rh.getInt();
       long expectedCrc = rh.getInt() & 0xffff_ffffL;
       if (length < 33 || length > MAX_PAYLOAD_BYTES || position + RECORD_HEADER_BYTES + length > size) {
         break;
       }
-      payload.clear().limit(length);
+      ((Buffer) payload).clear().limit(length);
       readFully(ch, payload, position + RECORD_HEADER_BYTES);
       crc.reset();
       crc.update(payload.array(), 0, length);
@@ -271,7 +276,8 @@ final class DeliveryLedger implements Closeable {
     CRC32 crc = new CRC32();
     crc.update(payload, 0, payload.length);
     ByteBuffer r = ByteBuffer.allocate(RECORD_HEADER_BYTES + payload.length);
-    r.putInt(payload.length).putInt((int) crc.getValue()).put(payload).flip();
+    r.putInt(payload.length).putInt((int) crc.getValue()).put(payload);
+    ((Buffer) r).flip();
     long start = channel.position();
     try {
       writeFully(channel, r, start);

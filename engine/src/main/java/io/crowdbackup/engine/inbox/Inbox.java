@@ -15,6 +15,7 @@ import io.crowdbackup.engine.receipt.Receipts;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -262,9 +263,9 @@ public final class Inbox implements Closeable {
     EnvelopeScanner s = new EnvelopeScanner();
     ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES);
     while (in.read(buf) >= 0) {
-      buf.flip();
+      ((Buffer) buf).flip(); // via Buffer: ByteBuffer.flip() is Java 9+, not on Android API 26
       s.update(buf);
-      buf.clear();
+      ((Buffer) buf).clear();
     }
     return s.finish();
   }
@@ -567,7 +568,7 @@ public final class Inbox implements Closeable {
     public int write(ByteBuffer src) throws IOException {
       ByteBuffer view = src.duplicate();
       int n = out.write(src);
-      view.limit(view.position() + n);
+      ((Buffer) view).limit(view.position() + n);
       sha.update(view.duplicate());
       if (scanError == null) {
         try {

@@ -302,6 +302,46 @@ class InboxTest {
   }
 
   @Test
+  void concurrentDeliveriesOfOneEnvelopeGiveOneFileAndOneReceipt() throws Exception {
+    byte[] plaintext = data(23, 6 * CHUNK);
+    Path env = seal("same.bin", plaintext);
+    Path other = seal("same.bin", data(24, 6 * CHUNK)); // same name, different envelope
+    int threads = 6;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try (Inbox inbox = open()) {
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+      java.util.List<java.util.concurrent.Future<Delivery>> futures = new java.util.ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        Path which = i % 3 == 2 ? other : env;
+        boolean byStream = i % 2 == 0;
+        futures.add(pool.submit(() -> {
+          start.await();
+          return byStream ? inbox.deliver(Channels.newChannel(Files.newInputStream(which)), null)
+              : inbox.deliver(which);
+        }));
+      }
+      start.countDown();
+      java.util.Map<Fingerprint, java.util.Set<String>> receipts = new java.util.HashMap<>();
+      java.util.Map<Fingerprint, Integer> delivered = new java.util.HashMap<>();
+      for (java.util.concurrent.Future<Delivery> f : futures) {
+        Delivery d = f.get();
+        receipts.computeIfAbsent(d.fingerprint(), k -> new java.util.HashSet<>())
+            .add(io.crowdbackup.engine.envelope.Hex.of(d.receiptBytes()));
+        if (d.outcome() == Delivery.Outcome.DELIVERED) {
+          delivered.merge(d.fingerprint(), 1, Integer::sum);
+        }
+      }
+      assertEquals(2, receipts.size());
+      receipts.values().forEach(set -> assertEquals(1, set.size(), "one receipt per envelope"));
+      assertEquals(java.util.Map.of(fingerprintOf(env), 1, fingerprintOf(other), 1), delivered);
+      assertEquals(2, inbox.deliveredCount());
+    } finally {
+      pool.shutdownNow();
+    }
+    assertArrayEquals(new String[] {"same (2).bin", "same.bin"}, visibleNames(inboxDir));
+  }
+
+  @Test
   void aFailedFolderSyncStopsTheInboxUntilItIsReopened() throws Exception {
     byte[] plaintext = data(20, 2 * CHUNK);
     Path env = seal("photo.jpg", plaintext);
