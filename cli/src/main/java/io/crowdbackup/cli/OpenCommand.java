@@ -1,0 +1,163 @@
+package io.crowdbackup.cli;
+
+import io.crowdbackup.api.ContentKind;
+import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.OpenResult;
+import io.crowdbackup.engine.envelope.StreamingOpener;
+import io.crowdbackup.engine.inbox.AtomicFiles;
+import io.crowdbackup.engine.inbox.FileNames;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "open", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Verify and decrypt envelopes with a destination key, writing each file into DIR under the name",
+        "the sender gave it, made safe (no folders, no hidden or device names) and never replacing a",
+        "file: a clash becomes 'name (2).ext'. A file appears only once its envelope verified completely;",
+        "a tampered or truncated envelope writes nothing. Unlike 'receive', keeps no record and signs no",
+        "receipt."})
+final class OpenCommand implements Callable<Integer>, HasGlobals {
+  @Mixin GlobalOptions globals;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "The destination key file.")
+  Path key;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the files (created if absent).")
+  Path out;
+
+  @Parameters(paramLabel = "ENVELOPE", arity = "1..*", description = "Envelope files.")
+  List<Path> envelopes;
+
+  @Override
+  public GlobalOptions globals() {
+    return globals;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    DestinationKeyPair keys = KeyFiles.destination(key);
+    try {
+      OutputFiles.createFolder(out);
+    } catch (IOException e) {
+      throw Failures.io(out, e);
+    }
+    StreamingOpener opener = new StreamingOpener(keys);
+    int code = ExitCodes.OK;
+    try {
+      for (Path envelope : envelopes) {
+        try {
+          openOne(opener, envelope);
+        } catch (CliException e) {
+          if (e.exitCode() != ExitCodes.ENVELOPE_REJECTED) {
+            throw e;
+          }
+          Main.report(spec.commandLine().getErr(), globals, e);
+          code = e.exitCode();
+        }
+      }
+    } finally {
+      keys.destroy();
+    }
+    return code;
+  }
+
+  private void openOne(StreamingOpener opener, Path envelope) throws CliException {
+    Path temp = null;
+    try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(),
+        Files.size(envelope), globals.progressEnabled())) {
+      temp = AtomicFiles.createTemp(out);
+      OpenResult result;
+      try (FileChannel in = FileChannel.open(envelope);
+          FileChannel plain = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        result = opener.open(counting(in, bar), plain);
+        if (result.metadata().contentKind() != ContentKind.FILE) {
+          throw new EnvelopeException(EnvelopeException.Reason.WRONG_CONTENT_KIND, "it holds a "
+              + result.metadata().contentKind() + " for a relay to forward; use 'crowdbackup receive --relay'");
+        }
+        plain.force(true);
+      }
+      Path published = AtomicFiles.publishUnique(temp, FileNames.sanitize(result.metadata().name()));
+      temp = null;
+      AtomicFiles.fsyncDirectory(out);
+      bar.finish();
+      print(envelope, published, result);
+    } catch (IOException | RuntimeException e) {
+      throw Failures.of(envelope, e);
+    } finally {
+      if (temp != null) {
+        try {
+          Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+          // Best effort; the name starts with a dot and says what it is.
+        }
+      }
+    }
+  }
+
+  private void print(Path envelope, Path published, OpenResult r) {
+    if (globals.json) {
+      spec.commandLine().getOut().println(Json.obj().put("envelope", envelope.toString())
+          .put("fingerprint", r.fingerprint().toHex()).put("file", published.toString())
+          .put("name", r.metadata().name()).put("mediaType", r.metadata().mediaType())
+          .put("bytes", r.metadata().plaintextLengthBytes()).put("createdAtEpochMillis", r.metadata().createdAtEpochMillis()));
+    } else {
+      String sent = r.metadata().name();
+      spec.commandLine().getOut().println(r.fingerprint().toHex() + "  " + published
+          + (published.getFileName().toString().equals(sent) ? "" : "  (sent as " + quoted(sent) + ")"));
+    }
+  }
+
+  /** The sender's name as a Java string literal would show it: control characters cannot reach the terminal. */
+  static String quoted(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || Character.getType(c) == Character.FORMAT) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else if (c == '"' || c == '\\') {
+        b.append('\\').append(c);
+      } else {
+        b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  static ReadableByteChannel counting(ReadableByteChannel in, ProgressBar bar) {
+    return new ReadableByteChannel() {
+      @Override
+      public int read(ByteBuffer dst) throws IOException {
+        int n = in.read(dst);
+        if (n > 0) {
+          bar.add(n);
+        }
+        return n;
+      }
+
+      @Override
+      public boolean isOpen() {
+        return in.isOpen();
+      }
+
+      @Override
+      public void close() throws IOException {
+        in.close();
+      }
+    };
+  }
+}
