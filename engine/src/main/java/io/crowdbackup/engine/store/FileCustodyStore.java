@@ -452,15 +452,28 @@ public final class FileCustodyStore implements CustodyStore {
     long groupStart = Math.floorDiv(expiresAtEpochSecond, span) * span;
     Path group = groupsDir.resolve(Long.toString(groupStart));
     Path target = group.resolve(u.header.fingerprint.toHex() + BLOB_SUFFIX);
+    boolean moved = false;
     try {
       if (!Files.isDirectory(group)) {
         Files.createDirectories(group);
         StoreIo.fsyncDirectory(opener, groupsDir);
       }
       Files.move(u.dataPath, target, StandardCopyOption.ATOMIC_MOVE);
+      moved = true;
       StoreIo.fsyncDirectory(opener, group);
     } catch (IOException e) {
-      throw StoreIo.wrap(e, target, "committing the blob");
+      if (moved) {
+        // The rename happened but is not known to be durable: undo it, so that nothing unacknowledged is
+        // visible, and leave the upload resumable.
+        try {
+          Files.move(target, u.dataPath, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException undo) {
+          uploads.remove(u.header.fingerprint);
+          Files.deleteIfExists(target);
+          Files.deleteIfExists(u.journalPath);
+        }
+      }
+      throw StoreIo.wrap(e, target, "committing the blob (nothing was stored)");
     }
     uploads.remove(u.header.fingerprint);
     try {
