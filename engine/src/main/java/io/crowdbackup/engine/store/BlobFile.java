@@ -5,6 +5,7 @@ import static io.crowdbackup.engine.store.StoreFormat.*;
 import io.crowdbackup.engine.store.StoreFormat.FormatProblem;
 import io.crowdbackup.engine.store.StoreFormat.RecordHeader;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +93,7 @@ final class BlobFile {
     long remainingPieces = pieceCount;
     while (remainingPieces > 0) {
       int n = (int) Math.min(remainingPieces, 64);
-      buf.clear().limit(n * FOOTER_PIECE_BYTES);
+      ((Buffer) buf).clear().limit(n * FOOTER_PIECE_BYTES);
       StoreIo.readFully(ch, buf, pos);
       byte[] b = buf.array();
       crc.update(b, 0, n * FOOTER_PIECE_BYTES);

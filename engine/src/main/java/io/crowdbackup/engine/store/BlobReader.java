@@ -7,6 +7,7 @@ import io.crowdbackup.engine.store.StoreFormat.FormatProblem;
 import io.crowdbackup.engine.store.index.IndexEntry;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -84,9 +85,9 @@ final class BlobReader implements ReadableByteChannel {
     }
     int n = Math.min(dst.remaining(), piece.remaining());
     ByteBuffer src = piece.duplicate();
-    src.limit(src.position() + n);
+    ((Buffer) src).limit(src.position() + n);
     dst.put(src);
-    piece.position(piece.position() + n);
+    ((Buffer) piece).position(piece.position() + n);
     return n;
   }
 
@@ -94,8 +95,8 @@ final class BlobReader implements ReadableByteChannel {
     try {
       if (tableFirst < 0 || pieceIndex >= tableFirst + TABLE_BATCH) {
         int n = (int) Math.min(TABLE_BATCH, file.pieceCount - pieceIndex);
-        table.clear();
-        table.limit(n * FOOTER_PIECE_BYTES);
+        ((Buffer) table).clear();
+        ((Buffer) table).limit(n * FOOTER_PIECE_BYTES);
         StoreIo.readFully(ch, table, file.pieceTableStart() + pieceIndex * FOOTER_PIECE_BYTES);
         tableFirst = pieceIndex;
       }
@@ -110,14 +111,14 @@ final class BlobReader implements ReadableByteChannel {
       if (piece.capacity() < length) {
         piece = ByteBuffer.allocate((int) Math.min(BlobFile.MAX_PIECE_BYTES, Math.max(length, piece.capacity() * 2L)));
       }
-      piece.clear();
-      piece.limit((int) length);
+      ((Buffer) piece).clear();
+      ((Buffer) piece).limit((int) length);
       StoreIo.readFully(ch, piece, file.dataStart() + envelopeOffset);
-      piece.flip();
+      ((Buffer) piece).flip();
       sha256.update(piece.duplicate());
       sha256.digest(digest, 0, 32);
       if (!sameDigest(digest, t, at)) {
-        piece.limit(0);
+        ((Buffer) piece).limit(0);
         throw corrupt("piece " + pieceIndex + " at envelope offset " + envelopeOffset
             + " does not match its SHA-256 digest (bit rot or a torn write)");
       }

@@ -3,6 +3,7 @@ package io.crowdbackup.engine.store;
 import static io.crowdbackup.engine.store.StoreFormat.*;
 
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ final class CleanMarker {
     Path tmp = root.resolve(FileCustodyStore.CLEAN_FILE + ".tmp");
     try (FileChannel ch = opener.open(tmp, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING))) {
-      b.flip();
+      ((Buffer) b).flip();
       StoreIo.writeFully(ch, b, 0);
       ch.force(true);
     }
@@ -68,7 +69,7 @@ final class CleanMarker {
       return null;
     }
     ByteBuffer r = ByteBuffer.wrap(b);
-    r.position(8);
+    ((Buffer) r).position(8);
     if ((r.getShort() & 0xffff) != VERSION || (r.get() & 0xff) != name.length) {
       return null;
     }

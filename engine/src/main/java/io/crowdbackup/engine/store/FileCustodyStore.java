@@ -18,6 +18,7 @@ import io.crowdbackup.engine.store.StoreFormat.RecordHeader;
 import io.crowdbackup.engine.store.index.BlobIndex;
 import io.crowdbackup.engine.store.index.IndexEntry;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -348,12 +349,12 @@ public final class FileCustodyStore implements CustodyStore {
     try {
       ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
       while (true) {
-        buf.clear();
+        ((Buffer) buf).clear();
         int n = in.read(buf);
         if (n < 0) {
           break;
         }
-        buf.flip();
+        ((Buffer) buf).flip();
         u.write(buf);
       }
       BlobStat stat = u.commit();
@@ -514,7 +515,7 @@ public final class FileCustodyStore implements CustodyStore {
     try (ReadableByteChannel ch = open(fingerprint)) {
       ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
       while (ch.read(buf) >= 0) {
-        buf.clear();
+        ((Buffer) buf).clear();
       }
     }
   }

@@ -4,6 +4,7 @@ import static io.crowdbackup.engine.store.StoreFormat.*;
 
 import io.crowdbackup.api.Fingerprint;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -96,7 +97,7 @@ final class StateLog {
       }
       ByteBuffer buf = ByteBuffer.allocate(STATE_ENTRY_BYTES);
       for (long pos = STATE_LOG_HEADER_BYTES; pos + STATE_ENTRY_BYTES <= size; pos += STATE_ENTRY_BYTES) {
-        buf.clear();
+        ((Buffer) buf).clear();
         StoreIo.readFully(ch, buf, pos);
         byte[] b = buf.array();
         if (getU32(b, STATE_ENTRY_BYTES - 4) != crc(b, 0, STATE_ENTRY_BYTES - 4)) {

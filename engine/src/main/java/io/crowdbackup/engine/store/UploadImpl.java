@@ -14,6 +14,7 @@ import io.crowdbackup.engine.envelope.EnvelopeScanner;
 import io.crowdbackup.engine.store.FileCustodyStore.PartialUpload;
 import io.crowdbackup.engine.store.StoreFormat.FormatProblem;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
@@ -64,7 +65,7 @@ final class UploadImpl implements Upload {
   private final EnvelopeScanner.PieceListener listener = (index, pieceOffset, length, digest) -> {
     if (pending.remaining() < JOURNAL_ENTRY_BYTES) {
       ByteBuffer bigger = ByteBuffer.allocate(pending.capacity() * 2);
-      pending.flip();
+      ((Buffer) pending).flip();
       bigger.put(pending);
       pending = bigger;
     }
@@ -127,7 +128,7 @@ final class UploadImpl implements Upload {
     long pos = headerLength;
     outer:
     while (n < available) {
-      buf.clear();
+      ((Buffer) buf).clear();
       int got = StoreIo.readUpTo(journal, buf, pos);
       int entries = got / JOURNAL_ENTRY_BYTES;
       byte[] b = buf.array();
@@ -191,7 +192,7 @@ final class UploadImpl implements Upload {
     if (StoreIo.readUpTo(data, b, position) != length) {
       return false;
     }
-    b.flip();
+    ((Buffer) b).flip();
     sha.update(b);
     byte[] d = sha.digest();
     return MessageDigest.isEqual(d, java.util.Arrays.copyOfRange(digests, index * 32, index * 32 + 32));
@@ -270,7 +271,7 @@ final class UploadImpl implements Upload {
     while (src.hasRemaining()) {
       int n = Math.min(src.remaining(), MAX_SLICE_BYTES);
       ByteBuffer slice = src.duplicate();
-      slice.limit(slice.position() + n);
+      ((Buffer) slice).limit(slice.position() + n);
       ByteBuffer forFile = slice.duplicate();
       try {
         scanner.update(slice);
@@ -285,7 +286,7 @@ final class UploadImpl implements Upload {
         throw StoreIo.wrap(e, u.dataPath, "writing upload bytes at offset " + offset
             + " (the upload stays resumable from offset " + durable + ")");
       }
-      src.position(src.position() + n);
+      ((Buffer) src).position(src.position() + n);
       offset += n;
       sinceCheckpointBytes += n;
       if (sinceCheckpointBytes >= store.config.checkpointEveryBytes()
@@ -326,11 +327,11 @@ final class UploadImpl implements Upload {
     try {
       data.force(false);
       long entries = pending.position() / JOURNAL_ENTRY_BYTES;
-      pending.flip();
+      ((Buffer) pending).flip();
       StoreIo.writeFully(journal, pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
       journal.force(false);
       journalEntries += entries;
-      pending.clear();
+      ((Buffer) pending).clear();
     } catch (IOException e) {
       failed = "checkpoint failed: " + e;
       throw StoreIo.wrap(e, u.journalPath, "making the upload durable (it stays resumable from offset "
@@ -367,10 +368,10 @@ final class UploadImpl implements Upload {
       // Journal the last pieces (no fsync: the footer below is fsynced with the data and is what counts).
       if (pending.position() > 0) {
         long entries = pending.position() / JOURNAL_ENTRY_BYTES;
-        pending.flip();
+        ((Buffer) pending).flip();
         StoreIo.writeFully(journal, pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
         journalEntries += entries;
-        pending.clear();
+        ((Buffer) pending).clear();
       }
       writeFooter(expires, h.locator());
       data.force(true);
@@ -405,9 +406,9 @@ final class UploadImpl implements Upload {
     long copied = 0;
     while (copied < journalEntries) {
       int n = (int) Math.min(1024, journalEntries - copied);
-      in.clear().limit(n * JOURNAL_ENTRY_BYTES);
+      ((Buffer) in).clear().limit(n * JOURNAL_ENTRY_BYTES);
       StoreIo.readFully(journal, in, journalStart + copied * JOURNAL_ENTRY_BYTES);
-      table.clear();
+      ((Buffer) table).clear();
       byte[] b = in.array();
       for (int i = 0; i < n; i++) {
         int at = i * JOURNAL_ENTRY_BYTES;
@@ -417,7 +418,7 @@ final class UploadImpl implements Upload {
         }
         table.put(b, at, FOOTER_PIECE_BYTES);
       }
-      table.flip();
+      ((Buffer) table).flip();
       crc.update(table.array(), 0, table.limit());
       StoreIo.writeFully(data, table, out);
       out += (long) n * FOOTER_PIECE_BYTES;
