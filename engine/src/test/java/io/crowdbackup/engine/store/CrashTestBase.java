@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * byte accounting equal to the blob files on disk.
  *
  * <p>Cycles: {@code -Dcrowdbackup.crash.cycles=N} (default {@link #defaultCycles()}). For 1,000:
- * {@code mvn -o -Dquick -pl api,engine test -Dtest=CrashTest -Dcrowdbackup.crash.cycles=1000}.
+ * {@code mvn -o -Dquick -pl api,engine test -Dtest=CrashTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dcrowdbackup.crash.cycles=1000}.
  */
 public abstract class CrashTestBase {
   @TempDir
