@@ -249,7 +249,9 @@ public final class FileCustodyStore implements CustodyStore {
     }
     Map<Fingerprint, BlobState> states = new HashMap<>();
     Map<Fingerprint, StateLog.Entry> tombstones = new HashMap<>();
-    for (StateLog.Entry e : StateLog.read(opener, group.resolve(STATE_LOG))) {
+    List<StateLog.Entry> log = StateLog.read(opener, group.resolve(STATE_LOG));
+    StateLog.truncateTo(opener, group.resolve(STATE_LOG), log.size());
+    for (StateLog.Entry e : log) {
       BlobFile bf = files.get(e.fingerprint);
       if (e.stateCode == BlobState.DELIVERED.ordinal()) {
         tombstones.put(e.fingerprint, e);
@@ -323,17 +325,16 @@ public final class FileCustodyStore implements CustodyStore {
         continue;
       }
       IndexEntry existing = index.get(h.fingerprint);
-      long lastActivity = Math.max(Files.getLastModifiedTime(journal).toMillis(),
-          Files.getLastModifiedTime(p).toMillis());
-      if (existing != null || nowMillis - lastActivity > config.abandonedUploadAfterMillis()
-          || uploads.containsKey(h.fingerprint)) {
+      if (existing != null || uploads.containsKey(h.fingerprint)) {
         Files.deleteIfExists(p);
         Files.deleteIfExists(journal);
         continue;
       }
       PartialUpload u = new PartialUpload(h, p, journal);
       u.durableOffset = UploadImpl.durableOffsetOf(this, u);
-      u.lastActivityMillis = lastActivity;
+      // The abandonment clock restarts at open: file times and the injected clock need not agree, and
+      // a sender that was cut off by our own restart deserves its full window to come back.
+      u.lastActivityMillis = nowMillis;
       uploads.put(h.fingerprint, u);
     }
     StoreIo.fsyncDirectory(opener, partialDir);
@@ -395,12 +396,15 @@ public final class FileCustodyStore implements CustodyStore {
       u.attached = true;
       u.lastActivityMillis = h.startedAtEpochMillis;
       uploads.put(fp, u);
+      config.listener().uploadStarted(info(u));
     }
     try {
       return UploadImpl.create(this, u);
     } catch (IOException | RuntimeException e) {
       synchronized (this) {
-        uploads.remove(fp);
+        if (uploads.remove(fp) != null) {
+          config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
+        }
       }
       Files.deleteIfExists(u.dataPath);
       Files.deleteIfExists(u.journalPath);
@@ -469,7 +473,9 @@ public final class FileCustodyStore implements CustodyStore {
         try {
           Files.move(target, u.dataPath, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException undo) {
-          uploads.remove(u.header.fingerprint);
+          if (uploads.remove(u.header.fingerprint) != null) {
+            config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
+          }
           Files.deleteIfExists(target);
           Files.deleteIfExists(u.journalPath);
         }
@@ -477,6 +483,7 @@ public final class FileCustodyStore implements CustodyStore {
       throw StoreIo.wrap(e, target, "committing the blob (nothing was stored)");
     }
     uploads.remove(u.header.fingerprint);
+    config.listener().uploadEnded(info(u), StoreListener.UploadEnd.COMMITTED);
     try {
       Files.deleteIfExists(u.journalPath);
     } catch (IOException ignored) {
@@ -486,11 +493,25 @@ public final class FileCustodyStore implements CustodyStore {
         expiresAtEpochSecond, u.header.startedAtEpochMillis, BlobState.HELD, u.header.kind, u.header.sourcePeer,
         locator);
     addToIndex(e);
-    return e.toStat(nowEpochSecond());
+    BlobStat stat = e.toStat(nowEpochSecond());
+    config.listener().blobAdded(stat);
+    return stat;
   }
 
   synchronized void forgetUpload(PartialUpload u) {
-    uploads.remove(u.header.fingerprint);
+    if (uploads.remove(u.header.fingerprint) != null) {
+      config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
+    }
+  }
+
+  private static UploadInfo info(PartialUpload u) {
+    return new UploadInfo(u.header.toRequest(), u.durableOffset, u.header.startedAtEpochMillis);
+  }
+
+  private void removed(IndexEntry e, StoreListener.Removal why) {
+    if (e.state().hasBytes()) {
+      config.listener().blobRemoved(e.toStat(nowEpochSecond()), why);
+    }
   }
 
   synchronized void detach(PartialUpload u) {
@@ -603,6 +624,7 @@ public final class FileCustodyStore implements CustodyStore {
       // Expiring one blob early is removing it; its group would drop it anyway.
       deleteBlobFile(e);
       removeFromIndex(e);
+      removed(e, StoreListener.Removal.EXPIRED);
       return e.withState(BlobState.EXPIRED).toStat(nowEpochSecond());
     }
     try {
@@ -617,6 +639,7 @@ public final class FileCustodyStore implements CustodyStore {
       // The log entry is durable: from here on the blob is delivered even if removing the file fails.
       removeFromIndex(e);
       index.put(updated);
+      removed(e, StoreListener.Removal.DELIVERED);
       deleteBlobFile(e);
     } else {
       index.put(updated);
@@ -643,6 +666,7 @@ public final class FileCustodyStore implements CustodyStore {
       }
     }
     removeFromIndex(e);
+    removed(e, StoreListener.Removal.DELETED);
     return true;
   }
 
@@ -710,6 +734,7 @@ public final class FileCustodyStore implements CustodyStore {
       if (whole || (ours && e.expiresAtEpochSecond() <= nowEpochSecond)) {
         if (ours) {
           removeFromIndex(e);
+          removed(e, StoreListener.Removal.EXPIRED);
           dropped++;
         }
         Files.deleteIfExists(p);
@@ -746,6 +771,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
     for (PartialUpload u : stale) {
       uploads.remove(u.header.fingerprint);
+      config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABANDONED);
       Files.deleteIfExists(u.dataPath);
       Files.deleteIfExists(u.journalPath);
     }
@@ -764,6 +790,7 @@ public final class FileCustodyStore implements CustodyStore {
       IndexEntry current = index.get(e.fingerprint());
       if (current != null && current.blobId() == e.blobId() && current.state().hasBytes()) {
         removeFromIndex(current);
+        removed(current, StoreListener.Removal.QUARANTINED);
       }
     } catch (IOException ignored) {
       // The index is derived; a failed removal only means a rebuild finds the file gone.

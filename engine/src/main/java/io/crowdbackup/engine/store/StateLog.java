@@ -77,6 +77,23 @@ final class StateLog {
     }
   }
 
+  /**
+   * Cuts a log back to its header and {@code entries} intact entries, so that a torn entry left by a crash
+   * cannot hide entries appended after it. Called by recovery with the count {@link #read} returned.
+   */
+  static void truncateTo(FileOpener opener, Path log, int entries) throws IOException {
+    if (!Files.exists(log)) {
+      return;
+    }
+    try (FileChannel ch = opener.open(log, EnumSet.of(StandardOpenOption.WRITE))) {
+      long valid = STATE_LOG_HEADER_BYTES + (long) entries * STATE_ENTRY_BYTES;
+      if (ch.size() > valid) {
+        ch.truncate(valid);
+        ch.force(true);
+      }
+    }
+  }
+
   /** Reads every intact entry in order, stopping at the first that fails its CRC. */
   static List<Entry> read(FileOpener opener, Path log) throws IOException {
     List<Entry> out = new ArrayList<>();

@@ -18,6 +18,7 @@ public final class StoreConfig {
   private final long expiryGroupSeconds;
   private final long checkpointEveryBytes;
   private final FileOpener fileOpener;
+  private final StoreListener listener;
 
   private StoreConfig(Builder b) {
     this.directory = b.directory;
@@ -27,6 +28,7 @@ public final class StoreConfig {
     this.expiryGroupSeconds = b.expiryGroupSeconds;
     this.checkpointEveryBytes = b.checkpointEveryBytes;
     this.fileOpener = b.fileOpener;
+    this.listener = b.listener;
   }
 
   public static Builder newBuilder(Path directory) {
@@ -61,6 +63,10 @@ public final class StoreConfig {
     return fileOpener;
   }
 
+  public StoreListener listener() {
+    return listener;
+  }
+
   /** Builder for {@link StoreConfig}. */
   public static final class Builder {
     private final Path directory;
@@ -70,6 +76,7 @@ public final class StoreConfig {
     private long expiryGroupSeconds = 3600;
     private long checkpointEveryBytes = 8L << 20;
     private FileOpener fileOpener = FileOpener.DEFAULT;
+    private StoreListener listener = StoreListener.NONE;
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory, "directory");
@@ -123,6 +130,12 @@ public final class StoreConfig {
     /** For fault-injection tests: how files are opened. */
     public Builder fileOpener(FileOpener opener) {
       this.fileOpener = Objects.requireNonNull(opener, "fileOpener");
+      return this;
+    }
+
+    /** Told of every change to what the store holds; for a policy layer's ledger. */
+    public Builder listener(StoreListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

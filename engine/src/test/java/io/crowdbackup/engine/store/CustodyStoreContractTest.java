@@ -460,6 +460,53 @@ public abstract class CustodyStoreContractTest {
   }
 
   @Test
+  void theListenerSeesEveryChangeAPolicyMustCount() throws IOException {
+    List<String> events = new java.util.ArrayList<>();
+    StoreListener listener = new StoreListener() {
+      @Override
+      public void uploadStarted(io.crowdbackup.api.store.UploadInfo u) {
+        events.add("start " + u.request().declaredLengthBytes());
+      }
+
+      @Override
+      public void uploadEnded(io.crowdbackup.api.store.UploadInfo u, UploadEnd how) {
+        events.add("end " + how);
+      }
+
+      @Override
+      public void blobAdded(BlobStat b) {
+        events.add("add " + b.envelopeLengthBytes());
+      }
+
+      @Override
+      public void blobRemoved(BlobStat b, Removal why) {
+        events.add("remove " + why + " " + b.envelopeLengthBytes());
+      }
+    };
+    store.close();
+    store = FileCustodyStore.open(config().listener(listener).abandonedUploadAfterMillis(1000).build());
+    Env a = envelope(70, 1000, false, NOW_EPOCH_SECOND + 10);
+    Env b = envelope(71, 2000);
+    Env c = envelope(72, 3000);
+    Env d = envelope(73, 4000);
+    int la = a.bytes.length;
+    int lb = b.bytes.length;
+    int lc = c.bytes.length;
+    int ld = d.bytes.length;
+    store.put(a.custody("p"), in(a.bytes));
+    store.put(b.custody("p"), in(b.bytes));
+    assertThrows(StoreException.class, () -> store.put(c.request().custodyFrom("p").fingerprint(d.fingerprint).build(),
+        in(c.bytes)));
+    store.begin(d.custody("p")).close();
+    store.transition(b.fingerprint, BlobState.DELIVERED);
+    clock.advanceSeconds(3 * 3600);
+    store.dropExpired(clock.millis() / 1000);
+    assertEquals(List.of("start " + la, "end COMMITTED", "add " + la, "start " + lb, "end COMMITTED", "add " + lb,
+        "start " + lc, "end ABORTED", "start " + ld, "remove DELIVERED " + lb, "remove EXPIRED " + la,
+        "end ABANDONED"), events);
+  }
+
+  @Test
   void aClosedStoreSaysSo() throws IOException {
     store.close();
     store.close();

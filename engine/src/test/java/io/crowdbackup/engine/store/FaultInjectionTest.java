@@ -164,7 +164,9 @@ class FaultInjectionTest {
     store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
     store.transition(e.fingerprint, BlobState.FORWARDING);
     Path log = files(FileCustodyStore.GROUPS_DIR, "states.log").get(0);
-    Files.write(log, new byte[30], StandardOpenOption.APPEND); // half an entry, as from a crash mid-append
+    // A whole entry of zeros (the size was extended, the data never written) and half an entry: as from a
+    // crash mid-append. Both must be cut away, or an entry appended after them would be unreadable.
+    Files.write(log, new byte[StoreFormat.STATE_ENTRY_BYTES + 30], StandardOpenOption.APPEND);
     reopenDirty();
     assertEquals(BlobState.FORWARDING, store.stat(e.fingerprint).state());
     store.transition(e.fingerprint, BlobState.HELD);
