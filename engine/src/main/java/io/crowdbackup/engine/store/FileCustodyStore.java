@@ -345,7 +345,7 @@ public final class FileCustodyStore implements CustodyStore {
 
   @Override
   public BlobStat put(UploadRequest request, ReadableByteChannel in) throws IOException {
-    Upload u = begin(request);
+    Upload u = begin(request, true);
     boolean done = false;
     try {
       ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
@@ -374,6 +374,10 @@ public final class FileCustodyStore implements CustodyStore {
 
   @Override
   public Upload begin(UploadRequest request) throws IOException {
+    return begin(request, false);
+  }
+
+  private Upload begin(UploadRequest request, boolean oneShot) throws IOException {
     Fingerprint fp = request.fingerprint();
     PartialUpload u;
     synchronized (this) {
@@ -399,7 +403,7 @@ public final class FileCustodyStore implements CustodyStore {
       config.listener().uploadStarted(info(u));
     }
     try {
-      return UploadImpl.create(this, u);
+      return UploadImpl.create(this, u, oneShot);
     } catch (IOException | RuntimeException e) {
       synchronized (this) {
         if (uploads.remove(fp) != null) {

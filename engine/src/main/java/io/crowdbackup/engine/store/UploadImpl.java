@@ -49,6 +49,10 @@ final class UploadImpl implements Upload {
   private ByteBuffer pending = ByteBuffer.allocate(64 * JOURNAL_ENTRY_BYTES);
   private long pendingEnd;
   private boolean headerChecked;
+  /** A put, not a resumable upload: nobody resumes it, so it checkpoints only to bound memory. */
+  private boolean oneShot;
+  /** Whether the partial directory's entries for this upload are known durable. */
+  private boolean directorySynced;
   private String failed;
   private boolean done;
   private boolean closed;
@@ -75,7 +79,12 @@ final class UploadImpl implements Upload {
     pendingEnd = pieceOffset + length;
   };
 
-  static UploadImpl create(FileCustodyStore store, PartialUpload u) throws IOException {
+  /**
+   * Creates the upload's files. Nothing is fsynced here: until its first checkpoint an upload promises
+   * nothing, and a crash before it leaves files that recovery removes. That keeps a put at two fsyncs
+   * (data, then the group directory after the rename).
+   */
+  static UploadImpl create(FileCustodyStore store, PartialUpload u, boolean oneShot) throws IOException {
     FileChannel data = store.opener.open(u.dataPath,
         EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ));
     FileChannel journal;
@@ -89,9 +98,6 @@ final class UploadImpl implements Upload {
     try {
       StoreIo.writeFully(data, ByteBuffer.wrap(u.header.encode(BLOB_MAGIC)), 0);
       StoreIo.writeFully(journal, ByteBuffer.wrap(u.header.encode(JOURNAL_MAGIC)), 0);
-      data.force(true);
-      journal.force(true);
-      StoreIo.fsyncDirectory(store.opener, store.partialDir);
     } catch (IOException e) {
       FileCustodyStore.closeQuietly(data);
       FileCustodyStore.closeQuietly(journal);
@@ -99,6 +105,7 @@ final class UploadImpl implements Upload {
     }
     UploadImpl up = new UploadImpl(store, u, data, journal);
     up.scanner = new EnvelopeScanner(up.listener);
+    up.oneShot = oneShot;
     return up;
   }
 
@@ -274,6 +281,7 @@ final class UploadImpl implements Upload {
       journal.force(true);
       data.force(true);
       UploadImpl up = new UploadImpl(store, u, data, journal);
+      up.directorySynced = true; // recovery at open fsynced the partial directory
       up.journalEntries = r.pieces;
       up.offset = r.endOffset;
       up.durable = r.endOffset;
@@ -334,7 +342,7 @@ final class UploadImpl implements Upload {
       ((Buffer) src).position(src.position() + n);
       offset += n;
       sinceCheckpointBytes += n;
-      if (sinceCheckpointBytes >= store.config.checkpointEveryBytes()
+      if ((!oneShot && sinceCheckpointBytes >= store.config.checkpointEveryBytes())
           || pending.position() >= MAX_PENDING_ENTRIES * JOURNAL_ENTRY_BYTES) {
         checkpoint();
       }
@@ -377,6 +385,10 @@ final class UploadImpl implements Upload {
       journal.force(false);
       journalEntries += entries;
       ((Buffer) pending).clear();
+      if (!directorySynced) {
+        StoreIo.fsyncDirectory(store.opener, store.partialDir);
+        directorySynced = true;
+      }
     } catch (IOException e) {
       failed = "checkpoint failed: " + e;
       throw StoreIo.wrap(e, u.journalPath, "making the upload durable (it stays resumable from offset "
