@@ -72,7 +72,8 @@ public final class FileCustodyStore implements CustodyStore {
   final Path quarantineDir;
   private final FileChannel lockChannel;
   private final FileLock lock;
-  private final BlobIndex index;
+  private BlobIndex index;
+  private boolean rebuilding;
   private final SecureRandom random = new SecureRandom();
   /** Uploads in progress, open or resumable; guarded by {@code this}. */
   final Map<Fingerprint, PartialUpload> uploads = new HashMap<>();
@@ -208,6 +209,45 @@ public final class FileCustodyStore implements CustodyStore {
   // Recovery
 
   private void rebuildFromDataFiles() throws IOException {
+    rebuilding = true;
+    try {
+      rebuildGroups();
+    } finally {
+      rebuilding = false;
+    }
+  }
+
+  /**
+   * The index failed to take a change that is already durable in the data files (say, a Chronicle Map
+   * that filled up under delete-and-refill churn): throw it away and rebuild it from the data files, which
+   * already hold the change. Only if a fresh index fails as well does the caller see the error.
+   */
+  private void recreateIndex(IOException cause) throws IOException {
+    if (rebuilding) {
+      throw cause;
+    }
+    closeQuietly(index);
+    try {
+      index = config.indexFactory().open(root.resolve(INDEX_DIR), false);
+      index.clear();
+      rebuildFromDataFiles();
+    } catch (IOException e) {
+      e.addSuppressed(cause);
+      throw StoreIo.wrap(e, root.resolve(INDEX_DIR), "rebuilding the index after it failed (" + cause.getMessage()
+          + ")");
+    }
+  }
+
+  /** Puts an entry whose change is already durable on disk; an index failure triggers a rebuild. */
+  private void indexPut(IndexEntry e) throws IOException {
+    try {
+      index.put(e);
+    } catch (IOException ex) {
+      recreateIndex(ex);
+    }
+  }
+
+  private void rebuildGroups() throws IOException {
     custodyHeldBytes = 0;
     ownHeldBytes = 0;
     blobCount = 0;
@@ -293,7 +333,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
     for (StateLog.Entry t : tombstones.values()) {
       if (index.get(t.fingerprint) == null) {
-        index.put(tombstone(t.fingerprint, t.blobId, groupStart, t.envelopeLengthBytes, t.expiresAtEpochSecond,
+        indexPut(tombstone(t.fingerprint, t.blobId, groupStart, t.envelopeLengthBytes, t.expiresAtEpochSecond,
             BlobKind.values()[Math.min(t.kindCode, 1)]));
       }
     }
@@ -642,11 +682,11 @@ public final class FileCustodyStore implements CustodyStore {
     if (next == BlobState.DELIVERED) {
       // The log entry is durable: from here on the blob is delivered even if removing the file fails.
       removeFromIndex(e);
-      index.put(updated);
+      indexPut(updated);
       removed(e, StoreListener.Removal.DELIVERED);
       deleteBlobFile(e);
     } else {
-      index.put(updated);
+      indexPut(updated);
     }
     return updated.toStat(nowEpochSecond());
   }
@@ -841,7 +881,12 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   private void addToIndex(IndexEntry e) throws IOException {
-    index.put(e);
+    try {
+      index.put(e);
+    } catch (IOException ex) {
+      recreateIndex(ex); // the rebuild reads e's file and counts it
+      return;
+    }
     if (e.state().hasBytes()) {
       account(e, +1);
     }

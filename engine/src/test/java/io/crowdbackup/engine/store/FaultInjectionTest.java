@@ -111,6 +111,99 @@ class FaultInjectionTest {
   }
 
   @Test
+  void permissionDeniedIsTypedAndNamesThePath() throws IOException {
+    Env e = envelope(12, 5000);
+    faults.openDeniedOn = p -> named(p, ".part");
+    StoreException ex = assertThrows(StoreException.class,
+        () -> store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes)));
+    assertEquals(Reason.PERMISSION_DENIED, ex.reason(), ex.getMessage());
+    assertTrue(ex.path().endsWith(e.fingerprint.toHex() + ".part"), ex.path());
+    assertTrue(ex.getMessage().contains("check the owner and mode"), ex.getMessage());
+    faults.reset();
+    store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
+    assertTrue(store.contains(e.fingerprint));
+  }
+
+  @Test
+  void anIndexThatFailsIsRebuiltFromTheDataFiles() throws IOException {
+    store.close();
+    int[] failPutNumber = {3};
+    int[] puts = {0};
+    io.crowdbackup.engine.store.index.BlobIndex.Factory flaky = new io.crowdbackup.engine.store.index.BlobIndex.Factory() {
+      @Override
+      public io.crowdbackup.engine.store.index.BlobIndex open(Path d, boolean clean) {
+        io.crowdbackup.engine.store.index.InMemoryBlobIndex inner = new io.crowdbackup.engine.store.index.InMemoryBlobIndex();
+        return new io.crowdbackup.engine.store.index.BlobIndex() {
+          @Override
+          public boolean isPopulated() {
+            return false;
+          }
+
+          @Override
+          public io.crowdbackup.engine.store.index.IndexEntry get(io.crowdbackup.api.Fingerprint f) {
+            return inner.get(f);
+          }
+
+          @Override
+          public void put(io.crowdbackup.engine.store.index.IndexEntry entry) throws IOException {
+            if (++puts[0] == failPutNumber[0]) {
+              throw new IOException("index full (injected)");
+            }
+            inner.put(entry);
+          }
+
+          @Override
+          public boolean remove(io.crowdbackup.api.Fingerprint f) {
+            return inner.remove(f);
+          }
+
+          @Override
+          public void forEach(java.util.function.Consumer<io.crowdbackup.engine.store.index.IndexEntry> action) {
+            inner.forEach(action);
+          }
+
+          @Override
+          public long size() {
+            return inner.size();
+          }
+
+          @Override
+          public void clear() {
+            inner.clear();
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+      }
+
+      @Override
+      public String name() {
+        return "flaky";
+      }
+    };
+    store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("flaky")).clock(clock).indexFactory(flaky).build());
+    List<Env> envs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Env e = envelope(200 + i, 3000);
+      envs.add(e);
+      store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes)); // the third put's index update fails
+    }
+    failPutNumber[0] = puts[0] + 1; // and the next state change's too
+    store.transition(envs.get(0).fingerprint, BlobState.FORWARDING);
+    long total = 0;
+    for (Env e : envs) {
+      assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+      total += e.bytes.length;
+    }
+    assertEquals(BlobState.FORWARDING, store.stat(envs.get(0).fingerprint).state());
+    assertEquals(new StoreUsage(total, 0, 0, 0, 4, 0), store.usage());
+  }
+
+  @Test
   void aFailingFsyncOnCommitLeavesNothingVisible() throws IOException {
     Env e = envelope(3, 50_000);
     faults.forceFaultOn = p -> named(p, ".part");

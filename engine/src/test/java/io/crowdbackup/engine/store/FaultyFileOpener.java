@@ -22,16 +22,22 @@ final class FaultyFileOpener implements FileOpener {
   volatile long writeBudgetBytes = Long.MAX_VALUE;
   volatile String writeFailureMessage = "No space left on device";
   volatile Predicate<Path> forceFaultOn = p -> false;
+  volatile Predicate<Path> openDeniedOn = p -> false;
   volatile int faultsInjected;
 
   void reset() {
     writeFaultOn = p -> false;
     forceFaultOn = p -> false;
+    openDeniedOn = p -> false;
     writeBudgetBytes = Long.MAX_VALUE;
   }
 
   @Override
   public FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException {
+    if (openDeniedOn.test(path)) {
+      faultsInjected++;
+      throw new java.nio.file.AccessDeniedException(path.toString());
+    }
     return new Channel(path, FileChannel.open(path, options));
   }
 
