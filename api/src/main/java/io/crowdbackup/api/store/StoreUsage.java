@@ -4,7 +4,8 @@ package io.crowdbackup.api.store;
  * Byte accounting of a store at one instant. "Held" counts the envelope bytes of stored blobs whose bytes
  * are present ({@link BlobState#hasBytes()}); a delivered or deleted blob stops counting at once, even
  * where its disk space is reclaimed later. "Reserved" counts the declared lengths of uploads in progress,
- * which is what a quota must count before their bytes arrive.
+ * which is what a quota must count before their bytes arrive. A blob past its expiry counts as held until
+ * {@link CustodyStore#dropExpired} removes it (it is never served meanwhile).
  */
 public final class StoreUsage {
   private final long custodyHeldBytes;

@@ -53,6 +53,9 @@ final class BlobReader implements ReadableByteChannel {
     FileChannel ch;
     try {
       ch = store.opener.open(path, EnumSet.of(StandardOpenOption.READ));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new StoreException(StoreException.Reason.NOT_FOUND, path.toString(),
+          "blob " + entry.fingerprint() + " was removed while being opened", e);
     } catch (IOException e) {
       throw StoreIo.wrap(e, path, "opening the blob for reading");
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.engine.envelope.EnvelopeScanner;
@@ -67,6 +68,12 @@ public abstract class CrashTestBase {
       Process child = startChild(storeDir, log, random.nextLong());
       try {
         waitForReady(child, log, cycle);
+        if (cycle == 0) {
+          // While the child owns the store, this process is kept out by the OS lock, with a clear reason.
+          StoreException e = assertThrows(StoreException.class,
+              () -> FileCustodyStore.open(CrashWorker.config(storeDir, index()).build()));
+          assertEquals(StoreException.Reason.LOCKED_BY_OTHER_PROCESS, e.reason(), e.getMessage());
+        }
         Thread.sleep(random.nextInt(100, 1200));
       } finally {
         child.destroyForcibly(); // SIGKILL on Linux
