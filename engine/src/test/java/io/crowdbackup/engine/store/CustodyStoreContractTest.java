@@ -507,6 +507,69 @@ public abstract class CustodyStoreContractTest {
   }
 
   @Test
+  void concurrentUploadsReadsAndDeletesKeepTheStoreConsistent() throws Exception {
+    int threads = 4;
+    int perThread = 12;
+    List<List<Env>> work = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      List<Env> mine = new java.util.ArrayList<>();
+      for (int i = 0; i < perThread; i++) {
+        mine.add(envelope(1000 + t * 100 + i, 500 + 3000 * i));
+      }
+      work.add(mine);
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    List<java.util.concurrent.Future<Long>> results = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      List<Env> mine = work.get(t);
+      List<Env> theirs = work.get((t + 1) % threads);
+      results.add(pool.submit(() -> {
+        long kept = 0;
+        for (int i = 0; i < mine.size(); i++) {
+          Env e = mine.get(i);
+          if (i % 2 == 0) {
+            store.put(e.custody("p"), in(e.bytes));
+          } else {
+            try (Upload u = store.begin(e.custody("p"))) {
+              u.write(ByteBuffer.wrap(e.bytes, 0, e.bytes.length / 2));
+              u.checkpoint();
+            }
+            try (Upload u = store.resume(e.fingerprint)) {
+              u.write(ByteBuffer.wrap(e.bytes, (int) u.offset(), e.bytes.length - (int) u.offset()));
+              u.commit();
+            }
+          }
+          Env other = theirs.get(i);
+          if (store.contains(other.fingerprint)) {
+            try {
+              assertArrayEquals(other.bytes, readAll(store.open(other.fingerprint)));
+            } catch (StoreException ex) {
+              assertEquals(Reason.NOT_FOUND, ex.reason(), ex.getMessage()); // its owner deleted it meanwhile
+            }
+          }
+          if (i % 3 == 0) {
+            assertTrue(store.delete(e.fingerprint));
+          } else {
+            kept += e.bytes.length;
+          }
+        }
+        return kept;
+      }));
+    }
+    long expected = 0;
+    for (java.util.concurrent.Future<Long> f : results) {
+      expected += f.get();
+    }
+    pool.shutdown();
+    assertEquals(expected, store.usage().custodyHeldBytes());
+    assertEquals(threads * (perThread - perThread / 3), store.list().size());
+    List<BlobStat> before = sorted(store.list());
+    reopenDirty();
+    assertEquals(before, sorted(store.list()));
+    assertEquals(expected, store.usage().custodyHeldBytes());
+  }
+
+  @Test
   void aClosedStoreSaysSo() throws IOException {
     store.close();
     store.close();
