@@ -104,7 +104,9 @@ public final class CrashWorker {
   private void run() throws IOException {
     while (true) {
       int op = random.nextInt(100);
-      if (op < 35) {
+      if (held.size() > 200 && op < 30) {
+        delete(); // keep the store at a steady size over long runs, so every cycle costs the same
+      } else if (op < 35) {
         put();
       } else if (op < 60) {
         upload();
