@@ -138,6 +138,7 @@ public abstract class CustodyStoreContractTest {
     Env e = envelope(5, 1000);
     try (Upload u = store.begin(e.custody("a"))) {
       assertReason(Reason.DUPLICATE, () -> store.begin(e.custody("b")));
+      assertEquals(e.fingerprint, u.fingerprint());
     }
   }
 
