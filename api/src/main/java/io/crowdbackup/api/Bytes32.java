@@ -28,6 +28,20 @@ final class Bytes32 {
     return new String(out);
   }
 
+  /** ASCII hex only: Character.digit would also take full-width and other scripts' digits. */
+  private static int digit(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
   static byte[] fromHex(String hex, String what) {
     if (hex == null) {
       throw new NullPointerException(what + " must not be null");
@@ -37,8 +51,8 @@ final class Bytes32 {
     }
     byte[] out = new byte[hex.length() / 2];
     for (int i = 0; i < out.length; i++) {
-      int hi = Character.digit(hex.charAt(2 * i), 16);
-      int lo = Character.digit(hex.charAt(2 * i + 1), 16);
+      int hi = digit(hex.charAt(2 * i));
+      int lo = digit(hex.charAt(2 * i + 1));
       if (hi < 0 || lo < 0) {
         throw new IllegalArgumentException(what + " has a non-hex character near index " + (2 * i));
       }

@@ -50,7 +50,13 @@ public final class Fingerprint implements Comparable<Fingerprint> {
 
   @Override
   public int compareTo(Fingerprint other) {
-    return Arrays.compareUnsigned(digest, other.digest);
+    for (int i = 0; i < LENGTH_BYTES; i++) {
+      int c = (digest[i] & 0xff) - (other.digest[i] & 0xff);
+      if (c != 0) {
+        return c;
+      }
+    }
+    return 0;
   }
 
   @Override

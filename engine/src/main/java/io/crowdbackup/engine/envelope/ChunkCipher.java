@@ -3,8 +3,6 @@ package io.crowdbackup.engine.envelope;
 import static io.crowdbackup.engine.envelope.EnvelopeFormat.*;
 
 import java.security.GeneralSecurityException;
-import java.security.InvalidAlgorithmParameterException;
-import java.security.InvalidKeyException;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -66,10 +64,9 @@ final class ChunkCipher {
       return cipher.doFinal(in, off, len, out, outOff);
     } catch (AEADBadTagException e) {
       return -1;
-    } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
-      throw new IllegalStateException("AES-GCM initialisation failed", e);
     } catch (GeneralSecurityException e) {
-      return -1;
+      // Only a tag mismatch is the input's fault; anything else (a short buffer, a bad key) is ours.
+      throw new IllegalStateException("AES-GCM decryption failed", e);
     }
   }
 }

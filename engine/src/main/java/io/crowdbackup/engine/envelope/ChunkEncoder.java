@@ -15,7 +15,11 @@ import net.jpountz.lz4.LZ4Factory;
  * {@code in[1 .. 1 + length)}, so a raw chunk is encrypted in place without a copy.
  */
 final class ChunkEncoder {
-  private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
+  /**
+   * The pure-Java compressor: its output is the same on every platform (the JNI one may differ), so test
+   * vectors hold everywhere, and it runs on Android.
+   */
+  private static final LZ4Compressor LZ4 = LZ4Factory.fastestJavaInstance().fastCompressor();
 
   private final ChunkCipher cipher;
   private final MessageDigest pieceDigest = FingerprintAccumulator.Sha256.newDigest();

@@ -7,6 +7,7 @@ import io.crowdbackup.api.EnvelopeException.Reason;
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.security.DigestException;
@@ -101,9 +102,9 @@ public final class EnvelopeScanner {
     EnvelopeScanner s = new EnvelopeScanner();
     ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
     while (in.read(buf) >= 0) {
-      buf.flip();
+      ((Buffer) buf).flip();
       s.update(buf);
-      buf.clear();
+      ((Buffer) buf).clear();
     }
     return s.finish();
   }
@@ -144,9 +145,9 @@ public final class EnvelopeScanner {
       } else {
         int n = (int) Math.min(recordRemaining, src.remaining());
         ByteBuffer slice = src.duplicate();
-        slice.limit(slice.position() + n);
+        ((Buffer) slice).limit(slice.position() + n);
         pieceDigest.update(slice);
-        src.position(src.position() + n);
+        ((Buffer) src).position(src.position() + n);
         position += n;
         recordRemaining -= n;
         if (recordRemaining == 0) {
@@ -201,14 +202,17 @@ public final class EnvelopeScanner {
         throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "final record at offset " + start + " declares "
             + ct + " bytes, expected " + FINAL_RECORD_CIPHERTEXT_BYTES);
       }
-    } else if (ct < MIN_DATA_CIPHERTEXT_BYTES || ct > maxCiphertext
-        || start + RECORD_LENGTH_FIELD_BYTES + (long) ct > finalStart) {
-      throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "record " + (pieceIndex - 1) + " at offset " + start
-          + " declares " + ct + " bytes; allowed " + MIN_DATA_CIPHERTEXT_BYTES + ".."
-          + Math.min(maxCiphertext, finalStart - start - RECORD_LENGTH_FIELD_BYTES));
-    }
-    if (pieceIndex - 1 >= 0xFFFF_FFFFL) {
-      throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "more than 2^32 - 1 chunks");
+    } else {
+      if (ct < MIN_DATA_CIPHERTEXT_BYTES || ct > maxCiphertext
+          || start + RECORD_LENGTH_FIELD_BYTES + (long) ct > finalStart) {
+        throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "record " + (pieceIndex - 1) + " at offset " + start
+            + " declares " + ct + " bytes; allowed " + MIN_DATA_CIPHERTEXT_BYTES + ".."
+            + Math.min(maxCiphertext, finalStart - start - RECORD_LENGTH_FIELD_BYTES));
+      }
+      // Data counters run 0..2^32 - 2 so that the final chunk's counter still fits in 32 bits.
+      if (pieceIndex - 1 >= 0xFFFF_FFFFL) {
+        throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "more than 2^32 - 1 data chunks");
+      }
     }
     recordLength = ct;
     recordRemaining = ct;

@@ -144,6 +144,12 @@ final class HeaderCodec {
       throw new EnvelopeException(Reason.FIELD_OUT_OF_BOUNDS, "envelope length " + envelopeLength
           + ", expected " + minLength + ".." + MAX_ENVELOPE_BYTES);
     }
+    long recordSpace = envelopeLength - minLength;
+    long minRecord = RECORD_LENGTH_FIELD_BYTES + MIN_DATA_CIPHERTEXT_BYTES;
+    if (recordSpace > 0 && recordSpace < minRecord) {
+      throw new EnvelopeException(Reason.FIELD_OUT_OF_BOUNDS, "envelope length " + envelopeLength + " leaves "
+          + recordSpace + " bytes for data records, which is neither 0 nor at least " + minRecord);
+    }
     long expires = b.getLong();
     if (expires < 0 || expires > MAX_EXPIRES_AT_EPOCH_SECOND) {
       throw new EnvelopeException(Reason.FIELD_OUT_OF_BOUNDS,

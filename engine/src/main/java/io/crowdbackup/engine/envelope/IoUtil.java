@@ -18,8 +18,9 @@ final class IoUtil {
         break;
       }
       if (n == 0) {
-        // A non-blocking channel handed to a blocking API: yield rather than spin hot.
-        Thread.onSpinWait();
+        // A non-blocking channel handed to a blocking API: yield rather than spin hot (onSpinWait is
+        // absent from Android).
+        Thread.yield();
       }
       total += n;
     }

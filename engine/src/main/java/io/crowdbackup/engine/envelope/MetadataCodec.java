@@ -8,6 +8,7 @@ import io.crowdbackup.api.EnvelopeException.Reason;
 import io.crowdbackup.api.InnerMetadata;
 import io.crowdbackup.api.SealRequest;
 import java.nio.BufferUnderflowException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -69,7 +70,7 @@ final class MetadataCodec {
       long created = b.getLong();
       int nameLength = b.get() & 0xff;
       String name = utf8(p, b.position(), nameLength);
-      b.position(b.position() + nameLength);
+      ((Buffer) b).position(b.position() + nameLength);
       int typeLength = b.get() & 0xff;
       if (typeLength > SealRequest.MAX_MEDIA_TYPE_BYTES) {
         throw new EnvelopeException(Reason.BAD_METADATA,

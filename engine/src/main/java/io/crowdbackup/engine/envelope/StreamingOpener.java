@@ -192,7 +192,7 @@ public final class StreamingOpener implements EnvelopeOpener {
     int got = IoUtil.readFully(in, b);
     if (got == 0) {
       throw new EnvelopeException(Reason.MISSING_FINAL_CHUNK, "stream ended at offset " + position
-          + " after chunk " + (counter - 1) + ", before the final chunk");
+          + (counter == 0 ? " after the header" : " after chunk " + (counter - 1)) + ", before the final chunk");
     }
     if (got < RECORD_LENGTH_FIELD_BYTES) {
       throw new EnvelopeException(Reason.TRUNCATED, "stream ended at offset " + (position + got)

@@ -127,9 +127,10 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     }
   }
 
+  /** A first bound; the exact one is on the envelope length, checked before any byte is written. */
   private static void checkPlaintextLength(long length) {
-    if (length < 0 || length > MAX_ENVELOPE_BYTES - 64 * 1024 * 1024) {
-      throw new IllegalArgumentException("plaintext length must be 0.." + (MAX_ENVELOPE_BYTES - 64 * 1024 * 1024)
+    if (length < 0 || length > MAX_ENVELOPE_BYTES) {
+      throw new IllegalArgumentException("plaintext length must be 0.." + MAX_ENVELOPE_BYTES
           + " bytes, was " + length);
     }
   }

@@ -130,16 +130,17 @@ public final class Keys {
   }
 
   private static Map<String, String> parse(String text, String magic, String... fields) throws KeyFormatException {
-    if (text.length() > MAX_FILE_BYTES) {
-      throw new KeyFormatException("file is " + text.length() + " characters, at most " + MAX_FILE_BYTES);
+    int utf8Bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (utf8Bytes > MAX_FILE_BYTES) {
+      throw new KeyFormatException("file is " + utf8Bytes + " bytes, at most " + MAX_FILE_BYTES);
     }
     String[] lines = text.split("\n", -1);
-    if (lines.length == 0 || !lines[0].strip().equals(magic)) {
+    if (lines.length == 0 || !lines[0].trim().equals(magic)) {
       throw new KeyFormatException("first line must be \"" + magic + "\"");
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (int i = 1; i < lines.length; i++) {
-      String line = lines[i].strip();
+      String line = lines[i].trim();
       if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
@@ -151,7 +152,7 @@ public final class Keys {
       if (!Arrays.asList(fields).contains(name)) {
         throw new KeyFormatException("line " + (i + 1) + ": unknown field \"" + name + "\"");
       }
-      if (out.put(name, line.substring(space + 1).strip()) != null) {
+      if (out.put(name, line.substring(space + 1).trim()) != null) {
         throw new KeyFormatException("line " + (i + 1) + ": field \"" + name + "\" repeated");
       }
     }

@@ -26,6 +26,26 @@ public final class TestEnvelopes {
     return new StreamingSealer(random::nextBytes, parallelism);
   }
 
+  /**
+   * A sealer whose entropy hands out exactly the given values, in order: for each envelope layer the
+   * sealer draws the 32-byte ephemeral X25519 secret, then the 32-byte salt (a relay envelope: the outer
+   * layer's two, then the inner layer's). Fails if a draw has another length or the values run out. For
+   * test vectors, whose secrets are written down. Never for production.
+   */
+  public static StreamingSealer scriptedSealer(byte[]... draws) {
+    java.util.Iterator<byte[]> next = java.util.Arrays.asList(draws).iterator();
+    return new StreamingSealer(bytes -> {
+      if (!next.hasNext()) {
+        throw new IllegalStateException("scripted entropy exhausted");
+      }
+      byte[] value = next.next();
+      if (value.length != bytes.length) {
+        throw new IllegalStateException("scripted draw of " + bytes.length + " bytes, script has " + value.length);
+      }
+      System.arraycopy(value, 0, bytes, 0, bytes.length);
+    }, 1);
+  }
+
   /** A deterministic {@link SecureRandom} for key generation in tests and vectors. */
   public static SecureRandom deterministicRandom(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
