@@ -102,8 +102,12 @@ public final class ChronicleBlobIndex implements BlobIndex {
   }
 
   private static byte[] meta(long maxEntries) {
+    return meta(maxEntries, LAYOUT_VERSION);
+  }
+
+  static byte[] meta(long maxEntries, int layoutVersion) {
     ByteBuffer b = ByteBuffer.allocate(8 + 4 + 4 + 8 + 4);
-    b.put(META_MAGIC).putInt(LAYOUT_VERSION).putInt(IndexEntryCodec.VERSION).putLong(maxEntries);
+    b.put(META_MAGIC).putInt(layoutVersion).putInt(IndexEntryCodec.VERSION).putLong(maxEntries);
     CRC32 crc = new CRC32();
     crc.update(b.array(), 0, b.position());
     b.putInt((int) crc.getValue());

@@ -32,7 +32,8 @@ public abstract class BlobIndexContractTest {
   /** Whether this implementation keeps entries across a clean close. */
   protected abstract boolean persists();
 
-  static IndexEntry entry(long seed) {
+  /** A pseudo-random entry; the same seed gives the same entry. */
+  public static IndexEntry entry(long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     byte[] fp = new byte[32];
     r.nextBytes(fp);
