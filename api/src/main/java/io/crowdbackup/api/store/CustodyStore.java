@@ -38,7 +38,9 @@ public interface CustodyStore extends Closeable {
   /**
    * Reopens an upload that was closed, dropped or interrupted by a crash. It continues from
    * {@link Upload#durableOffset()}: the sender re-sends from there (at most one chunk of what was already
-   * sent), and nothing already stored is re-read except the envelope header.
+   * sent before the last checkpoint). Of what is already stored, only the envelope header and the last
+   * durable piece (at most one chunk) are re-read, to check them; the rest is carried on from the piece
+   * digests the upload journaled.
    *
    * @throws StoreException {@link StoreException.Reason#NOT_FOUND} if there is no such upload
    */

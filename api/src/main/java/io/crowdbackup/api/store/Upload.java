@@ -28,8 +28,10 @@ public interface Upload extends Closeable {
    * Appends all of {@code src}, checking it as it goes.
    *
    * @throws StoreException {@link StoreException.Reason#MALFORMED} or
-   *     {@link StoreException.Reason#LENGTH_MISMATCH} on bad bytes (the upload is then aborted and removed),
-   *     or an I/O reason (the upload stays resumable from {@link #durableOffset()})
+   *     {@link StoreException.Reason#LENGTH_MISMATCH} on bad bytes, {@link StoreException.Reason#EXPIRED} if
+   *     the header's expiry (capped by the request) has passed (in each case the upload is aborted and
+   *     removed), or an I/O reason such as {@link StoreException.Reason#DISK_FULL} (the upload stays
+   *     resumable from {@link #durableOffset()}: close this handle and resume)
    */
   void write(ByteBuffer src) throws IOException;
 

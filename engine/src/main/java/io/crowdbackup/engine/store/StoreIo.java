@@ -16,6 +16,8 @@ import java.util.Collections;
 
 /** File helpers and the mapping from JDK exceptions to {@link StoreException} reasons. */
 final class StoreIo {
+  private static final boolean WINDOWS = java.io.File.separatorChar == '\\';
+
   private StoreIo() {}
 
   static void writeFully(FileChannel ch, ByteBuffer src, long position) throws IOException {
@@ -59,6 +61,10 @@ final class StoreIo {
    * directory is what does it; without it a rename that returned may vanish in a power cut.
    */
   static void fsyncDirectory(FileOpener opener, Path dir) throws IOException {
+    if (WINDOWS) {
+      // Windows cannot open a directory as a channel; NTFS journals its directory entries itself.
+      return;
+    }
     try (FileChannel ch = opener.open(dir, Collections.singleton(StandardOpenOption.READ))) {
       ch.force(true);
     }
