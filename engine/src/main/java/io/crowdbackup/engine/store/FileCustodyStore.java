@@ -760,8 +760,14 @@ public final class FileCustodyStore implements CustodyStore {
     return dropped;
   }
 
+  /**
+   * Drops what expired in one group. Even in a group whose whole window has passed, each blob's own
+   * expiry is checked against the index (one lookup per file listed, still the cost of what expired), so
+   * a store reopened with a narrower {@code expiryGroupSeconds} never drops a blob early.
+   */
   private long dropFromGroup(Path group, long groupStart, boolean whole, long nowEpochSecond) throws IOException {
     long dropped = 0;
+    boolean keptAny = false;
     for (Path p : listDirectory(group)) {
       String name = p.getFileName().toString();
       if (!name.endsWith(BLOB_SUFFIX)) {
@@ -775,24 +781,34 @@ public final class FileCustodyStore implements CustodyStore {
       }
       IndexEntry e = index.get(fp);
       boolean ours = e != null && e.groupEpochSecond() == groupStart;
-      if (whole || (ours && e.expiresAtEpochSecond() <= nowEpochSecond)) {
-        if (ours) {
-          removeFromIndex(e);
+      if (ours && e.expiresAtEpochSecond() > nowEpochSecond) {
+        keptAny = true;
+        continue;
+      }
+      if (!ours && !whole) {
+        continue;
+      }
+      if (ours) {
+        removeFromIndex(e);
+        if (e.state().hasBytes()) {
           removed(e, StoreListener.Removal.EXPIRED);
           dropped++;
         }
-        Files.deleteIfExists(p);
       }
+      Files.deleteIfExists(p);
     }
     // Tombstones of this group: remembered only until their expiry.
     for (StateLog.Entry t : StateLog.read(opener, group.resolve(STATE_LOG))) {
       IndexEntry e = index.get(t.fingerprint);
-      if (e != null && e.state() == BlobState.DELIVERED && e.groupEpochSecond() == groupStart
-          && (whole || e.expiresAtEpochSecond() <= nowEpochSecond)) {
-        index.remove(t.fingerprint);
+      if (e != null && e.state() == BlobState.DELIVERED && e.groupEpochSecond() == groupStart) {
+        if (e.expiresAtEpochSecond() <= nowEpochSecond) {
+          index.remove(t.fingerprint);
+        } else {
+          keptAny = true;
+        }
       }
     }
-    if (whole) {
+    if (whole && !keptAny) {
       Files.deleteIfExists(group.resolve(STATE_LOG));
       for (Path leftover : listDirectory(group)) {
         Files.deleteIfExists(leftover);
@@ -804,6 +820,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
     return dropped;
   }
+
 
   private void dropAbandonedUploads() throws IOException {
     long now = config.clock().millis();

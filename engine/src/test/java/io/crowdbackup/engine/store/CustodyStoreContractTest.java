@@ -358,6 +358,25 @@ public abstract class CustodyStoreContractTest {
   }
 
   @Test
+  void aNarrowerGroupWidthAfterReopenNeverDropsABlobEarly() throws IOException {
+    store.close();
+    store = FileCustodyStore.open(config().expiryGroupSeconds(4 * 3600).build());
+    long base = Math.floorDiv(NOW_EPOCH_SECOND, 4 * 3600) * 4 * 3600 + 4 * 3600; // a 4 h group ahead
+    Env early = envelope(80, 1000, false, base + 600);
+    Env late = envelope(81, 1000, false, base + 3 * 3600);
+    store.put(early.custody("p"), in(early.bytes));
+    store.put(late.custody("p"), in(late.bytes));
+    store.close();
+    store = FileCustodyStore.open(config().expiryGroupSeconds(3600).build());
+    clock.setEpochSecond(base + 3600 + 1); // the old group is "whole" for a 1 h width, not for its blobs
+    assertEquals(1, store.dropExpired(clock.millis() / 1000));
+    assertNull(store.stat(early.fingerprint));
+    assertArrayEquals(late.bytes, readAll(store.open(late.fingerprint)));
+    reopenDirty();
+    assertTrue(store.contains(late.fingerprint));
+  }
+
+  @Test
   void aSecondOpenOfTheSameDirectoryIsRefused() {
     StoreException e = assertReason(Reason.LOCKED_BY_OTHER_PROCESS, () -> FileCustodyStore.open(config().build()));
     assertTrue(e.path().endsWith("LOCK"), e.path());
