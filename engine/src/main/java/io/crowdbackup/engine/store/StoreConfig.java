@@ -1,0 +1,146 @@
+package io.crowdbackup.engine.store;
+
+import io.crowdbackup.engine.store.index.BlobIndex;
+import io.crowdbackup.engine.store.index.InMemoryBlobIndex;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * Options of a {@link FileCustodyStore}. Immutable; built with {@link #newBuilder(Path)}, whose
+ * {@link Builder#build()} checks them together.
+ */
+public final class StoreConfig {
+  private final Path directory;
+  private final BlobIndex.Factory indexFactory;
+  private final Clock clock;
+  private final long abandonedUploadAfterMillis;
+  private final long expiryGroupSeconds;
+  private final long checkpointEveryBytes;
+  private final FileOpener fileOpener;
+  private final StoreListener listener;
+
+  private StoreConfig(Builder b) {
+    this.directory = b.directory;
+    this.indexFactory = b.indexFactory;
+    this.clock = b.clock;
+    this.abandonedUploadAfterMillis = b.abandonedUploadAfterMillis;
+    this.expiryGroupSeconds = b.expiryGroupSeconds;
+    this.checkpointEveryBytes = b.checkpointEveryBytes;
+    this.fileOpener = b.fileOpener;
+    this.listener = b.listener;
+  }
+
+  public static Builder newBuilder(Path directory) {
+    return new Builder(directory);
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public BlobIndex.Factory indexFactory() {
+    return indexFactory;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public long abandonedUploadAfterMillis() {
+    return abandonedUploadAfterMillis;
+  }
+
+  public long expiryGroupSeconds() {
+    return expiryGroupSeconds;
+  }
+
+  public long checkpointEveryBytes() {
+    return checkpointEveryBytes;
+  }
+
+  public FileOpener fileOpener() {
+    return fileOpener;
+  }
+
+  public StoreListener listener() {
+    return listener;
+  }
+
+  /** Builder for {@link StoreConfig}. */
+  public static final class Builder {
+    private final Path directory;
+    private BlobIndex.Factory indexFactory = InMemoryBlobIndex.FACTORY;
+    private Clock clock = Clock.systemUTC();
+    private long abandonedUploadAfterMillis = 6 * 3600_000L;
+    private long expiryGroupSeconds = 3600;
+    private long checkpointEveryBytes = 8L << 20;
+    private FileOpener fileOpener = FileOpener.DEFAULT;
+    private StoreListener listener = StoreListener.NONE;
+
+    private Builder(Path directory) {
+      this.directory = Objects.requireNonNull(directory, "directory");
+    }
+
+    /** The index implementation; {@link InMemoryBlobIndex#FACTORY} unless set. */
+    public Builder indexFactory(BlobIndex.Factory factory) {
+      this.indexFactory = Objects.requireNonNull(factory, "indexFactory");
+      return this;
+    }
+
+    /** Time source for expiry checks and upload ages. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** An upload untouched this long is removed by {@code dropExpired} and on open. Default 6 h. */
+    public Builder abandonedUploadAfterMillis(long millis) {
+      if (millis < 0) {
+        throw new IllegalArgumentException("abandonedUploadAfterMillis must not be negative, was " + millis);
+      }
+      this.abandonedUploadAfterMillis = millis;
+      return this;
+    }
+
+    /**
+     * Width of an expiry group (one directory of blobs dropped together). Default 1 h: with a 12 h retention
+     * that is about 13 directories, and eviction frees at most an hour's blobs late by less than an hour.
+     */
+    public Builder expiryGroupSeconds(long seconds) {
+      if (seconds < 1 || seconds > 86_400 * 7) {
+        throw new IllegalArgumentException("expiryGroupSeconds must be 1..604800, was " + seconds);
+      }
+      this.expiryGroupSeconds = seconds;
+      return this;
+    }
+
+    /**
+     * How many bytes an upload may accept before it fsyncs on its own, bounding what a crash makes the
+     * sender re-send. Default 8 MiB.
+     */
+    public Builder checkpointEveryBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("checkpointEveryBytes must be positive, was " + bytes);
+      }
+      this.checkpointEveryBytes = bytes;
+      return this;
+    }
+
+    /** For fault-injection tests: how files are opened. */
+    public Builder fileOpener(FileOpener opener) {
+      this.fileOpener = Objects.requireNonNull(opener, "fileOpener");
+      return this;
+    }
+
+    /** Told of every change to what the store holds; for a policy layer's ledger. */
+    public Builder listener(StoreListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    public StoreConfig build() {
+      return new StoreConfig(this);
+    }
+  }
+}
