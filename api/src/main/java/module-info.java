@@ -4,4 +4,5 @@
  */
 module io.crowdbackup.api {
   exports io.crowdbackup.api;
+  exports io.crowdbackup.api.policy;
 }
