@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
@@ -70,6 +71,14 @@ public final class Throttled {
       throw new IndexOutOfBoundsException("range [" + off + ", " + off + " + " + len + ") out of bounds for length "
           + b.length);
     }
+  }
+
+  /**
+   * Calls {@code limit(int)} through {@link Buffer}: compiled against JDK 9+, {@code ByteBuffer.limit(int)}
+   * links to a covariant override that Android API level 26 does not have.
+   */
+  private static Buffer asBuffer(ByteBuffer buffer) {
+    return buffer;
   }
 
   private static void checkTimeout(long timeoutNanos) {
@@ -177,12 +186,12 @@ public final class Throttled {
       }
       int piece = pieceBytes(throttle, wanted);
       int savedLimit = dst.limit();
-      dst.limit(dst.position() + piece);
+      asBuffer(dst).limit(dst.position() + piece);
       int n;
       try {
         n = in.read(dst);
       } finally {
-        dst.limit(savedLimit);
+        asBuffer(dst).limit(savedLimit);
       }
       if (n > 0) {
         pay(throttle, n, timeoutNanos);
@@ -220,12 +229,12 @@ public final class Throttled {
         int piece = pieceBytes(throttle, src.remaining());
         pay(throttle, piece, timeoutNanos);
         int savedLimit = src.limit();
-        src.limit(src.position() + piece);
+        asBuffer(src).limit(src.position() + piece);
         int n;
         try {
           n = out.write(src);
         } finally {
-          src.limit(savedLimit);
+          asBuffer(src).limit(savedLimit);
         }
         total += n;
         if (n < piece) {
