@@ -47,6 +47,8 @@ public final class TokenBucket implements Throttle {
   private final long rateGigaPart;
   private final long rateSubGigaPart;
   private final long burstBytes;
+  /** Whole seconds after origin beyond which byte-time would overflow; precomputed to keep a division off the fast path. */
+  private final long lastExactSecond;
   private final TimeSource time;
   private final Sleeper sleeper;
   private final long originNanos;
@@ -59,6 +61,7 @@ public final class TokenBucket implements Throttle {
     this.rateGigaPart = rateBytesPerSecond / NANOS_PER_SECOND;
     this.rateSubGigaPart = rateBytesPerSecond % NANOS_PER_SECOND;
     this.burstBytes = limit.burstBytes();
+    this.lastExactSecond = (Long.MAX_VALUE - 2 * NANOS_PER_SECOND * (rateGigaPart + 1)) / rateBytesPerSecond;
     this.time = Objects.requireNonNull(time, "time");
     this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
     this.originNanos = time.monotonicNanos();
@@ -91,7 +94,7 @@ public final class TokenBucket implements Throttle {
     }
     long seconds = elapsed / NANOS_PER_SECOND;
     long subSecondNanos = elapsed % NANOS_PER_SECOND;
-    if (seconds > (Long.MAX_VALUE - 2 * NANOS_PER_SECOND * (rateGigaPart + 1)) / rateBytesPerSecond) {
+    if (seconds > lastExactSecond) {
       return Long.MAX_VALUE / 2; // beyond the bucket's life: stop, never wrap
     }
     return seconds * rateBytesPerSecond
