@@ -229,4 +229,45 @@ class TokenBucketTest {
     assertFalse(b.undoTake(first, 3000), "another grant came after: the undo is forfeit");
     assertEquals(1000, b.availableBytes());
   }
+
+  @Test
+  void blockingAcquiresOnTheRealClockKeepTheRate() throws Exception {
+    long rate = 1 << 20;
+    long burst = 16 * KIB;
+    TokenBucket b = TokenBucket.full("real", RateLimit.of(rate, burst));
+    AtomicLong granted = new AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    long start = System.nanoTime();
+    Thread[] workers = new Thread[3];
+    for (int i = 0; i < workers.length; i++) {
+      workers[i] = new Thread(() -> {
+        try {
+          while (!stop.get()) {
+            b.acquire(4 * KIB, Throttle.NO_TIMEOUT);
+            granted.addAndGet(4 * KIB);
+            long elapsed = System.nanoTime() - start;
+            // The bound is checked after the grant, against a later clock reading: it can only be looser.
+            if (granted.get() > burst + elapsed * rate / SECOND + 3 * 4 * KIB) {
+              throw new AssertionError("granted " + granted.get() + " after " + elapsed + " ns");
+            }
+          }
+        } catch (Throwable t) {
+          failure.compareAndSet(null, t);
+        }
+      });
+      workers[i].start();
+    }
+    Thread.sleep(300);
+    stop.set(true);
+    for (Thread w : workers) {
+      w.join();
+    }
+    long elapsed = System.nanoTime() - start;
+    if (failure.get() != null) {
+      throw new AssertionError(failure.get());
+    }
+    assertTrue(granted.get() <= burst + elapsed * rate / SECOND, granted.get() + " bytes in " + elapsed + " ns");
+    assertTrue(granted.get() > burst, "waiters made progress: " + granted.get());
+  }
 }
