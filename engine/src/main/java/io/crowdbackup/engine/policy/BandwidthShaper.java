@@ -58,7 +58,13 @@ public final class BandwidthShaper<P> {
         TimeSource.system(), Sleeper.system());
   }
 
-  /** The throttle for traffic with {@code peer}: its own bucket and the global one. Cheap; do not cache. */
+  /**
+   * The throttle for traffic with {@code peer}: its own bucket and the global one. Look it up per
+   * transfer rather than keeping it: a transfer that holds a throttle keeps using it even if the map
+   * forgets the peer meanwhile, and a second transfer started after that gets a new, empty bucket, so
+   * the two could together exceed the peer's rate until the first ends. That needs more live peers than
+   * the map's bound; size the bound well above the number of concurrent transfers.
+   */
   public Throttle forPeer(P peer) {
     return peers.computeIfAbsent(peer, factory);
   }
