@@ -124,7 +124,9 @@ public final class BandwidthShaper<P> {
       long left = timeoutNanos == NO_TIMEOUT ? NO_TIMEOUT : Math.max(0L, timeoutNanos - (nowNanos - startNanos));
       long globalCoveredAt = global.reserve(bytes, nowNanos, left);
       if (globalCoveredAt == TokenBucket.NOT_BY_DEADLINE) {
-        // The peer's tokens are forfeit: they were covered already, so giving them back could exceed its rate.
+        // Give the peer's tokens back if nothing touched its bucket since (exactly as if never reserved);
+        // otherwise they are forfeit, which errs towards less traffic, never more.
+        peer.undoTake(peerCoveredAt + peer.maxGrantBytes(), bytes);
         throw new ThrottleTimeoutException(global.name(), bytes, timeoutNanos, global.bytesPerSecond());
       }
       global.awaitCovered(globalCoveredAt);

@@ -107,4 +107,14 @@ class BandwidthShaperTest {
     }
     assertThrows(IllegalArgumentException.class, () -> BoundedLruPeerMap.withMaximumSize(0));
   }
+
+  @Test
+  void aGlobalTimeoutGivesThePeerItsTokensBack() throws Exception {
+    BandwidthShaper<String> s = shaper(RateLimit.of(100, 1000), RateLimit.of(1000, 1000), 100);
+    BandwidthShaper.PeerThrottle a = (BandwidthShaper.PeerThrottle) s.forPeer("a");
+    clock.advanceSeconds(1); // peer full (1000); global full (1000)
+    assertTrue(s.global().tryAcquire(1000)); // global now empty: 500 bytes take 5 s
+    assertThrows(ThrottleTimeoutException.class, () -> a.acquire(500, SECOND));
+    assertEquals(1000, a.peerAvailableBytes(), "the peer lost nothing to the global refusal");
+  }
 }
