@@ -142,9 +142,12 @@ class QuotaLedgerConcurrencyTest {
     }
   }
 
+  /** Seeds per run; raise for a longer campaign: {@code -Dsurefire.jvm.args="-Xmx1g -Dcrowdbackup.ledgerStressSeeds=200"}. */
+  private static final int SEEDS = Integer.getInteger("crowdbackup.ledgerStressSeeds", 3);
+
   @Test
   void ledgerIsLinearizableAndNeverExceedsItsLimit() throws Exception {
-    for (long seed = 1; seed <= 3; seed++) {
+    for (long seed = 1; seed <= SEEDS; seed++) {
       run(seed, 4, 6_000);
     }
   }
