@@ -16,6 +16,9 @@ public final class RateLimit {
    */
   public static final long MAX_BYTES_PER_SECOND = 16L << 30;
 
+  /** Largest burst, 1 TiB: far above any useful one, and it leaves the engine's arithmetic headroom. */
+  public static final long MAX_BURST_BYTES = 1L << 40;
+
   private final long bytesPerSecond;
   private final long burstBytes;
 
@@ -28,15 +31,15 @@ public final class RateLimit {
    * A rate with an explicit burst.
    *
    * @throws IllegalArgumentException if the rate is outside [{@value #MIN_BYTES_PER_SECOND},
-   *     {@value #MAX_BYTES_PER_SECOND}] or the burst is not positive
+   *     {@value #MAX_BYTES_PER_SECOND}] or the burst outside [1, {@value #MAX_BURST_BYTES}]
    */
   public static RateLimit of(long bytesPerSecond, long burstBytes) {
     if (bytesPerSecond < MIN_BYTES_PER_SECOND || bytesPerSecond > MAX_BYTES_PER_SECOND) {
       throw new IllegalArgumentException("bytesPerSecond must be in [" + MIN_BYTES_PER_SECOND + ", "
           + MAX_BYTES_PER_SECOND + "] but was " + bytesPerSecond);
     }
-    if (burstBytes <= 0) {
-      throw new IllegalArgumentException("burstBytes must be positive but was " + burstBytes);
+    if (burstBytes <= 0 || burstBytes > MAX_BURST_BYTES) {
+      throw new IllegalArgumentException("burstBytes must be in [1, " + MAX_BURST_BYTES + "] but was " + burstBytes);
     }
     return new RateLimit(bytesPerSecond, burstBytes);
   }

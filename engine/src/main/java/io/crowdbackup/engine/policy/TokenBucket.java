@@ -22,9 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * cannot drift. It is evaluated in integers without overflow by splitting the elapsed time into whole
  * seconds {@code q} and nanoseconds {@code r < 1e9}, and the rate into {@code a = rate / 1e9} and
  * {@code b = rate % 1e9}: {@code T = q*rate + r*a + floor(r*b / 1e9)}, where {@code r*b < 1e18}. The
- * first term limits a bucket's life to {@code 2^63 / rate} seconds: 17 years at
- * {@link RateLimit#MAX_BYTES_PER_SECOND}; after that {@code T} saturates and the bucket stops granting
- * (it never grants more). No floating point decides a grant; a double is only used to guess how long to
+ * first term limits a bucket's life to about {@code 2^63 / rate} seconds: 17 years at
+ * {@link RateLimit#MAX_BYTES_PER_SECOND}; after that {@code T} stops and the bucket grants nothing
+ * more (it never wraps into granting more). No floating point decides a grant; a double is only used to guess how long to
  * sleep, and the wait re-checks exactly after waking.
  *
  * <h2>Large requests</h2>
@@ -41,6 +41,11 @@ public final class TokenBucket implements Throttle {
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
   /** Returned by {@link #reserve} when the bytes cannot be covered by the deadline. */
   static final long NOT_BY_DEADLINE = Long.MIN_VALUE;
+  /**
+   * Byte-time at the end of a bucket's life. Headroom above it keeps {@code tat}, which runs at most a
+   * burst ({@link RateLimit#MAX_BURST_BYTES}) past the byte-time, from overflowing.
+   */
+  private static final long END_OF_LIFE = Long.MAX_VALUE - (1L << 42);
 
   private final String name;
   private final long rateBytesPerSecond;
@@ -61,7 +66,7 @@ public final class TokenBucket implements Throttle {
     this.rateGigaPart = rateBytesPerSecond / NANOS_PER_SECOND;
     this.rateSubGigaPart = rateBytesPerSecond % NANOS_PER_SECOND;
     this.burstBytes = limit.burstBytes();
-    this.lastExactSecond = (Long.MAX_VALUE - 2 * NANOS_PER_SECOND * (rateGigaPart + 1)) / rateBytesPerSecond;
+    this.lastExactSecond = (END_OF_LIFE - 2 * NANOS_PER_SECOND * (rateGigaPart + 1)) / rateBytesPerSecond;
     this.time = Objects.requireNonNull(time, "time");
     this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
     this.originNanos = time.monotonicNanos();
@@ -95,7 +100,7 @@ public final class TokenBucket implements Throttle {
     long seconds = elapsed / NANOS_PER_SECOND;
     long subSecondNanos = elapsed % NANOS_PER_SECOND;
     if (seconds > lastExactSecond) {
-      return Long.MAX_VALUE / 2; // beyond the bucket's life: stop, never wrap
+      return END_OF_LIFE; // beyond the bucket's life: time stops, so nothing more is granted; never wraps
     }
     return seconds * rateBytesPerSecond
         + subSecondNanos * rateGigaPart
@@ -158,8 +163,9 @@ public final class TokenBucket implements Throttle {
       throw new IllegalArgumentException(name + ": timeoutNanos must not be negative but was " + timeoutNanos);
     }
     long now = byteTimeAt(startNanos);
+    // "No timeout" still ends with the bucket's life, so a caller cannot wait on a time that never comes.
     long deadline = timeoutNanos >= Long.MAX_VALUE / 4
-        ? Long.MAX_VALUE
+        ? END_OF_LIFE
         : byteTimeAt(startNanos + timeoutNanos);
     for (;;) {
       long current = tat.get();

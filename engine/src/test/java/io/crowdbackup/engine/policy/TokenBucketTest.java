@@ -270,4 +270,21 @@ class TokenBucketTest {
     assertTrue(granted.get() <= burst + elapsed * rate / SECOND, granted.get() + " bytes in " + elapsed + " ns");
     assertTrue(granted.get() > burst, "waiters made progress: " + granted.get());
   }
+
+  @Test
+  void atTheEndOfItsLifeABucketStopsGrantingAndNeverWraps() throws Exception {
+    TokenBucket b = bucket(RateLimit.MAX_BYTES_PER_SECOND, RateLimit.MAX_BURST_BYTES, true);
+    clock.advanceNanos(16L * 365 * 24 * 3600 * SECOND); // 16 years at 16 GiB/s: still exact
+    assertTrue(b.tryAcquire(RateLimit.MAX_BURST_BYTES));
+    clock.advanceSeconds(1);
+    assertEquals(RateLimit.MAX_BYTES_PER_SECOND, b.availableBytes());
+    clock.advanceNanos(2L * 365 * 24 * 3600 * SECOND); // past 2^63 / rate
+    long left = b.availableBytes();
+    assertTrue(left <= RateLimit.MAX_BURST_BYTES, "no overflow into a huge count: " + left);
+    assertTrue(b.tryAcquire(left));
+    clock.advanceSeconds(3600);
+    assertFalse(b.tryAcquire(1), "time has stopped for this bucket");
+    assertThrows(ThrottleTimeoutException.class, () -> b.acquire(1, Throttle.NO_TIMEOUT),
+        "an untimed wait fails instead of waiting for a time that never comes");
+  }
 }
