@@ -1,0 +1,237 @@
+package io.crowdbackup.engine.policy;
+
+import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.api.policy.QuotaStats;
+import io.crowdbackup.api.policy.RateLimit;
+import io.crowdbackup.api.policy.RefusalException;
+import io.crowdbackup.api.policy.TimeSource;
+import java.util.Objects;
+import java.util.function.LongFunction;
+
+/**
+ * The rules a holder lives by, in one object the store is built with: the custody clock, the retention
+ * policy, the quota ledger, and ingress and egress bandwidth shapers, all on one injected clock and one
+ * refusal counter.
+ *
+ * <p>The store's side of an upload:
+ * <pre>{@code
+ * Admission<P> a = policy.admit(fingerprint, header.envelopeLengthBytes(), header.expiresAtEpochSecond(), peer);
+ * // refused: RefusalException carries the machine-readable Refusal; nothing was reserved
+ * try (InputStream in = Throttled.inputStream(raw, policy.ingress().forPeer(peer), timeoutNanos)) {
+ *   ... write, verify the fingerprint, make durable, record a.custodyExpiresAtEpochSecond() ...
+ * } catch (IOException | ... e) {
+ *   a.reservation().release();          // abort / failure: frees the reservation
+ *   throw e;
+ * }
+ * a.reservation().commit();             // durable: reserved -> held
+ * // later: policy.ledger().release(fingerprint) on delivery, release, or expiry
+ * }</pre>
+ *
+ * @param <P> how the store identifies a peer
+ */
+public final class CustodyPolicy<P> {
+  private final TimeSource time;
+  private final CustodyClock clock;
+  private final RefusalCounter refusals;
+  private final RetentionPolicy retention;
+  private final QuotaLedger<P> ledger;
+  private final BandwidthShaper<P> ingress;
+  private final BandwidthShaper<P> egress;
+
+  private CustodyPolicy(Builder<P> b) {
+    this.time = b.time;
+    this.refusals = new RefusalCounter();
+    this.clock = CustodyClock.start(time, b.highWaterEpochSecond);
+    this.retention = RetentionPolicy.withMaxRetentionSeconds(b.maxRetentionSeconds, refusals);
+    QuotaLedger.Builder<P> lb = QuotaLedger.<P>newBuilder()
+        .limitBytes(b.limitBytes)
+        .longestRetentionSeconds(b.maxRetentionSeconds)
+        .refusalCounter(refusals);
+    if (b.peerSharePercent > 0) {
+      lb.peerSharePercent(b.peerSharePercent);
+    }
+    if (b.maxEnvelopeBytes > 0) {
+      lb.maxEnvelopeBytes(b.maxEnvelopeBytes);
+    }
+    this.ledger = lb.build();
+    this.ingress = BandwidthShaper.create("ingress", b.ingressGlobal, b.ingressPerPeer,
+        b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
+    this.egress = BandwidthShaper.create("egress", b.egressGlobal, b.egressPerPeer,
+        b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
+  }
+
+  public static <P> Builder<P> newBuilder() {
+    return new Builder<>();
+  }
+
+  /**
+   * Decides an offer before its first byte: the retention it gets, then a reservation of its declared
+   * length. On refusal nothing is reserved and the refusal is counted.
+   *
+   * @throws RefusalException EXPIRED, or any reason of {@link QuotaLedger#reserve}
+   */
+  public Admission<P> admit(Fingerprint fingerprint, long declaredLengthBytes, long envelopeExpiresAtEpochSecond,
+      P peer) throws RefusalException {
+    long expires = retention.custodyExpiresAtEpochSecond(envelopeExpiresAtEpochSecond, clock.nowEpochSecond());
+    QuotaLedger.Reservation<P> reservation = ledger.reserve(fingerprint, declaredLengthBytes, peer);
+    return new Admission<>(reservation, expires);
+  }
+
+  public CustodyClock clock() {
+    return clock;
+  }
+
+  public RetentionPolicy retention() {
+    return retention;
+  }
+
+  public QuotaLedger<P> ledger() {
+    return ledger;
+  }
+
+  public BandwidthShaper<P> ingress() {
+    return ingress;
+  }
+
+  public BandwidthShaper<P> egress() {
+    return egress;
+  }
+
+  /** The counter every refusal of this holder goes to; the store records its own refusals here too. */
+  public RefusalCounter refusals() {
+    return refusals;
+  }
+
+  /** The ledger's snapshot (bytes held, reserved, free; counts; refusals by reason). */
+  public QuotaStats stats() {
+    return ledger.stats();
+  }
+
+  /** An accepted offer: its reservation and when its custody ends. */
+  public static final class Admission<P> {
+    private final QuotaLedger.Reservation<P> reservation;
+    private final long custodyExpiresAtEpochSecond;
+
+    Admission(QuotaLedger.Reservation<P> reservation, long custodyExpiresAtEpochSecond) {
+      this.reservation = reservation;
+      this.custodyExpiresAtEpochSecond = custodyExpiresAtEpochSecond;
+    }
+
+    public QuotaLedger.Reservation<P> reservation() {
+      return reservation;
+    }
+
+    /** min(envelope expiry, now + max retention): what the store records as the blob's expiry. */
+    public long custodyExpiresAtEpochSecond() {
+      return custodyExpiresAtEpochSecond;
+    }
+  }
+
+  /** Fail-fast builder; {@link #build()} leaves it unchanged. */
+  public static final class Builder<P> {
+    private TimeSource time = TimeSource.system();
+    private Sleeper sleeper = Sleeper.system();
+    private long highWaterEpochSecond = Long.MIN_VALUE;
+    private long limitBytes = -1;
+    private int peerSharePercent = -1;
+    private long maxEnvelopeBytes = -1;
+    private long maxRetentionSeconds = RetentionPolicy.DEFAULT_MAX_RETENTION_SECONDS;
+    private RateLimit ingressGlobal;
+    private RateLimit ingressPerPeer;
+    private RateLimit egressGlobal;
+    private RateLimit egressPerPeer;
+    private long maxTrackedPeers = 10_000;
+    private LongFunction<PeerStateMap<P, BandwidthShaper.PeerThrottle>> peerMaps = BoundedLruPeerMap::withMaximumSize;
+
+    private Builder() {}
+
+    /** The clock (and how to wait on it); default the system's. Tests pass a manual clock for both. */
+    public Builder<P> time(TimeSource time, Sleeper sleeper) {
+      this.time = Objects.requireNonNull(time, "time");
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /** The latest custody time the store recorded before this start; see {@link CustodyClock}. */
+    public Builder<P> highWaterEpochSecond(long highWaterEpochSecond) {
+      this.highWaterEpochSecond = highWaterEpochSecond;
+      return this;
+    }
+
+    /** Bytes given to others. Required. */
+    public Builder<P> limitBytes(long limitBytes) {
+      if (limitBytes <= 0) {
+        throw new IllegalArgumentException("limitBytes must be positive but was " + limitBytes);
+      }
+      this.limitBytes = limitBytes;
+      return this;
+    }
+
+    /** The most one source may use, percent of the limit. Default 100. */
+    public Builder<P> peerSharePercent(int percent) {
+      if (percent < 1 || percent > 100) {
+        throw new IllegalArgumentException("peerSharePercent must be in [1, 100] but was " + percent);
+      }
+      this.peerSharePercent = percent;
+      return this;
+    }
+
+    public Builder<P> maxEnvelopeBytes(long maxEnvelopeBytes) {
+      if (maxEnvelopeBytes <= 0) {
+        throw new IllegalArgumentException("maxEnvelopeBytes must be positive but was " + maxEnvelopeBytes);
+      }
+      this.maxEnvelopeBytes = maxEnvelopeBytes;
+      return this;
+    }
+
+    /** Default {@link RetentionPolicy#DEFAULT_MAX_RETENTION_SECONDS} (12 h). */
+    public Builder<P> maxRetentionSeconds(long seconds) {
+      if (seconds <= 0) {
+        throw new IllegalArgumentException("maxRetentionSeconds must be positive but was " + seconds);
+      }
+      this.maxRetentionSeconds = seconds;
+      return this;
+    }
+
+    /** Ingress shaping. Required. */
+    public Builder<P> ingress(RateLimit global, RateLimit perPeer) {
+      this.ingressGlobal = Objects.requireNonNull(global, "global");
+      this.ingressPerPeer = Objects.requireNonNull(perPeer, "perPeer");
+      return this;
+    }
+
+    /** Egress shaping. Required. */
+    public Builder<P> egress(RateLimit global, RateLimit perPeer) {
+      this.egressGlobal = Objects.requireNonNull(global, "global");
+      this.egressPerPeer = Objects.requireNonNull(perPeer, "perPeer");
+      return this;
+    }
+
+    /**
+     * How many peers' buckets each direction remembers, and the map that keeps them. Default 10,000 in
+     * a {@link BoundedLruPeerMap}; on a JVM pass {@code n -> CaffeinePeerMap.create(n, idle, time)}.
+     */
+    public Builder<P> peerBuckets(long maxTrackedPeers,
+        LongFunction<PeerStateMap<P, BandwidthShaper.PeerThrottle>> peerMaps) {
+      if (maxTrackedPeers < 1) {
+        throw new IllegalArgumentException("maxTrackedPeers must be positive but was " + maxTrackedPeers);
+      }
+      this.maxTrackedPeers = maxTrackedPeers;
+      this.peerMaps = Objects.requireNonNull(peerMaps, "peerMaps");
+      return this;
+    }
+
+    public CustodyPolicy<P> build() {
+      if (limitBytes < 0) {
+        throw new IllegalStateException("limitBytes is required");
+      }
+      if (ingressGlobal == null) {
+        throw new IllegalStateException("ingress rates are required");
+      }
+      if (egressGlobal == null) {
+        throw new IllegalStateException("egress rates are required");
+      }
+      return new CustodyPolicy<>(this);
+    }
+  }
+}
