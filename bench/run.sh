@@ -7,6 +7,7 @@
 #   bench/run.sh SealBenchmark -p impl=crowdbackup,limit -p plaintextBytes=1048576
 #                                        anything after the options goes to JMH unchanged
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/run.sh OpenBenchmark
+#   JAVA_OPTS=-Djmh.ignoreLock=true bench/run.sh ...   options for the JMH host JVM (JMH's forks take -jvmArgs)
 #
 # The jar (bench/target/benchmarks.jar) is built when missing or older than any source or pom.
 set -euo pipefail
@@ -48,10 +49,10 @@ fi
   echo "jvm: $("$JAVA" -version 2>&1 | tr '\n' ' ')"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "command: bench/run.sh $([[ $quick == 1 ]] && echo --quick) $*"
+  echo "command: JAVA_OPTS='${JAVA_OPTS:-}' bench/run.sh $([[ $quick == 1 ]] && echo --quick) $*"
 } > "${json%.json}.txt"
 
-"$JAVA" -jar "$JAR" "${jmh_args[@]}" -rf json -rff "$json" "$@"
+"$JAVA" ${JAVA_OPTS:-} -jar "$JAR" "${jmh_args[@]}" -rf json -rff "$json" "$@"
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "${json%.json}.txt"
 echo "Results: $json" >&2

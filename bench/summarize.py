@@ -50,7 +50,9 @@ def size_label(n):
         return "0"
     if n % (1 << 30) == 0:
         return f"{n >> 30} GiB"
-    return f"{n >> 20} MiB" if n % (1 << 20) == 0 else str(n)
+    if n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    return f"{n >> 10} KiB" if n % (1 << 10) == 0 else str(n)
 
 
 def fmt(x, digits=0):
@@ -63,16 +65,25 @@ def impl_tables(results):
         p = b.get("params", {})
         if "impl" not in p:
             continue
-        groups.setdefault((short(b["benchmark"]), p["plaintextBytes"]), []).append(b)
-    for (name, size), rows in groups.items():
+        # Rows compared with each other share every parameter but impl (tinkSegmentBytes only matters to
+        # tink, so it is shown in the impl column instead of splitting the table).
+        others = tuple((k, v) for k, v in sorted(p.items()) if k not in ("impl", "tinkSegmentBytes"))
+        groups.setdefault((short(b["benchmark"]), others), []).append(b)
+    for (name, others), rows in groups.items():
+        size = dict(others)["plaintextBytes"]
         size_bytes = int(size)
-        cpu = {b["params"]["impl"]: cpu_rates(b, size_bytes) for b in rows}
-        walls = {b["params"]["impl"]: wall(b) for b in rows}
+        for b in rows:
+            impl = b["params"]["impl"]
+            b["label"] = impl + (f" ({size_label(b['params']['tinkSegmentBytes'])} segments)"
+                                 if impl.startswith("tink") and "tinkSegmentBytes" in b["params"] else "")
+        cpu = {b["label"]: cpu_rates(b, size_bytes) for b in rows}
+        walls = {b["label"]: wall(b) for b in rows}
         print(f"\n#### {name}, {size_label(size)}\n")
         print("| impl | wall MB/s (± 99.9%) | CPU MB/s (min..max per iteration) | ÷ limit (CPU) | ÷ tink (CPU) | ÷ limit (wall) | ÷ tink (wall) |")
         print("|---|---:|---:|---:|---:|---:|---:|")
+        tink = next((b["label"] for b in rows if b["params"]["impl"] == "tink"), "tink")
         for b in rows:
-            impl = b["params"]["impl"]
+            impl = b["label"]
             total, lo, hi = cpu[impl]
             w, err = walls[impl]
 
@@ -80,8 +91,8 @@ def impl_tables(results):
                 return fmt(pick(table[impl]) / pick(table[ref]), 2) if ref in table else "n/a"
 
             print(f"| {impl} | {fmt(w)} ± {fmt(err)} | {fmt(total)} ({fmt(lo)}..{fmt(hi)}) "
-                  f"| {ratio(cpu, 'limit', lambda t: t[0])} | {ratio(cpu, 'tink', lambda t: t[0])} "
-                  f"| {ratio(walls, 'limit', lambda t: t[0])} | {ratio(walls, 'tink', lambda t: t[0])} |")
+                  f"| {ratio(cpu, 'limit', lambda t: t[0])} | {ratio(cpu, tink, lambda t: t[0])} "
+                  f"| {ratio(walls, 'limit', lambda t: t[0])} | {ratio(walls, tink, lambda t: t[0])} |")
 
 
 def threads_table(results):

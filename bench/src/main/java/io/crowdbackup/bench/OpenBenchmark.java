@@ -33,12 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Run all: {@code bench/run.sh OpenBenchmark}; one cell: {@code java -jar bench/target/benchmarks.jar
  * OpenBenchmark -p impl=crowdbackup -p plaintextBytes=1048576}.
  *
- * <p>Warm-up: see {@link SealBenchmark}; the same 16 s lets C2 compile the JDK's AES-GCM intrinsic first.
+ * <p>Warm-up: see {@link SealBenchmark}; the same 20 s lets C2 compile the JDK's AES-GCM intrinsic first.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 8, time = 2)
+@Warmup(iterations = 10, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class OpenBenchmark {

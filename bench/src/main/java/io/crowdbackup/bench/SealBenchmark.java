@@ -36,13 +36,15 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Warm-up: in a fresh JVM the JDK's AES-GCM runs about 50x slower until C2 compiles the method that
  * holds its intrinsic, which takes 3-5 s of work with 64 KiB calls on JDK 17 (11-13 s with 1 MiB calls,
- * which matters for Tink's 1 MiB segments). Eight 2-second warm-up iterations (16 s) cover both with a
- * margin; the warm-up scores in the JMH log show the jump and then a plateau.
+ * which is one reason Tink runs at 64 KiB segments here). Ten 2-second warm-up iterations (20 s) cover that
+ * with a margin even when a busy machine gives this JVM only part of a core; the warm-up scores in the JMH
+ * log show the jump and then a plateau, and the CPU-time counters of every measured iteration (min..max in
+ * {@code bench/summarize.py}) show that none ran before it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 8, time = 2)
+@Warmup(iterations = 10, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class SealBenchmark {
