@@ -26,6 +26,12 @@ final class ChunkLoop {
 
   /** One AES-GCM call per chunk. */
   interface Aead {
+    /**
+     * Starts a new message: changes the nonce prefix, so that sealing the same plaintext again never
+     * repeats a (key, nonce) pair (the JDK refuses that, and it is the one thing GCM must never do).
+     */
+    void newMessage();
+
     int encrypt(long counter, boolean last, byte[] in, int off, int len, byte[] out);
 
     int decrypt(long counter, boolean last, byte[] in, int off, int len, byte[] out);
@@ -58,6 +64,7 @@ final class ChunkLoop {
 
   /** Encrypts and hashes the whole plaintext; returns the ciphertext digest. */
   byte[] seal(Plaintext p) {
+    aead.newMessage();
     long counter = 0;
     for (long position = 0; position < p.lengthBytes; position += chunkBytes, counter++) {
       int n = (int) Math.min(chunkBytes, p.lengthBytes - position);
@@ -76,6 +83,7 @@ final class ChunkLoop {
 
   /** The concatenated chunk ciphertexts of {@code p}, the input of {@link #open}. Setup only. */
   byte[] ciphertextOf(Plaintext p) {
+    aead.newMessage();
     int chunks = chunkCount(p.lengthBytes, chunkBytes);
     byte[] ciphertext = new byte[Math.toIntExact(p.lengthBytes + (long) chunks * TAG_BYTES)];
     int at = 0;
@@ -89,7 +97,7 @@ final class ChunkLoop {
     return ciphertext;
   }
 
-  /** Hashes and decrypts every chunk; returns the ciphertext digest. */
+  /** Hashes and decrypts every chunk of what {@link #ciphertextOf} returned last; returns the ciphertext digest. */
   byte[] open(byte[] ciphertext) {
     long counter = 0;
     int ctChunk = chunkBytes + TAG_BYTES;
@@ -119,6 +127,13 @@ final class ChunkLoop {
     nonce[11] = (byte) (last ? 1 : 0);
   }
 
+  /** Counts messages in the first four bytes of the nonce prefix. */
+  static void nextPrefix(byte[] nonce) {
+    for (int i = 3; i >= 0 && ++nonce[i] == 0; i--) {
+      // carry
+    }
+  }
+
   /** The JDK's AES/GCM/NoPadding (SunJCE, with its AES-NI/CLMUL/AVX-512 intrinsics). */
   static final class JdkAead implements Aead {
     private final Cipher cipher;
@@ -135,6 +150,11 @@ final class ChunkLoop {
       this.key = new SecretKeySpec(key32, "AES");
       this.aad = aad.clone();
       this.nonce = java.util.Arrays.copyOf(noncePrefix7, 12);
+    }
+
+    @Override
+    public void newMessage() {
+      nextPrefix(nonce);
     }
 
     @Override
@@ -175,6 +195,11 @@ final class ChunkLoop {
       this.key = new KeyParameter(key32);
       this.aad = aad.clone();
       this.nonce = java.util.Arrays.copyOf(noncePrefix7, 12);
+    }
+
+    @Override
+    public void newMessage() {
+      nextPrefix(nonce);
     }
 
     @Override

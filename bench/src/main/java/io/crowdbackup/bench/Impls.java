@@ -155,9 +155,11 @@ final class Impls {
 
   /**
    * Tink's streaming AEAD. Its plaintext is written straight from the block (Tink copies it into its own
-   * segment buffer, as ours copies into its chunk buffer); its ciphertext is hashed as it streams out.
+   * segment buffer, as ours copies into its chunk buffer); its ciphertext is hashed as it streams out. Its
+   * decrypting channel is read into a buffer of one segment.
    */
   static final class Tink {
+    private static final int TINK_WRITE_BYTES = 1024 * 1024;
     private final Plaintext plaintext;
     private final AesGcmHkdfStreaming aead;
     private final boolean hashPlaintext;
@@ -185,10 +187,13 @@ final class Impls {
     private byte[] sealInto(WritableByteChannel sink) throws IOException {
       MessageDigest plaintextSha = hashPlaintext ? ChunkLoop.newSha256() : null;
       try (WritableByteChannel encrypting = aead.newEncryptingChannel(sink, aad)) {
+        // Written in 1 MiB slices: large enough for Tink to encrypt whole segments straight from the slice,
+        // small enough that hashing a slice and then encrypting it find its bytes still in cache.
         long position = 0;
         while (position < plaintext.lengthBytes) {
           int offset = plaintext.offsetOf(position);
-          int n = (int) Math.min(plaintext.block.length - offset, plaintext.lengthBytes - position);
+          int n = (int) Math.min(Math.min(TINK_WRITE_BYTES, plaintext.block.length - offset),
+              plaintext.lengthBytes - position);
           if (plaintextSha != null) {
             plaintextSha.update(plaintext.block, offset, n);
           }

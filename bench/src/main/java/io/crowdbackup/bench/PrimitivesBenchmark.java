@@ -70,7 +70,9 @@ public class PrimitivesBenchmark {
     aead = op.startsWith("bc-") ? new ChunkLoop.BcAead(key, prefix, aad) : new ChunkLoop.JdkAead(key, prefix, aad);
     hash = op.startsWith("bc-") ? new ChunkLoop.BcHash() : new ChunkLoop.JdkHash();
     ciphertext = new byte[CHUNK_BYTES + ChunkLoop.TAG_BYTES];
+    aead.newMessage();
     aead.encrypt(0, false, in, 0, CHUNK_BYTES, ciphertext);
+    nonceCounter = 1; // counter 0 was just used: GCM must not encrypt under it again
     bytesPerCall = op.equals("gcm-empty") ? 0 : CHUNK_BYTES;
   }
 
