@@ -54,5 +54,9 @@ fi
 
 "$JAVA" ${JAVA_OPTS:-} -jar "$JAR" "${jmh_args[@]}" -rf json -rff "$json" "$@"
 
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "${json%.json}.txt"
-echo "Results: $json" >&2
+if [[ -f "$json" ]]; then
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "${json%.json}.txt"
+  echo "Results: $json (tables: python3 bench/summarize.py $json)" >&2
+else
+  rm -f "${json%.json}.txt" # nothing was measured (-l, -h, or a failure before the first result)
+fi
