@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 /**
  * A benchmark plaintext of {@code lengthBytes} pseudo-random (incompressible) bytes, held in memory as one
  * block of at most {@link #MAX_BLOCK_BYTES} that repeats. Repeating keeps a 1 GiB input from needing 1 GiB
- * of heap, while a 64 MiB block is still far larger than any CPU cache, so every byte comes from memory as
- * it would from a file. Every implementation reads the same block with the same wrap-around, and the block
+ * of heap, while a 64 MiB block is still far larger than a core's L2 cache, so the bytes come from the
+ * shared cache or memory as they would from a file's page cache. Every implementation reads the same block with the same wrap-around, and the block
  * length is a multiple of the 64 KiB chunk, so no chunk straddles the wrap.
  */
 final class Plaintext {
