@@ -33,6 +33,12 @@ public final class DestinationCard {
       throw new IllegalArgumentException(
           "locator must be 1.." + MAX_LOCATOR_BYTES + " UTF-8 bytes, was " + utf8);
     }
+    if (Character.isWhitespace(locator.charAt(0)) || Character.isSpaceChar(locator.charAt(0))
+        || Character.isWhitespace(locator.charAt(locator.length() - 1))
+        || Character.isSpaceChar(locator.charAt(locator.length() - 1))) {
+      // Card and key files are line-based; edge whitespace would not survive them (fuzz finding F3).
+      throw new IllegalArgumentException("locator must not start or end with whitespace");
+    }
     for (int i = 0; i < locator.length(); i++) {
       if (Character.isISOControl(locator.charAt(i))) {
         throw new IllegalArgumentException("locator must not contain control characters (index " + i + ")");

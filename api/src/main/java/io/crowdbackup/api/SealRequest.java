@@ -16,6 +16,8 @@ public final class SealRequest {
   public static final int MAX_CHUNK_SIZE_BYTES = 4 * 1024 * 1024;
   /** Bound on the UTF-8 length of the inner file name. */
   public static final int MAX_NAME_BYTES = 255;
+  /** Latest expiry the format can carry: 9999-12-31T23:59:59Z. */
+  public static final long MAX_EXPIRES_AT_EPOCH_SECOND = 253_402_300_799L;
   /** Bound on the length of the inner media type (ASCII). */
   public static final int MAX_MEDIA_TYPE_BYTES = 127;
 
@@ -136,9 +138,11 @@ public final class SealRequest {
       return this;
     }
 
+    /** When holders may drop the envelope: 0 to 253402300799 (9999-12-31T23:59:59Z), the format's bound. */
     public Builder expiresAtEpochSecond(long expiresAtEpochSecond) {
-      if (expiresAtEpochSecond < 0) {
-        throw new IllegalArgumentException("expiresAtEpochSecond must not be negative, was " + expiresAtEpochSecond);
+      if (expiresAtEpochSecond < 0 || expiresAtEpochSecond > MAX_EXPIRES_AT_EPOCH_SECOND) {
+        throw new IllegalArgumentException("expiresAtEpochSecond must be 0.." + MAX_EXPIRES_AT_EPOCH_SECOND
+            + ", was " + expiresAtEpochSecond);
       }
       this.expiresAtEpochSecond = expiresAtEpochSecond;
       return this;

@@ -21,4 +21,19 @@ class UnicodeTest {
     assertEquals(name, SealRequest.newBuilder().name(name).destination(new DestinationCard("a", KEY, KEY))
         .releaseKey(KEY).expiresAtEpochSecond(1).build().name());
   }
+
+  @Test
+  void locatorsWithEdgeWhitespaceAreRefused() {
+    assertThrows(IllegalArgumentException.class, () -> new DestinationCard(" https://x.example", KEY, KEY));
+    assertThrows(IllegalArgumentException.class, () -> new DestinationCard("https://x.example\u2003", KEY, KEY));
+    assertThrows(IllegalArgumentException.class, () -> new DestinationCard(" ", KEY, KEY));
+    assertEquals("a b", new DestinationCard("a b", KEY, KEY).locator());
+  }
+
+  @Test
+  void expiryBeyondTheFormatsBoundIsRefused() {
+    assertThrows(IllegalArgumentException.class,
+        () -> SealRequest.newBuilder().expiresAtEpochSecond(SealRequest.MAX_EXPIRES_AT_EPOCH_SECOND + 1));
+    SealRequest.newBuilder().expiresAtEpochSecond(SealRequest.MAX_EXPIRES_AT_EPOCH_SECOND);
+  }
 }

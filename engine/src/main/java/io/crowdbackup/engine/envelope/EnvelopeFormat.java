@@ -33,7 +33,7 @@ public final class EnvelopeFormat {
   /** Largest envelope v1 allows: 1 TiB. */
   public static final long MAX_ENVELOPE_BYTES = 1L << 40;
   /** Latest expiry accepted: 9999-12-31T23:59:59Z. */
-  static final long MAX_EXPIRES_AT_EPOCH_SECOND = 253_402_300_799L;
+  static final long MAX_EXPIRES_AT_EPOCH_SECOND = io.crowdbackup.api.SealRequest.MAX_EXPIRES_AT_EPOCH_SECOND;
 
   static final int RECORD_LENGTH_FIELD_BYTES = 4;
   static final int TAG_BYTES = 16;
