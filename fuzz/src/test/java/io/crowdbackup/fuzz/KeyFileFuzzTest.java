@@ -30,11 +30,13 @@ class KeyFileFuzzTest {
   @FuzzTest
   void decodeKeyFiles(byte[] data) throws Exception {
     String text = new String(data, StandardCharsets.UTF_8);
-    long start = Contract.allocatedBytes();
-    Contract.Outcome<DestinationCard> card = Contract.keyFile(() -> Keys.decodeCard(text));
-    Contract.Outcome<DestinationKeyPair> destination = Contract.keyFile(() -> Keys.decodeDestination(text));
-    Contract.Outcome<SigningKeyPair> signing = Contract.keyFile(() -> Keys.decodeSigning(text));
-    Contract.checkAllocation(start, 2 * Contract.MIB + 64L * text.length(), "Keys.decode*");
+    long budget = 2 * Contract.MIB + 64L * text.length();
+    Contract.Outcome<DestinationCard> card =
+        Contract.withinBudget("Keys.decodeCard", budget, () -> Contract.keyFile(() -> Keys.decodeCard(text)));
+    Contract.Outcome<DestinationKeyPair> destination = Contract.withinBudget("Keys.decodeDestination", budget,
+        () -> Contract.keyFile(() -> Keys.decodeDestination(text)));
+    Contract.Outcome<SigningKeyPair> signing =
+        Contract.withinBudget("Keys.decodeSigning", budget, () -> Contract.keyFile(() -> Keys.decodeSigning(text)));
     if (text.length() > Keys.MAX_FILE_BYTES) {
       check(!card.ok() && !destination.ok() && !signing.ok(), "accepted a file over " + Keys.MAX_FILE_BYTES);
     }

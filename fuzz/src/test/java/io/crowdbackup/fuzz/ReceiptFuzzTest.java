@@ -32,9 +32,8 @@ class ReceiptFuzzTest {
    */
   @FuzzTest
   void decodeVerify(byte[] data) throws Exception {
-    long start = Contract.allocatedBytes();
-    Contract.Outcome<Receipt> decoded = Contract.receipt(() -> Receipts.decode(data));
-    Contract.checkAllocation(start, 2 * Contract.MIB, "Receipts.decode");
+    Contract.Outcome<Receipt> decoded = Contract.withinBudget("Receipts.decode", 2 * Contract.MIB,
+        () -> Contract.receipt(() -> Receipts.decode(data)));
     if (!decoded.ok()) {
       check(data.length != Receipts.ENCODED_BYTES || data[0] != 'C' || data[1] != 'B' || data[2] != 'R'
           || data[3] != 'C' || data[4] != 0 || data[5] != 1 || (data[6] != 1 && data[6] != 2),
