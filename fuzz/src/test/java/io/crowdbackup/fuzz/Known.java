@@ -19,7 +19,9 @@ final class Known {
 
   /**
    * F3: a card locator with leading or trailing whitespace (a space is allowed by DestinationCard) loses
-   * it in Keys.encodeCard/decodeCard, which strip() every line: the card read back names another locator.
+   * it in Keys.encodeCard/decodeCard, which strip() every line: the card read back names another locator,
+   * and a locator of only whitespace (" ") is encoded as a line decodeCard refuses ("line 2 has no value").
+   * The same holds for destination key files.
    */
   static final String F3_CARD_LOCATOR_WHITESPACE = "F3";
 

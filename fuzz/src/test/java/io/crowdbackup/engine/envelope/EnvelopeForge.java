@@ -116,7 +116,7 @@ public final class EnvelopeForge {
     byte[] piece0 = Arrays.copyOf(withoutMac, withoutMac.length + HEADER_MAC_BYTES);
     System.arraycopy(mac, 0, piece0, withoutMac.length, HEADER_MAC_BYTES);
     byte[] piece0Digest = FingerprintAccumulator.Sha256.newDigest().digest(piece0);
-    ChunkCipher cipher = new ChunkCipher(keys.payloadKeyAndNoncePrefix(piece0Digest), piece0Digest);
+    byte[] keyAndPrefix = keys.payloadKeyAndNoncePrefix(piece0Digest);
     keys.destroy();
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -126,6 +126,9 @@ public final class EnvelopeForge {
     for (Chunk c : chunks) {
       offsets[i++] = out.size();
       byte[] record = new byte[RECORD_LENGTH_FIELD_BYTES + c.plaintext.length + TAG_BYTES];
+      // A cipher per chunk: a forgery may repeat a counter on purpose, and the JDK refuses to encrypt
+      // twice in a row under one (key, nonce) on the same Cipher.
+      ChunkCipher cipher = new ChunkCipher(keyAndPrefix, piece0Digest);
       int ct = cipher.encrypt(c.counter, c.last, c.plaintext, 0, c.plaintext.length, record,
           RECORD_LENGTH_FIELD_BYTES);
       record[0] = (byte) (ct >>> 24);
