@@ -9,7 +9,8 @@
 # fuzz/findings/<Class>/<method>/ instead, which `mvn test` does not replay, so an unfixed finding does not
 # break CI. Inputs that reached new coverage accumulate in fuzz/.cifuzz-corpus/ (not committed).
 # The full log, with libFuzzer's execution count ("Done N runs in S second(s)"), goes to
-# fuzz/target/fuzz-logs/. Environment: MVN_FLAGS (default "-o -q"), RSS_LIMIT_MB (default 2048),
+# fuzz/target/fuzz-logs/. Environment: FUZZ_UNMASK (e.g. "F2": enforce only these masked checks),
+# MVN_FLAGS (default "-o -q"), RSS_LIMIT_MB (default 2048),
 # TIMEOUT_S (per input, default 10), NICE (default 15).
 set -euo pipefail
 
@@ -45,6 +46,7 @@ set +e
     -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
     -Djazzer.max_duration="$duration" \
     -Dfuzz.strict="$strict" \
+    -Dfuzz.unmask="${FUZZ_UNMASK:-}" \
     -Dfuzz.junit.timeout.mode=disabled \
     -Djazzer.internal.arg.0=fake_argv0 \
     -Djazzer.internal.arg.1=-rss_limit_mb="${RSS_LIMIT_MB:-2048}" \
