@@ -232,7 +232,7 @@ class EnvelopeOpenFuzzTest {
           break;
         }
         case 6: { // one byte of a real LZ4 block (or of a raw body) overwritten
-          byte[] p = pt[0] == EnvelopeForge.RAW && pt.length > 1 && fdp.consumeBoolean()
+          byte[] p = pt.length > 1 && pt[0] == EnvelopeForge.RAW && fdp.consumeBoolean()
               ? encode(Arrays.copyOfRange(pt, 1, pt.length), true) : pt.clone();
           if (p.length > 1) {
             p[fdp.consumeInt(1, p.length - 1)] = (byte) fdp.consumeInt(0, 255);
