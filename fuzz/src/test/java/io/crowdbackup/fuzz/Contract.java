@@ -53,11 +53,42 @@ final class Contract {
     }
   }
 
+  /**
+   * {@code -Dfuzz.stats=FILE}: count outcomes (ok, or each rejection reason) and write them to FILE at
+   * exit, to see how deep a target's corpus reaches: {@code mvn test -Dtest=... -Dfuzz.stats=/tmp/s.txt}.
+   */
+  private static final java.util.Map<String, Integer> STATS = statsMap();
+
+  private static java.util.Map<String, Integer> statsMap() {
+    String file = System.getProperty("fuzz.stats", "");
+    if (file.isEmpty()) {
+      return null;
+    }
+    java.util.Map<String, Integer> m = new java.util.concurrent.ConcurrentSkipListMap<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        java.nio.file.Files.writeString(java.nio.file.Paths.get(file), m + "\n");
+      } catch (IOException e) {
+        System.err.println("fuzz.stats " + m);
+      }
+    }));
+    return m;
+  }
+
+  private static void count(String outcome) {
+    if (STATS != null) {
+      STATS.merge(outcome, 1, Integer::sum);
+    }
+  }
+
   /** Runs an envelope parser: a value, or an {@link EnvelopeException} with a reason and a message. */
   static <T> Outcome<T> envelope(Call<T> call) throws Exception {
     try {
-      return new Outcome<>(call.call(), null);
+      T value = call.call();
+      count("ok");
+      return new Outcome<>(value, null);
     } catch (EnvelopeException e) {
+      count(String.valueOf(e.reason()));
       requireMessage(e);
       if (e.reason() == null) {
         throw new AssertionError("EnvelopeException without a reason", e);
