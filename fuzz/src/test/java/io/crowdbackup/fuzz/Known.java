@@ -35,6 +35,14 @@ final class Known {
    */
   static final String F4_NON_ASCII_HEX = "F4";
 
+  /**
+   * F5: EnvelopeScanner.resume checks {@code recordDigests.length != recordCount * 32} in long arithmetic,
+   * which overflows: recordCount = 2^59 with no digests passes the check, and the loop then fails inside
+   * MessageDigest with IllegalArgumentException("Bad arguments") instead of resume's own refusal. A corrupt
+   * upload-resume state file can hold any count.
+   */
+  static final String F5_RESUME_COUNT_OVERFLOW = "F5";
+
   /** Whether the check for {@code finding} is skipped for this input. */
   static boolean masked(String finding, boolean applies) {
     return applies && !STRICT && !UNMASKED.contains(finding);

@@ -65,6 +65,7 @@ final class SeedGenerator {
           .putLong(0x9E3779B97F4A7C15L * ++trailer).array());
     }
     out.put(dir(EnvelopeScannerFuzzTest.class, "scanSlices"), scans);
+    out.put(dir(EnvelopeScannerFuzzTest.class, "resumeFromState"), EnvelopeScannerFuzzTest.resumeStates());
 
     out.put(dir(EnvelopeOpenFuzzTest.class, "openMutated"), envelopes);
     out.put(dir(EnvelopeOpenFuzzTest.class, "openStructured"), randomBytes(11));
