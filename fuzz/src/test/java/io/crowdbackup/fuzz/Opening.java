@@ -1,0 +1,101 @@
+package io.crowdbackup.fuzz;
+
+import static io.crowdbackup.fuzz.Contract.check;
+
+import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.EnvelopeHeader;
+import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.api.InnerMetadata;
+import io.crowdbackup.api.OpenResult;
+import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.envelope.EnvelopeHeaders;
+import java.nio.channels.WritableByteChannel;
+import java.security.MessageDigest;
+import java.util.Arrays;
+
+/** Opening under the contract, shared by the open and relay targets. */
+final class Opening {
+  private Opening() {}
+
+  /**
+   * Opens {@code data} with {@code keys}, writing plaintext to {@code sink}. Contract: an OpenResult or an
+   * EnvelopeException. On success: the plaintext written matches the metadata's length and SHA-256, the
+   * envelope is exactly as long as its header says, the returned header is what the keyless reader
+   * decodes, and the keyless scanner accepts the same bytes with the same fingerprint (so a holder and
+   * the destination never disagree about an envelope the destination accepts). Memory: a few chunk
+   * buffers plus what the records themselves occupy.
+   */
+  static Contract.Outcome<OpenResult> open(byte[] data, DestinationKeyPair keys, WritableByteChannel sink)
+      throws Exception {
+    // The opener keeps at most three chunk buffers; the JDK's AES-GCM and the digests copy what passes
+    // through, so the rest scales with the bytes actually supplied, never with a declared length.
+    long budget = 4 * Contract.MIB + 4L * chunkSizeOrZero(data) + 16L * data.length;
+    Fixtures.HashingSink hashing = new Fixtures.HashingSink();
+    // Measured without the caller's sink, which keeps the plaintext (allocation that is not the opener's).
+    Contract.withinBudget("StreamingOpener.open", budget, () -> Contract.envelope(
+        () -> Envelopes.opener(keys).open(Fixtures.channel(data), new Fixtures.HashingSink())));
+    WritableByteChannel out = sink == null ? hashing : new Tee(hashing, sink);
+    Contract.Outcome<OpenResult> opened =
+        Contract.envelope(() -> Envelopes.opener(keys).open(Fixtures.channel(data), out));
+    if (!opened.ok()) {
+      return opened;
+    }
+    OpenResult r = opened.value;
+    InnerMetadata m = r.metadata();
+    check(hashing.bytes == m.plaintextLengthBytes(),
+        "wrote " + hashing.bytes + " plaintext bytes, metadata says " + m.plaintextLengthBytes());
+    check(MessageDigest.isEqual(hashing.sha.digest(), m.plaintextSha256()), "plaintext SHA-256 differs from metadata");
+    EnvelopeHeader h = r.header();
+    check(h.envelopeLengthBytes() == data.length, "accepted " + data.length + " bytes, header declares "
+        + h.envelopeLengthBytes());
+    check(h.equals(EnvelopeHeaders.decode(data)), "opened header differs from the keyless reader's");
+    check(Arrays.equals(h.receiptKey(), keys.card().receiptKey()), "opened an envelope naming another receipt key");
+    EnvelopeHeaderFuzzTest.checkBounds(h);
+    Fingerprint scanned;
+    try {
+      scanned = Envelopes.fingerprint(Fixtures.channel(data));
+    } catch (EnvelopeException e) {
+      throw new AssertionError("contract: the destination opened an envelope the keyless scanner rejects", e);
+    }
+    check(scanned.equals(r.fingerprint()), "opener fingerprint " + r.fingerprint() + ", scanner " + scanned);
+    // Asking for the fingerprint it has must not change the answer.
+    OpenResult again = Envelopes.opener(keys).open(Fixtures.channel(data), new Fixtures.HashingSink(), scanned);
+    check(again.fingerprint().equals(scanned) && again.metadata().equals(m), "second open differs");
+    return opened;
+  }
+
+  private static int chunkSizeOrZero(byte[] data) {
+    try {
+      return EnvelopeHeaders.decode(data).chunkSizeBytes();
+    } catch (java.io.IOException e) {
+      return 0;
+    }
+  }
+
+  /** Writes to two channels. */
+  private static final class Tee implements WritableByteChannel {
+    private final WritableByteChannel a;
+    private final WritableByteChannel b;
+
+    Tee(WritableByteChannel a, WritableByteChannel b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    @Override
+    public int write(java.nio.ByteBuffer src) throws java.io.IOException {
+      java.nio.ByteBuffer copy = src.duplicate();
+      a.write(copy);
+      return b.write(src);
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+}
