@@ -94,11 +94,18 @@ class EnvelopeOpenFuzzTest {
         .destination(card)
         .releaseKey(Fixtures.SOURCE.publicKey())
         .expiresAtEpochSecond(expires)
-        .name(name)
         .mediaType(mediaType)
         .createdAtEpochMillis(created)
         .compression(compression)
         .chunkSizeBytes(chunk);
+    try {
+      b.name(name);
+    } catch (IllegalArgumentException notAName) {
+      // The builder refuses text that would not survive UTF-8 (findings F1, F2: lone surrogates were
+      // once sealed as '?'); such a name never reaches an envelope.
+      check(Strings.hasLoneSurrogate(name), "a name without a lone surrogate was refused: " + Strings.escape(name));
+      return;
+    }
     if (relayed) {
       b.relay(Fixtures.RELAY.card());
     }
@@ -122,14 +129,13 @@ class EnvelopeOpenFuzzTest {
     check(opened.ok(), "a sealed envelope was rejected: " + opened);
     InnerMetadata m = opened.value.metadata();
     check(Arrays.equals(sink.bytes(), plaintext), "plaintext changed in the round trip");
-    check(m.name().equals(name) || Known.masked(Known.F1_NAME_LONE_SURROGATE, Strings.hasLoneSurrogate(name)),
+    check(m.name().equals(name),
         "name changed in the round trip: " + Strings.escape(name) + " -> "
         + Strings.escape(m.name()));
     check(m.mediaType().equals(mediaType), "media type changed: " + mediaType + " -> " + m.mediaType());
     check(m.createdAtEpochMillis() == created, "creation time changed");
     check(m.contentKind() == ContentKind.FILE, "content kind " + m.contentKind());
-    check(opened.value.header().locator().equals(card.locator())
-        || Known.masked(Known.F2_LOCATOR_LONE_SURROGATE, Strings.hasLoneSurrogate(card.locator())), "locator changed in the round trip: "
+    check(opened.value.header().locator().equals(card.locator()), "locator changed in the round trip: "
         + Strings.escape(card.locator()) + " -> " + Strings.escape(opened.value.header().locator()));
     check(opened.value.header().expiresAtEpochSecond() == expires, "expiry changed");
   }
