@@ -542,6 +542,11 @@ public final class Custodian implements Closeable {
         ledger.usageByPeer(), receipts);
   }
 
+  /** The store's own byte accounting (custody and own, held and reserved), read under the store's lock. */
+  public StoreUsage storeUsage() {
+    return store.usage();
+  }
+
   /** The policy (ledger, clock, shapers) this custodian runs. */
   public CustodyPolicy<String> policy() {
     return policy;
