@@ -205,10 +205,23 @@ public final class Custodian implements Closeable {
   /**
    * Reopens a custody upload after a dropped connection or a restart; its reservation was kept (and
    * rebuilt on open). The sender continues from {@link CustodyUpload#durableOffset()}.
+   *
+   * @throws RefusalException EXPIRED (or MALFORMED) when the bytes already stored fail the store's checks
+   *     on reopening, for example because the envelope expired meanwhile; the store removed the upload and
+   *     its reservation is freed
    */
-  public CustodyUpload resume(Fingerprint fingerprint) throws IOException {
+  public CustodyUpload resume(Fingerprint fingerprint) throws IOException, RefusalException {
     ensureOpen();
-    Upload upload = store.resume(fingerprint);
+    Upload upload;
+    try {
+      upload = store.resume(fingerprint);
+    } catch (StoreException e) {
+      Refusal r = StoreRefusals.refusalForUploadFailure(e);
+      if (r == null) {
+        throw e;
+      }
+      throw refuse(r);
+    }
     UploadRequest r = upload.request();
     if (r.kind() != BlobKind.CUSTODY) {
       upload.close();

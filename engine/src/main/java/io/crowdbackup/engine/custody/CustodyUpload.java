@@ -148,24 +148,11 @@ public final class CustodyUpload implements Closeable {
   }
 
   /** Bytes the peer sent that the store rejected (and removed) are a refusal; anything else stays an error. */
-  private Exception mappedOrSame(StoreException e) {
-    switch (e.reason()) {
-      case MALFORMED:
-      case LENGTH_MISMATCH:
-      case FINGERPRINT_MISMATCH:
-      case EXPIRED:
-        Refusal r = StoreRefusals.refusalFor(e);
-        return custodian.refuse(r);
-      default:
-        return e;
-    }
-  }
-
   private RefusalException mapped(StoreException e) throws StoreException {
-    Exception m = mappedOrSame(e);
-    if (m instanceof RefusalException) {
-      return (RefusalException) m;
+    Refusal r = StoreRefusals.refusalForUploadFailure(e);
+    if (r == null) {
+      throw e;
     }
-    throw e;
+    return custodian.refuse(r);
   }
 }

@@ -33,6 +33,23 @@ final class StoreRefusals {
     }
   }
 
+  /**
+   * The refusal for a failure while an accepted upload's bytes arrive, or {@code null} when the upload is
+   * still resumable (disk full, I/O error, closed handle): only rejections of the bytes themselves, after
+   * which the store has removed the upload, become refusals.
+   */
+  static Refusal refusalForUploadFailure(StoreException e) {
+    switch (e.reason()) {
+      case MALFORMED:
+      case LENGTH_MISMATCH:
+      case FINGERPRINT_MISMATCH:
+      case EXPIRED:
+        return refusalFor(e);
+      default:
+        return null;
+    }
+  }
+
   /** The refusal for {@code e}, or {@code null}; see {@link #reasonFor}. */
   static Refusal refusalFor(StoreException e) {
     Refusal.Reason r = reasonFor(e);
