@@ -89,6 +89,7 @@ public final class Custodian implements Closeable {
   private final Set<Fingerprint> accepting = ConcurrentHashMap.newKeySet();
   private final Set<Fingerprint> forwarding = ConcurrentHashMap.newKeySet();
   private final LongAdder droppedByReceipt = new LongAdder();
+  private final LongAdder clockFileFailures = new LongAdder();
   private final LongAdder droppedByRelease = new LongAdder();
   private final LongAdder[] receiptRefusals = new LongAdder[ReceiptException.Reason.values().length];
   private final Object highWaterLock = new Object();
@@ -194,7 +195,13 @@ public final class Custodian implements Closeable {
         ledger.release(fp);
         throw e;
       }
-      refreshHighWater(now, false);
+      try {
+        refreshHighWater(now, false);
+      } catch (IOException e) {
+        // The upload has begun and must reach its caller; the mark is refreshed again on the next admission,
+        // eviction or close, and a stale mark only errs towards the wall clock.
+        clockFileFailures.increment();
+      }
       return new CustodyUpload(this, upload, offer.sourcePeer(), expires,
           policy.ingress().forPeer(offer.sourcePeer()), ingressTimeoutNanos);
     } finally {
@@ -571,6 +578,11 @@ public final class Custodian implements Closeable {
    */
   public long ledgerAnomalies() {
     return sync.anomalies.sum();
+  }
+
+  /** Times an admission could not refresh the clock file (it is retried on the next one). */
+  public long clockFileFailures() {
+    return clockFileFailures.sum();
   }
 
   /** Writes the clock's high-water mark and closes the store. Safe twice. */
