@@ -297,4 +297,40 @@ class CustodianTest {
       assertEquals(0, c.stats().heldBytes());
     }
   }
+
+  @Test
+  void aRestartRecoversTheLedgerExactlyWithResumableReservationsAndIsNoWayAroundTheQuota() throws Exception {
+    ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
+    Env held = envelope(71, 3_000);
+    Env partial = envelope(72, 3_000);
+    Env more = envelope(73, 3_000);
+    long limit = held.bytes.length + partial.bytes.length + 100;
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, limit))) {
+      c.receive(held.offer("p"), held.channel());
+      try (CustodyUpload u = c.accept(partial.offer("q"))) {
+        u.write(ByteBuffer.wrap(partial.bytes, 0, 1_500));
+        u.checkpoint();
+      }
+      assertEquals(partial.bytes.length, c.stats().reservedBytes());
+    }
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, limit))) {
+      CustodyStats s = c.stats();
+      assertEquals(held.bytes.length, s.heldBytes());
+      assertEquals(partial.bytes.length, s.reservedBytes(), "the resumable upload keeps its reservation");
+      assertEquals(1, s.reservedCount());
+      assertEquals(partial.bytes.length, s.usageByPeer().get("q").reservedBytes());
+      Refusal full = refusal(() -> c.accept(more.offer("r")));
+      assertEquals(Refusal.Reason.QUOTA_FULL, full.reason(), "a restart is no way around the quota");
+      assertEquals(100, full.bytesFree());
+      try (CustodyUpload u = c.resume(partial.fingerprint)) {
+        ByteBuffer rest = ByteBuffer.wrap(partial.bytes);
+        rest.position((int) u.offset());
+        u.write(rest);
+        u.commit();
+      }
+      assertEquals(held.bytes.length + partial.bytes.length, c.stats().heldBytes());
+      assertEquals(0, c.stats().reservedBytes());
+      assertEquals(c.storeUsage().custodyHeldBytes(), c.stats().heldBytes());
+    }
+  }
 }
