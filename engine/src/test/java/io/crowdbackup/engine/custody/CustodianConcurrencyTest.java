@@ -72,6 +72,13 @@ class CustodianConcurrencyTest {
         if (u.custodyHeldBytes() + u.custodyReservedBytes() > LIMIT_BYTES) {
           violations.add("store " + u);
         }
+        for (java.util.Map.Entry<String, io.crowdbackup.engine.policy.QuotaLedger.PeerUsage> p
+            : c.stats().usageByPeer().entrySet()) {
+          io.crowdbackup.engine.policy.QuotaLedger.PeerUsage pu = p.getValue();
+          if (pu.heldBytes() + pu.reservedBytes() > pu.shareBytes()) {
+            violations.add("peer " + p.getKey() + " over its share: " + pu);
+          }
+        }
         if (q.heldBytes() < 0 || q.reservedBytes() < 0) {
           violations.add("negative " + q);
         }
