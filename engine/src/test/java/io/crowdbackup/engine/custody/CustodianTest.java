@@ -333,4 +333,23 @@ class CustodianTest {
       assertEquals(c.storeUsage().custodyHeldBytes(), c.stats().heldBytes());
     }
   }
+
+  @Test
+  void forwardsArePaidByTheDestinationsEgressBucket() throws Exception {
+    ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
+    Env a = envelope(81, 20_000);
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20)
+        .egress(RateLimit.of(1 << 20, 1 << 20), RateLimit.of(4_096, 4_096)))) {
+      c.receive(a.offer("p"), a.channel());
+      long before = time.sleptNanos();
+      try (Forward f = c.beginForward(a.fingerprint, "home-a.example")) {
+        assertArrayEquals(a.bytes, StoreTestSupport.readAll(f.channel()));
+        assertEquals(DropOutcome.DROPPED, f.delivered(a.receipt()));
+      }
+      long slept = time.sleptNanos() - before;
+      long expectedNanos = (long) a.bytes.length * 1_000_000_000L / 4_096;
+      assertTrue(Math.abs(slept - expectedNanos) <= 1_000_000_000L, "slept " + slept + " ns, expected about "
+          + expectedNanos);
+    }
+  }
 }
