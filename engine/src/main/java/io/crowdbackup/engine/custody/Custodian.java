@@ -1,0 +1,806 @@
+package io.crowdbackup.engine.custody;
+
+import io.crowdbackup.api.EnvelopeHeader;
+import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.api.Receipt;
+import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.policy.Refusal;
+import io.crowdbackup.api.policy.RefusalException;
+import io.crowdbackup.api.store.BlobKind;
+import io.crowdbackup.api.store.BlobStat;
+import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.api.store.CustodyStore;
+import io.crowdbackup.api.store.StoreException;
+import io.crowdbackup.api.store.StoreUsage;
+import io.crowdbackup.api.store.Upload;
+import io.crowdbackup.api.store.UploadInfo;
+import io.crowdbackup.api.store.UploadRequest;
+import io.crowdbackup.engine.envelope.EnvelopeHeaders;
+import io.crowdbackup.engine.policy.CustodyClock;
+import io.crowdbackup.engine.policy.CustodyPolicy;
+import io.crowdbackup.engine.policy.LedgerEntry;
+import io.crowdbackup.engine.policy.QuotaLedger;
+import io.crowdbackup.engine.policy.Throttled;
+import io.crowdbackup.engine.receipt.Receipts;
+import io.crowdbackup.engine.store.FileCustodyStore;
+import io.crowdbackup.engine.store.StoreConfig;
+import io.crowdbackup.engine.store.StoreListener;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The holder's custody layer: a {@link CustodyStore} run by a {@link CustodyPolicy}. What a front-end
+ * calls to take envelopes from peers, forward them home once, and drop them on proof of delivery or at
+ * expiry. See {@code docs/custody.md} for the rules as implemented.
+ *
+ * <ul>
+ *   <li><b>Offers</b> ({@link #accept}) are decided before the first byte: already delivered or held,
+ *       retention (with a {@code TTL_TOO_LONG} counter-offer when the source insists on its full expiry),
+ *       then a strict quota reservation of the declared length. Each "no" is a machine-readable
+ *       {@link Refusal}. The bytes then stream into the store through the per-peer and global ingress
+ *       throttle.
+ *   <li><b>The ledger follows the store</b>: every change to what the store counts (commit, abort,
+ *       abandonment, delivery, expiry, quarantine, delete) reaches the quota ledger through one
+ *       {@link StoreListener}, so there is exactly one place where reserved bytes become held or free.
+ *       On open the ledger is rebuilt from the store's blobs and resumable uploads, and checked against
+ *       the store's own byte accounting: a restart is not a way around the quota.
+ *   <li><b>Forward-once</b>: a blob's bytes leave only through {@link #beginForward} towards the locator
+ *       in its own header, one forward at a time, egress-throttled. No method hands a custody blob to
+ *       anyone else; {@link #ownEnvelopes()} lists what this device offers to peers.
+ *   <li><b>Receipts and releases</b> are verified against the key in the blob's own header; a valid one
+ *       drops the blob at once and frees its quota, and the fingerprint is remembered until expiry.
+ *   <li><b>Time</b> is the policy's {@link CustodyClock}; its high-water mark is kept in a
+ *       {@link ClockFile}, so a clock set back while the app was stopped cannot extend retention.
+ * </ul>
+ *
+ * <p>Every custody upload must go through this class: an upload begun on the store directly has no
+ * reservation, and the ledger ignores it (counted as an anomaly in the log of {@link #ledgerAnomalies()}).
+ * Thread-safe.
+ */
+public final class Custodian implements Closeable {
+  /** How often (custody seconds) admissions refresh the clock file's high-water mark. */
+  static final long HIGH_WATER_EVERY_SECONDS = 60;
+
+  private final CustodyStore store;
+  private final CustodyPolicy<String> policy;
+  private final QuotaLedger<String> ledger;
+  private final CustodyClock clock;
+  private final Path clockFile;
+  private final long ingressTimeoutNanos;
+  private final long egressTimeoutNanos;
+  private final LedgerSync sync;
+  private final Set<Fingerprint> accepting = ConcurrentHashMap.newKeySet();
+  private final Set<Fingerprint> forwarding = ConcurrentHashMap.newKeySet();
+  private final LongAdder droppedByReceipt = new LongAdder();
+  private final LongAdder clockFileFailures = new LongAdder();
+  private final LongAdder droppedByRelease = new LongAdder();
+  private final LongAdder[] receiptRefusals = new LongAdder[ReceiptException.Reason.values().length];
+  private final Object highWaterLock = new Object();
+  private long persistedHighWaterEpochSecond = Long.MIN_VALUE;
+  private volatile boolean closed;
+
+  private Custodian(Builder b, CustodyStore store) {
+    this.store = store;
+    this.policy = b.policy;
+    this.ledger = b.policy.ledger();
+    this.clock = b.policy.clock();
+    this.clockFile = b.clockFile;
+    this.ingressTimeoutNanos = b.ingressTimeoutNanos;
+    this.egressTimeoutNanos = b.egressTimeoutNanos;
+    this.sync = b.sync;
+    for (int i = 0; i < receiptRefusals.length; i++) {
+      receiptRefusals[i] = new LongAdder();
+    }
+  }
+
+  /**
+   * A builder around {@code policy}. Open the store with {@link Builder#storeListener()} and
+   * {@link Builder#storeClock()} in its configuration, then pass it to {@link Builder#store}; or use
+   * {@link #open} which does all of it.
+   */
+  public static Builder newBuilder(CustodyPolicy<String> policy) {
+    return new Builder(policy);
+  }
+
+  /**
+   * Opens a holder on a {@link FileCustodyStore}: reads the clock file's high-water mark into
+   * {@code policy}, builds the policy, opens the store with the policy's clock and the ledger listener
+   * (overriding any clock or listener set on {@code storeConfig}), and builds the custodian.
+   *
+   * @param clockFile where the custody clock's high-water mark is kept, typically beside the store
+   *     directory; its parent must exist
+   */
+  public static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy.Builder<String> policy, Path clockFile)
+      throws IOException {
+    long highWater = ClockFile.read(clockFile);
+    CustodyPolicy<String> built = policy.highWaterEpochSecond(highWater).build();
+    Builder b = newBuilder(built).clockFile(clockFile);
+    FileCustodyStore store = FileCustodyStore.open(storeConfig.clock(b.storeClock()).listener(b.storeListener())
+        .build());
+    try {
+      return b.store(store).build();
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Offers
+
+  /**
+   * Decides an offer and, if it is accepted, opens the upload its bytes go to. Nothing is reserved or
+   * stored when it is refused.
+   *
+   * @throws RefusalException UPLOAD_IN_PROGRESS, ALREADY_DELIVERED, ALREADY_HELD, EXPIRED, TTL_TOO_LONG
+   *     (with the counter-offer), MALFORMED, TOO_LARGE, PEER_SHARE_EXCEEDED, QUOTA_FULL (with bytes free
+   *     and the largest acceptable), or NOT_ACCEPTING (disk full, closed)
+   * @throws IOException if this device failed (the offer is then not reserved either)
+   */
+  public CustodyUpload accept(Offer offer) throws IOException, RefusalException {
+    Objects.requireNonNull(offer, "offer");
+    Fingerprint fp = offer.fingerprint();
+    if (closed) {
+      throw refuse(Refusal.of(Refusal.Reason.NOT_ACCEPTING, "this holder is closed"));
+    }
+    // One decision per fingerprint at a time: the release after a failed begin below can then never
+    // free a reservation that another offer of the same fingerprint made meanwhile.
+    if (!accepting.add(fp)) {
+      throw refuse(Refusal.of(Refusal.Reason.UPLOAD_IN_PROGRESS, fp + " is being offered by another peer now"));
+    }
+    try {
+      BlobStat known = store.stat(fp);
+      if (known != null) {
+        if (known.state() == BlobState.DELIVERED) {
+          throw refuse(Refusal.of(Refusal.Reason.ALREADY_DELIVERED, fp + " was delivered; remembered until "
+              + known.expiresAtEpochSecond()));
+        }
+        throw refuse(Refusal.of(Refusal.Reason.ALREADY_HELD, fp + " is already held (" + known.state() + ")"));
+      }
+      long now = clock.nowEpochSecond();
+      long expires = offer.requireFullRetention()
+          ? policy.retention().grant(offer.envelopeExpiresAtEpochSecond(), now)
+          : policy.retention().custodyExpiresAtEpochSecond(offer.envelopeExpiresAtEpochSecond(), now);
+      ledger.reserve(fp, offer.declaredLengthBytes(), offer.sourcePeer());
+      Upload upload;
+      try {
+        upload = store.begin(UploadRequest.newBuilder().fingerprint(fp)
+            .declaredLengthBytes(offer.declaredLengthBytes()).custodyFrom(offer.sourcePeer())
+            .expiresNoLaterThanEpochSecond(expires).build());
+      } catch (StoreException e) {
+        ledger.release(fp);
+        Refusal r = StoreRefusals.refusalFor(e);
+        if (r != null) {
+          throw refuse(r);
+        }
+        throw e;
+      } catch (IOException | RuntimeException e) {
+        ledger.release(fp);
+        throw e;
+      }
+      try {
+        refreshHighWater(now, false);
+      } catch (IOException e) {
+        // The upload has begun and must reach its caller; the mark is refreshed again on the next admission,
+        // eviction or close, and a stale mark only errs towards the wall clock.
+        clockFileFailures.increment();
+      }
+      return new CustodyUpload(this, upload, offer.sourcePeer(), expires,
+          policy.ingress().forPeer(offer.sourcePeer()), ingressTimeoutNanos);
+    } finally {
+      accepting.remove(fp);
+    }
+  }
+
+  /**
+   * Reopens a custody upload after a dropped connection or a restart; its reservation was kept (and
+   * rebuilt on open). The sender continues from {@link CustodyUpload#durableOffset()}.
+   *
+   * @throws RefusalException EXPIRED (or MALFORMED) when the bytes already stored fail the store's checks
+   *     on reopening, for example because the envelope expired meanwhile; the store removed the upload and
+   *     its reservation is freed
+   */
+  public CustodyUpload resume(Fingerprint fingerprint) throws IOException, RefusalException {
+    ensureOpen();
+    Upload upload;
+    try {
+      upload = store.resume(fingerprint);
+    } catch (StoreException e) {
+      Refusal r = StoreRefusals.refusalForUploadFailure(e);
+      if (r == null) {
+        throw e;
+      }
+      throw refuse(r);
+    }
+    UploadRequest r = upload.request();
+    if (r.kind() != BlobKind.CUSTODY) {
+      upload.close();
+      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no custody upload of " + fingerprint
+          + " (it is one of this device's own)");
+    }
+    return new CustodyUpload(this, upload, r.sourcePeer(), r.expiresNoLaterThanEpochSecond(),
+        policy.ingress().forPeer(r.sourcePeer()), ingressTimeoutNanos);
+  }
+
+  /**
+   * One-shot: {@link #accept}, the whole stream, {@link CustodyUpload#commit()}. On any failure the upload
+   * is aborted (its reservation freed); use {@link #accept} for a resumable transfer.
+   */
+  public BlobStat receive(Offer offer, ReadableByteChannel in) throws IOException, RefusalException {
+    CustodyUpload u = accept(offer);
+    boolean done = false;
+    try {
+      u.transferFrom(in);
+      BlobStat s = u.commit();
+      done = true;
+      return s;
+    } finally {
+      if (!done) {
+        try {
+          u.abort();
+        } catch (IOException ignored) {
+          // The first failure is the one to report; the store removes leftovers on its next open.
+        }
+      }
+    }
+  }
+
+  /** Custody uploads in flight or resumable. */
+  public List<UploadInfo> uploads() throws IOException {
+    List<UploadInfo> out = new ArrayList<>();
+    for (UploadInfo u : store.uploads()) {
+      if (u.request().kind() == BlobKind.CUSTODY) {
+        out.add(u);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Stores one of this device's own envelopes (its outbox). Not counted against the quota given to
+   * others and not throttled; the store still checks framing and fingerprint.
+   */
+  public BlobStat putOwn(Fingerprint fingerprint, long lengthBytes, ReadableByteChannel in) throws IOException {
+    ensureOpen();
+    return store.put(UploadRequest.newBuilder().fingerprint(fingerprint).declaredLengthBytes(lengthBytes).own()
+        .build(), in);
+  }
+
+  /** This device's own envelopes still held: what it offers to peers. Soonest expiry first. */
+  public List<BlobStat> ownEnvelopes() throws IOException {
+    List<BlobStat> out = new ArrayList<>();
+    for (BlobStat s : store.list()) {
+      if (s.kind() == BlobKind.OWN && s.state() == BlobState.HELD) {
+        out.add(s);
+      }
+    }
+    out.sort(Comparator.comparingLong(BlobStat::expiresAtEpochSecond));
+    return out;
+  }
+
+  /**
+   * Opens one of this device's own envelopes to hand a replica to a peer. Only {@link BlobKind#OWN}
+   * blobs: a custody blob is never handed to another peer.
+   */
+  public ReadableByteChannel openOwn(Fingerprint fingerprint, String peer) throws IOException {
+    ensureOpen();
+    BlobStat s = store.stat(fingerprint);
+    if (s == null || s.kind() != BlobKind.OWN || !s.state().hasBytes()) {
+      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no own envelope " + fingerprint
+          + (s != null && s.kind() == BlobKind.CUSTODY ? " (it is a custody blob: it goes only to its destination)"
+              : ""));
+    }
+    return Throttled.readableChannel(store.open(fingerprint), policy.egress().forPeer(peer), egressTimeoutNanos);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Forward-once
+
+  /** Blobs waiting to go to {@code locator}: held (not forwarding, not expired), soonest expiry first. */
+  public List<BlobStat> pendingFor(String locator) throws IOException {
+    Objects.requireNonNull(locator, "locator");
+    long now = clock.nowEpochSecond();
+    List<BlobStat> out = new ArrayList<>();
+    for (BlobStat s : store.listByLocator(locator)) {
+      if (s.state() == BlobState.HELD && s.expiresAtEpochSecond() > now) {
+        out.add(s);
+      }
+    }
+    out.sort(Comparator.comparingLong(BlobStat::expiresAtEpochSecond));
+    return out;
+  }
+
+  /**
+   * Every pending blob grouped by destination (or relay) locator, each group soonest expiry first, groups
+   * ordered by their soonest expiry.
+   */
+  public Map<String, List<BlobStat>> pendingByLocator() throws IOException {
+    long now = clock.nowEpochSecond();
+    Map<String, List<BlobStat>> groups = new TreeMap<>();
+    for (BlobStat s : store.list()) {
+      if (s.state() == BlobState.HELD && s.expiresAtEpochSecond() > now) {
+        groups.computeIfAbsent(s.locator(), k -> new ArrayList<>()).add(s);
+      }
+    }
+    List<Map.Entry<String, List<BlobStat>>> entries = new ArrayList<>(groups.entrySet());
+    for (Map.Entry<String, List<BlobStat>> e : entries) {
+      e.getValue().sort(Comparator.comparingLong(BlobStat::expiresAtEpochSecond));
+    }
+    entries.sort(Comparator.comparingLong(e -> e.getValue().get(0).expiresAtEpochSecond()));
+    Map<String, List<BlobStat>> out = new LinkedHashMap<>();
+    for (Map.Entry<String, List<BlobStat>> e : entries) {
+      out.put(e.getKey(), e.getValue());
+    }
+    return out;
+  }
+
+  /**
+   * Starts forwarding a blob to {@code locator}, which must be the locator in the blob's own header: the
+   * blob moves to FORWARDING (durably) and its verified bytes are streamed out through the egress
+   * throttle. Finish with {@link Forward#delivered}, {@link Forward#failed()} or close (= failed).
+   *
+   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING, EXPIRED, NOT_FOUND, CLOSED
+   */
+  public Forward beginForward(Fingerprint fingerprint, String locator) throws IOException {
+    ensureOpen();
+    Objects.requireNonNull(locator, "locator");
+    BlobStat s = store.stat(fingerprint);
+    if (s == null || s.state() == BlobState.DELIVERED) {
+      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no blob " + fingerprint + " to forward"
+          + (s == null ? "" : " (it was delivered)"));
+    }
+    if (s.state() == BlobState.EXPIRED || s.expiresAtEpochSecond() <= clock.nowEpochSecond()) {
+      throw new CustodyException(CustodyException.Reason.EXPIRED, "blob " + fingerprint + " expired at "
+          + s.expiresAtEpochSecond() + "; it is never served");
+    }
+    if (!s.locator().equals(locator)) {
+      throw new CustodyException(CustodyException.Reason.WRONG_LOCATOR, "blob " + fingerprint + " goes only to '"
+          + s.locator() + "', not to '" + locator + "'");
+    }
+    if (!forwarding.add(fingerprint)) {
+      throw new CustodyException(CustodyException.Reason.ALREADY_FORWARDING, "blob " + fingerprint
+          + " is being forwarded already");
+    }
+    boolean ok = false;
+    try {
+      try {
+        store.transition(fingerprint, BlobState.FORWARDING);
+      } catch (StoreException e) {
+        if (e.reason() == StoreException.Reason.ILLEGAL_STATE_TRANSITION) {
+          throw new CustodyException(CustodyException.Reason.ALREADY_FORWARDING, "blob " + fingerprint
+              + " is not held: " + e.getMessage());
+        }
+        if (e.reason() == StoreException.Reason.NOT_FOUND) {
+          throw new CustodyException(CustodyException.Reason.NOT_FOUND, e.getMessage());
+        }
+        throw e;
+      }
+      ReadableByteChannel ch;
+      try {
+        ch = store.open(fingerprint);
+      } catch (IOException e) {
+        returnToHeld(fingerprint);
+        if (e instanceof StoreException && ((StoreException) e).reason() == StoreException.Reason.EXPIRED) {
+          throw new CustodyException(CustodyException.Reason.EXPIRED, e.getMessage());
+        }
+        throw e;
+      }
+      Forward f = new Forward(this, s, Throttled.readableChannel(ch, policy.egress().forPeer(locator),
+          egressTimeoutNanos));
+      ok = true;
+      return f;
+    } finally {
+      if (!ok) {
+        forwarding.remove(fingerprint);
+      }
+    }
+  }
+
+  /** A forward failed: back to HELD, if it is still forwarding (a receipt may have dropped it meanwhile). */
+  void returnToHeld(Fingerprint fingerprint) throws IOException {
+    try {
+      BlobStat s = store.stat(fingerprint);
+      if (s != null && s.state() == BlobState.FORWARDING) {
+        store.transition(fingerprint, BlobState.HELD);
+      }
+    } catch (StoreException e) {
+      if (e.reason() != StoreException.Reason.ILLEGAL_STATE_TRANSITION
+          && e.reason() != StoreException.Reason.NOT_FOUND) {
+        throw e;
+      }
+    }
+  }
+
+  void forwardFinished(Fingerprint fingerprint) {
+    forwarding.remove(fingerprint);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Receipts and releases
+
+  /** {@link #acceptReceipt(Fingerprint, byte[])} for the fingerprint the receipt names. */
+  public DropOutcome acceptReceipt(byte[] encoded) throws ReceiptException, IOException {
+    return drop(null, encoded, Receipt.Kind.RECEIPT);
+  }
+
+  /**
+   * Verifies a delivery receipt for the blob {@code fingerprint} against the receipt key in that blob's own
+   * header; if it verifies the blob is dropped at once (DELIVERED, quota freed) and remembered until its
+   * expiry.
+   *
+   * @throws ReceiptException MALFORMED, VERSION_*, WRONG_KIND (a release), WRONG_FINGERPRINT, WRONG_SIGNER,
+   *     BAD_SIGNATURE; the blob stays
+   */
+  public DropOutcome acceptReceipt(Fingerprint fingerprint, byte[] encoded) throws ReceiptException, IOException {
+    return drop(Objects.requireNonNull(fingerprint, "fingerprint"), encoded, Receipt.Kind.RECEIPT);
+  }
+
+  /** {@link #acceptRelease(Fingerprint, byte[])} for the fingerprint the release names. */
+  public DropOutcome acceptRelease(byte[] encoded) throws ReceiptException, IOException {
+    return drop(null, encoded, Receipt.Kind.RELEASE);
+  }
+
+  /** As {@link #acceptReceipt(Fingerprint, byte[])} for a source's release, checked against the release key. */
+  public DropOutcome acceptRelease(Fingerprint fingerprint, byte[] encoded) throws ReceiptException, IOException {
+    return drop(Objects.requireNonNull(fingerprint, "fingerprint"), encoded, Receipt.Kind.RELEASE);
+  }
+
+  DropOutcome drop(Fingerprint expected, byte[] encoded, Receipt.Kind kind) throws ReceiptException, IOException {
+    ensureOpen();
+    Receipt r;
+    try {
+      r = Receipts.decode(encoded);
+      if (r.kind() != kind) {
+        throw new ReceiptException(ReceiptException.Reason.WRONG_KIND, "got a " + r.kind() + ", required a " + kind);
+      }
+      if (expected != null && !r.fingerprint().equals(expected)) {
+        throw new ReceiptException(ReceiptException.Reason.WRONG_FINGERPRINT,
+            "it names " + r.fingerprint() + ", the blob is " + expected);
+      }
+    } catch (ReceiptException e) {
+      receiptRefusals[e.reason().ordinal()].increment();
+      throw e;
+    }
+    Fingerprint fp = r.fingerprint();
+    BlobStat s = store.stat(fp);
+    if (s == null) {
+      return DropOutcome.NOT_HELD;
+    }
+    if (s.state() == BlobState.DELIVERED) {
+      return DropOutcome.ALREADY_DELIVERED;
+    }
+    if (!s.state().hasBytes()) {
+      return DropOutcome.NOT_HELD;
+    }
+    EnvelopeHeader header;
+    try (ReadableByteChannel ch = store.open(fp)) {
+      header = EnvelopeHeaders.read(ch);
+    } catch (StoreException e) {
+      if (e.reason() == StoreException.Reason.NOT_FOUND || e.reason() == StoreException.Reason.EXPIRED) {
+        return outcomeNow(fp);
+      }
+      throw e;
+    }
+    try {
+      Receipts.verify(r, kind, fp, header);
+    } catch (ReceiptException e) {
+      receiptRefusals[e.reason().ordinal()].increment();
+      throw e;
+    }
+    try {
+      store.transition(fp, BlobState.DELIVERED);
+    } catch (StoreException e) {
+      if (e.reason() == StoreException.Reason.ILLEGAL_STATE_TRANSITION
+          || e.reason() == StoreException.Reason.NOT_FOUND) {
+        return outcomeNow(fp); // raced with another receipt, or with eviction
+      }
+      throw e;
+    }
+    (kind == Receipt.Kind.RECEIPT ? droppedByReceipt : droppedByRelease).increment();
+    return DropOutcome.DROPPED;
+  }
+
+  private DropOutcome outcomeNow(Fingerprint fp) throws IOException {
+    BlobStat s = store.stat(fp);
+    return s != null && s.state() == BlobState.DELIVERED ? DropOutcome.ALREADY_DELIVERED : DropOutcome.NOT_HELD;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Expiry, stats, lifecycle
+
+  /**
+   * Drops every blob whose custody expiry is at or before custody time now, whole expiry groups at a time
+   * (the cost is what expired), freeing their quota; also removes abandoned uploads and their
+   * reservations. Refreshes the clock file.
+   *
+   * @return the number of blobs dropped
+   */
+  public long evictExpired() throws IOException {
+    ensureOpen();
+    long now = clock.nowEpochSecond();
+    long dropped = store.dropExpired(now);
+    refreshHighWater(now, true);
+    return dropped;
+  }
+
+  /** Custody time now, epoch seconds. */
+  public long nowEpochSecond() {
+    return clock.nowEpochSecond();
+  }
+
+  /** What the store knows of a blob (delivered ones included), or null. */
+  public BlobStat stat(Fingerprint fingerprint) throws IOException {
+    return store.stat(fingerprint);
+  }
+
+  /** Cheap numbers: the ledger's snapshot and counters; no scan of the store. */
+  public CustodyStats stats() {
+    Map<ReceiptException.Reason, Long> receipts = new EnumMap<>(ReceiptException.Reason.class);
+    for (ReceiptException.Reason r : ReceiptException.Reason.values()) {
+      receipts.put(r, receiptRefusals[r.ordinal()].sum());
+    }
+    StoreUsage usage = store.usage();
+    return new CustodyStats(ledger.stats(), forwarding.size(), droppedByReceipt.sum(), droppedByRelease.sum(),
+        sync.evicted.sum(), sync.evictedBytes.sum(), sync.quarantined.sum(), usage.ownHeldBytes(),
+        ledger.usageByPeer(), receipts);
+  }
+
+  /** The store's own byte accounting (custody and own, held and reserved), read under the store's lock. */
+  public StoreUsage storeUsage() {
+    return store.usage();
+  }
+
+  /** The policy (ledger, clock, shapers) this custodian runs. */
+  public CustodyPolicy<String> policy() {
+    return policy;
+  }
+
+  /**
+   * Store events the ledger could not apply (a custody upload committed without a reservation: someone
+   * began it on the store directly). Zero when every custody upload goes through this class.
+   */
+  public long ledgerAnomalies() {
+    return sync.anomalies.sum();
+  }
+
+  /** Times an admission could not refresh the clock file (it is retried on the next one). */
+  public long clockFileFailures() {
+    return clockFileFailures.sum();
+  }
+
+  /** Writes the clock's high-water mark and closes the store. Safe twice. */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      refreshHighWater(clock.nowEpochSecond(), true);
+    } finally {
+      store.close();
+    }
+  }
+
+  RefusalException refuse(Refusal refusal) {
+    return policy.refusals().record(refusal).toException();
+  }
+
+  private void ensureOpen() throws CustodyException {
+    if (closed) {
+      throw new CustodyException(CustodyException.Reason.CLOSED, "the custodian was closed");
+    }
+  }
+
+  private void refreshHighWater(long nowEpochSecond, boolean force) throws IOException {
+    if (clockFile == null) {
+      return;
+    }
+    synchronized (highWaterLock) {
+      if (nowEpochSecond <= persistedHighWaterEpochSecond
+          || (!force && nowEpochSecond - persistedHighWaterEpochSecond < HIGH_WATER_EVERY_SECONDS)) {
+        return;
+      }
+      ClockFile.write(clockFile, nowEpochSecond);
+      persistedHighWaterEpochSecond = nowEpochSecond;
+    }
+  }
+
+  /** Rebuilds the ledger from the store and checks it against the store's own accounting. */
+  private void recover() throws IOException {
+    List<LedgerEntry<String>> entries = new ArrayList<>();
+    List<Fingerprint> interrupted = new ArrayList<>();
+    for (BlobStat s : store.list()) {
+      if (s.kind() != BlobKind.CUSTODY || s.state() == BlobState.DELIVERED) {
+        continue;
+      }
+      // EXPIRED here is "past expiry, bytes still on disk until evicted": it still counts.
+      entries.add(LedgerEntry.held(s.fingerprint(), s.envelopeLengthBytes(), s.sourcePeer()));
+      if (s.state() == BlobState.FORWARDING) {
+        interrupted.add(s.fingerprint());
+      }
+    }
+    for (UploadInfo u : store.uploads()) {
+      if (u.request().kind() == BlobKind.CUSTODY) {
+        entries.add(LedgerEntry.reserved(u.request().fingerprint(), u.request().declaredLengthBytes(),
+            u.request().sourcePeer()));
+      }
+    }
+    ledger.rebuild(entries);
+    StoreUsage usage = store.usage();
+    io.crowdbackup.api.policy.QuotaStats q = ledger.stats();
+    if (q.heldBytes() != usage.custodyHeldBytes() || q.reservedBytes() != usage.custodyReservedBytes()) {
+      throw new IOException("custody ledger rebuilt to held " + q.heldBytes() + " / reserved " + q.reservedBytes()
+          + " bytes but the store counts held " + usage.custodyHeldBytes() + " / reserved "
+          + usage.custodyReservedBytes() + " (was the store used by another program meanwhile?)");
+    }
+    // A forward that a crash or kill interrupted has failed: the blob is held again.
+    for (Fingerprint fp : interrupted) {
+      returnToHeld(fp);
+    }
+    refreshHighWater(clock.nowEpochSecond(), true);
+  }
+
+  /** Keeps the quota ledger in step with every change the store makes; the single path of releases. */
+  static final class LedgerSync implements StoreListener {
+    private final QuotaLedger<String> ledger;
+    final LongAdder evicted = new LongAdder();
+    final LongAdder evictedBytes = new LongAdder();
+    final LongAdder quarantined = new LongAdder();
+    final LongAdder anomalies = new LongAdder();
+
+    LedgerSync(QuotaLedger<String> ledger) {
+      this.ledger = ledger;
+    }
+
+    @Override
+    public void uploadEnded(UploadInfo upload, UploadEnd how) {
+      if (upload.request().kind() != BlobKind.CUSTODY) {
+        return;
+      }
+      Fingerprint fp = upload.request().fingerprint();
+      if (how == UploadEnd.COMMITTED) {
+        if (ledger.stateOf(fp) == QuotaLedger.State.RESERVED) {
+          ledger.commit(fp);
+        } else {
+          anomalies.increment();
+        }
+      } else {
+        ledger.release(fp);
+      }
+    }
+
+    @Override
+    public void blobRemoved(BlobStat blob, Removal why) {
+      if (blob.kind() != BlobKind.CUSTODY) {
+        return;
+      }
+      ledger.release(blob.fingerprint());
+      if (why == Removal.EXPIRED) {
+        evicted.increment();
+        evictedBytes.add(blob.envelopeLengthBytes());
+      } else if (why == Removal.QUARANTINED) {
+        quarantined.increment();
+      }
+    }
+  }
+
+  /** The store sees custody time: expiry checks on read agree with the policy's clock. */
+  static final class CustodyTimeClock extends Clock {
+    private final CustodyClock clock;
+
+    CustodyTimeClock(CustodyClock clock) {
+      this.clock = clock;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      if (ZoneOffset.UTC.equals(zone)) {
+        return this;
+      }
+      throw new UnsupportedOperationException("custody time is UTC only, not " + zone);
+    }
+
+    @Override
+    public long millis() {
+      return clock.nowEpochMillis();
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis());
+    }
+  }
+
+  /** Fail-fast builder; {@link #build()} rebuilds the ledger from the store. */
+  public static final class Builder {
+    private final CustodyPolicy<String> policy;
+    private final LedgerSync sync;
+    private CustodyStore store;
+    private Path clockFile;
+    private long ingressTimeoutNanos = 30_000_000_000L;
+    private long egressTimeoutNanos = 30_000_000_000L;
+
+    private Builder(CustodyPolicy<String> policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      this.sync = new LedgerSync(policy.ledger());
+    }
+
+    /** The listener the store must be opened with, so the ledger follows it. */
+    public StoreListener storeListener() {
+      return sync;
+    }
+
+    /** The clock the store must be opened with, so it measures expiry in custody time. */
+    public Clock storeClock() {
+      return new CustodyTimeClock(policy.clock());
+    }
+
+    /** The store, opened with {@link #storeListener()} and {@link #storeClock()}. Required. */
+    public Builder store(CustodyStore store) {
+      if (this.store != null) {
+        throw new IllegalStateException("store was already set to " + this.store);
+      }
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** Where the clock's high-water mark is kept ({@link ClockFile}); none unless set (then a clock set back
+     * while stopped is believed). */
+    public Builder clockFile(Path clockFile) {
+      this.clockFile = Objects.requireNonNull(clockFile, "clockFile");
+      return this;
+    }
+
+    /** How long a read or write piece may wait for ingress bandwidth. Default 30 s. */
+    public Builder ingressTimeoutNanos(long nanos) {
+      this.ingressTimeoutNanos = requireNotNegative(nanos, "ingressTimeoutNanos");
+      return this;
+    }
+
+    /** How long a piece may wait for egress bandwidth. Default 30 s. */
+    public Builder egressTimeoutNanos(long nanos) {
+      this.egressTimeoutNanos = requireNotNegative(nanos, "egressTimeoutNanos");
+      return this;
+    }
+
+    private static long requireNotNegative(long v, String name) {
+      if (v < 0) {
+        throw new IllegalArgumentException(name + " must not be negative but was " + v);
+      }
+      return v;
+    }
+
+    /** Rebuilds the ledger from the store (blobs and resumable uploads), returns interrupted forwards to held. */
+    public Custodian build() throws IOException {
+      if (store == null) {
+        throw new IllegalStateException("store is required");
+      }
+      Custodian c = new Custodian(this, store);
+      c.recover();
+      return c;
+    }
+  }
+}

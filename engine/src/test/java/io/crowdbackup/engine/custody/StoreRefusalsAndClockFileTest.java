@@ -1,0 +1,73 @@
+package io.crowdbackup.engine.custody;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crowdbackup.api.policy.Refusal;
+import io.crowdbackup.api.store.StoreException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StoreRefusalsAndClockFileTest {
+  @TempDir
+  Path dir;
+
+  private static StoreException ex(StoreException.Reason r) {
+    return new StoreException(r, "/x", "test");
+  }
+
+  @Test
+  void everyStoreReasonHasADecidedMapping() {
+    for (StoreException.Reason r : StoreException.Reason.values()) {
+      Refusal.Reason mapped = StoreRefusals.reasonFor(ex(r));
+      switch (r) {
+        case DUPLICATE:
+          assertEquals(Refusal.Reason.ALREADY_HELD, mapped);
+          break;
+        case ALREADY_DELIVERED:
+          assertEquals(Refusal.Reason.ALREADY_DELIVERED, mapped);
+          break;
+        case FINGERPRINT_MISMATCH:
+          assertEquals(Refusal.Reason.FINGERPRINT_MISMATCH, mapped);
+          break;
+        case MALFORMED:
+        case LENGTH_MISMATCH:
+          assertEquals(Refusal.Reason.MALFORMED, mapped);
+          break;
+        case EXPIRED:
+          assertEquals(Refusal.Reason.EXPIRED, mapped);
+          break;
+        case DISK_FULL:
+          assertEquals(Refusal.Reason.NOT_ACCEPTING, mapped);
+          break;
+        default:
+          assertNull(mapped, r + " is this device's fault, not a refusal");
+      }
+    }
+    // Mid-upload, a full disk keeps the upload resumable: not a refusal.
+    assertNull(StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.DISK_FULL)));
+    assertEquals(Refusal.Reason.MALFORMED,
+        StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.LENGTH_MISMATCH)).reason());
+  }
+
+  @Test
+  void clockFileRoundTripsAndRefusesCorruption() throws IOException {
+    Path f = dir.resolve("custody.clock");
+    assertEquals(Long.MIN_VALUE, ClockFile.read(f));
+    ClockFile.write(f, 1_790_000_123L);
+    assertEquals(1_790_000_123L, ClockFile.read(f));
+    ClockFile.write(f, 1_790_000_456L);
+    assertEquals(1_790_000_456L, ClockFile.read(f));
+    byte[] b = Files.readAllBytes(f);
+    b[12] ^= 1;
+    Files.write(f, b);
+    assertTrue(assertThrows(IOException.class, () -> ClockFile.read(f)).getMessage().contains("checksum failed"));
+    Files.write(f, new byte[7]);
+    assertTrue(assertThrows(IOException.class, () -> ClockFile.read(f)).getMessage().contains("7 bytes"));
+  }
+}
