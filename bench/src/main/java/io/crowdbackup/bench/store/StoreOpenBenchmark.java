@@ -106,8 +106,9 @@ public class StoreOpenBenchmark {
         throw new IllegalStateException("impl=" + impl + " but the store opened " + (s.openedClean() ? "clean"
             : "dirty (rebuilt)"));
       }
-      if (s.usage() == null) {
-        throw new IllegalStateException("no usage");
+      if (s.usage().blobCount() != blobs) {
+        throw new IllegalStateException("impl=" + impl + ": the store opened with " + s.usage().blobCount()
+            + " blobs, the fixture has " + blobs);
       }
     }
     if (opened != null) {
