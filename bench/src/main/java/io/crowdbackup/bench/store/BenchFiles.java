@@ -1,0 +1,85 @@
+package io.crowdbackup.bench.store;
+
+import io.crowdbackup.api.Compression;
+import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.SealRequest;
+import io.crowdbackup.api.SealResult;
+import io.crowdbackup.api.SigningKeyPair;
+import io.crowdbackup.engine.envelope.StreamingSealer;
+import io.crowdbackup.engine.keys.Keys;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+/** Shared set-up of the store benchmarks: where their files go, and real sealed envelopes. */
+final class BenchFiles {
+  /**
+   * Parent of every benchmark directory: {@code $CROWDBACKUP_BENCH_DIR} (forks inherit the environment),
+   * else {@code java.io.tmpdir}. It must be on the disk being measured: a tmpfs would make every fsync free.
+   */
+  static Path root() throws IOException {
+    String env = System.getenv("CROWDBACKUP_BENCH_DIR");
+    Path root = Paths.get(env != null && !env.isEmpty() ? env : System.getProperty("java.io.tmpdir"));
+    Files.createDirectories(root);
+    return root;
+  }
+
+  static Path tempDir(String prefix) throws IOException {
+    return Files.createTempDirectory(root(), prefix);
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** A sealed envelope: its bytes and what sealing reported. */
+  static final class Sealed {
+    final byte[] bytes;
+    final SealResult result;
+
+    Sealed(byte[] bytes, SealResult result) {
+      this.bytes = bytes;
+      this.result = result;
+    }
+  }
+
+  private final DestinationKeyPair destination = Keys.generateDestination("home.bench.example");
+  private final SigningKeyPair source = Keys.generateSigning();
+  private final StreamingSealer sealer = new StreamingSealer(1);
+
+  /**
+   * Seals {@code plaintextBytes} of incompressible pseudo-random bytes (64 KiB chunks, compression off, so
+   * the envelope is the plaintext plus about 0.1 % framing) expiring at {@code expiresAtEpochSecond}.
+   */
+  Sealed seal(long seed, int plaintextBytes, long expiresAtEpochSecond) throws IOException {
+    byte[] plaintext = new byte[plaintextBytes];
+    new SplittableRandom(seed).nextBytes(plaintext);
+    SealRequest request = SealRequest.newBuilder()
+        .destination(destination.card())
+        .releaseKey(source.publicKey())
+        .expiresAtEpochSecond(expiresAtEpochSecond)
+        .name("bench.bin")
+        .mediaType("application/octet-stream")
+        .createdAtEpochMillis(System.currentTimeMillis())
+        .compression(Compression.OFF)
+        .build();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(plaintextBytes + plaintextBytes / 256 + 4096);
+    SealResult r = sealer.seal(request, Channels.newChannel(new ByteArrayInputStream(plaintext)), plaintextBytes,
+        Channels.newChannel(out));
+    return new Sealed(out.toByteArray(), r);
+  }
+}
