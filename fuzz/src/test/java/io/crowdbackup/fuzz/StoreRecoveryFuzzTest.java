@@ -120,7 +120,10 @@ class StoreRecoveryFuzzTest {
       part[i] = PARTIAL.bytes[i - headerLength];
     }
     if ((flags & FLAG_LOSE_LAST_PAGE) != 0) {
-      Arrays.fill(part, Math.max(headerLength, part.length - 4096), part.length, (byte) 0);
+      int from = Math.max(headerLength, part.length - 4096);
+      if (from < part.length) {
+        Arrays.fill(part, from, part.length, (byte) 0);
+      }
     }
     if ((flags & FLAG_FIX_CRCS) != 0) {
       fixRecordHeaderCrc(journal);
