@@ -33,6 +33,29 @@ final class Known {
    */
   static final String F6_JOURNAL_HEADER_NOT_MATCHED = "F6";
 
+  /**
+   * F7 (DeliveryLedgerFuzzTest#openDamagedLedger, needs a record whose CRC matches): the inbox's ledger
+   * replay stores a PENDING record's receipt bytes without checking that they decode to a receipt for the
+   * record's own fingerprint, and {@code Inbox.receiptFor(f)} later hands them out: a record for
+   * {@code 99dde249…} whose receipt names {@code 99dde288…} makes receiptFor(99dde249…) return a receipt
+   * for another blob. Only a checksummed-but-inconsistent record (a writer bug, tampering) reaches it, so
+   * the mask applies to inputs whose CRCs the harness recomputed. Fix: on replay, decode the receipt and
+   * require its fingerprint to be the record's (else LEDGER_CORRUPT), as apply() already does for the name.
+   */
+  static final String F7_LEDGER_RECEIPT_NOT_MATCHED = "F7";
+
+  /**
+   * F8 (DeliveryLedgerFuzzTest#openDamagedLedger, needs a record whose CRC matches): {@code Inbox.open}
+   * settles an unresolved PENDING record by {@code dir.resolve(name)} on the name read from the ledger
+   * ({@code Inbox.isPublished}); a name holding a NUL character throws {@code InvalidPathException} (a
+   * RuntimeException) out of {@code Inbox.open} instead of InboxException LEDGER_CORRUPT. The same line
+   * also accepts a name with "/" or "..", or an absolute one, and then reads and hashes a file outside the
+   * inbox folder (it never writes there). Fix: in DeliveryLedger.apply, refuse a name that is not a single
+   * plain file name (no separator, not "."/"..", no NUL; what FileNames produces) as LEDGER_CORRUPT. The
+   * mask turns only an InvalidPathException from the inbox into a refusal.
+   */
+  static final String F8_LEDGER_NAME_NOT_A_PATH = "F8";
+
   /** Whether the check for {@code finding} is skipped for this input. */
   static boolean masked(String finding, boolean applies) {
     return applies && !STRICT && !UNMASKED.contains(finding);
