@@ -56,6 +56,20 @@ final class Known {
    */
   static final String F8_LEDGER_NAME_NOT_A_PATH = "F8";
 
+  /**
+   * F9 (StoreRecoveryFuzzTest#resumeDamagedUpload, 19 s into a campaign): {@code StoreFormat.RecordHeader
+   * .decode} accepts fields that {@code UploadRequest.Builder} refuses — here a checksummed journal header
+   * with a negative {@code expiresNoLaterThanEpochSecond} — and registers the upload at open; then
+   * {@code FileCustodyStore.uploads()} (also {@code Upload.request()}, and the store's other
+   * {@code toRequest} callers) throws {@code IllegalArgumentException: expiresNoLaterThanEpochSecond must
+   * not be negative} out of a public store method, and keeps doing so on every call while the upload is
+   * registered. A custody header whose peer {@code custodyFrom} refuses would do the same. Fix: validate in
+   * {@code RecordHeader.decode} what {@code UploadRequest} validates (FormatProblem: the upload is dropped
+   * at open, like a header that fails its CRC). The mask turns only an IllegalArgumentException thrown
+   * through {@code RecordHeader.toRequest} into a refusal.
+   */
+  static final String F9_RECORD_HEADER_NOT_A_REQUEST = "F9";
+
   /** Whether the check for {@code finding} is skipped for this input. */
   static boolean masked(String finding, boolean applies) {
     return applies && !STRICT && !UNMASKED.contains(finding);
