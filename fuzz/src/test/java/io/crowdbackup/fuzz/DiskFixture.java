@@ -169,7 +169,9 @@ final class DiskFixture {
     Path shm = Paths.get("/dev/shm");
     try {
       Path base = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Paths.get(System.getProperty("java.io.tmpdir"));
-      return Files.createTempDirectory(base, "crowdbackup-fuzz-");
+      Path root = Files.createTempDirectory(base, "crowdbackup-fuzz-");
+      root.toFile().deleteOnExit(); // empty by then: every input deletes its own directory
+      return root;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
