@@ -38,6 +38,14 @@ final class Contract {
       this.rejection = rejection;
     }
 
+    static <T> Outcome<T> value(T value) {
+      return new Outcome<>(value, null);
+    }
+
+    static <T> Outcome<T> rejected(Exception rejection) {
+      return new Outcome<>(null, rejection);
+    }
+
     boolean ok() {
       return rejection == null;
     }
@@ -75,7 +83,7 @@ final class Contract {
     return m;
   }
 
-  private static void count(String outcome) {
+  static void count(String outcome) {
     if (STATS != null) {
       STATS.merge(outcome, 1, Integer::sum);
     }

@@ -76,6 +76,12 @@ final class SeedGenerator {
     out.put(dir(ReceiptFuzzTest.class, "roundTrip"), randomBytes(14));
     out.put(dir(KeyFileFuzzTest.class, "decodeKeyFiles"), keyFiles());
     out.put(dir(KeyFileFuzzTest.class, "roundTrip"), randomBytes(15));
+    out.put(dir(StoreRecoveryFuzzTest.class, "openDamagedBlob"), StoreRecoveryFuzzTest.blobSeeds());
+    out.put(dir(StoreRecoveryFuzzTest.class, "openDamagedLogs"), StoreRecoveryFuzzTest.logSeeds());
+    out.put(dir(StoreRecoveryFuzzTest.class, "resumeDamagedUpload"), StoreRecoveryFuzzTest.uploadSeeds());
+    out.put(dir(DeliveryLedgerFuzzTest.class, "openDamagedLedger"), DeliveryLedgerFuzzTest.seeds());
+    out.put(dir(IndexEntryFuzzTest.class, "decodeValue"), IndexEntryFuzzTest.seeds());
+    out.put(dir(IndexEntryFuzzTest.class, "roundTrip"), randomBytes(16));
     return out;
   }
 
