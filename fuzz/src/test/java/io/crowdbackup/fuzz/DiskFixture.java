@@ -217,12 +217,6 @@ final class DiskFixture {
         throw new AssertionError("a RuntimeException/Error escaped the store's own code, wrapped as IO_ERROR", e);
       }
       return Contract.Outcome.rejected(e);
-    } catch (IllegalArgumentException e) {
-      if (Known.masked(Known.F9_RECORD_HEADER_NOT_A_REQUEST, thrownBy(e, "StoreFormat$RecordHeader", "toRequest"))) {
-        Contract.count("store F9 " + e.getClass().getSimpleName());
-        return Contract.Outcome.rejected(e);
-      }
-      throw e;
     } catch (IOException e) {
       throw new AssertionError("undocumented IOException (not a StoreException) escaped the store", e);
     }
@@ -245,12 +239,6 @@ final class DiskFixture {
       Contract.count("inbox envelope " + e.reason());
       requireTyped(e, e.reason());
       return Contract.Outcome.rejected(e);
-    } catch (java.nio.file.InvalidPathException e) {
-      if (Known.masked(Known.F8_LEDGER_NAME_NOT_A_PATH, true)) {
-        Contract.count("inbox F8 " + e.getClass().getSimpleName());
-        return Contract.Outcome.rejected(e);
-      }
-      throw e;
     } catch (IOException e) {
       throw new AssertionError("undocumented IOException (not an InboxException) escaped the inbox", e);
     }

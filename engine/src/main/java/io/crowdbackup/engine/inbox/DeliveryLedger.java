@@ -194,9 +194,26 @@ final class DeliveryLedger implements Closeable {
         if (nameLength > MAX_NAME_BYTES || nameLength != p.remaining()) {
           throw new IllegalArgumentException("name length " + nameLength + ", " + p.remaining() + " bytes left");
         }
-        byte[] name = new byte[nameLength];
-        p.get(name);
-        pending.put(f, new Entry(f, relayed, length, sha, expires, receipt, new String(name, StandardCharsets.UTF_8)));
+        byte[] nameBytes = new byte[nameLength];
+        p.get(nameBytes);
+        String name = new String(nameBytes, StandardCharsets.UTF_8);
+        // Recovery resolves this name in the inbox folder: it must be one plain file name, exactly what
+        // FileNames produces, never a path (fuzz finding F8).
+        if (name.isEmpty() || !FileNames.sanitize(name).equals(name)) {
+          throw new IllegalArgumentException("name \"" + name.replaceAll("\\p{Cntrl}", "?")
+              + "\" is not a plain file name");
+        }
+        // The receipt handed out for a re-delivery must be for this very envelope (fuzz finding F7).
+        io.crowdbackup.api.Receipt decoded;
+        try {
+          decoded = Receipts.decode(receipt);
+        } catch (io.crowdbackup.api.ReceiptException ex) {
+          throw new IllegalArgumentException("receipt does not decode: " + ex.getMessage());
+        }
+        if (!decoded.fingerprint().equals(f)) {
+          throw new IllegalArgumentException("receipt names " + decoded.fingerprint() + ", the record " + f);
+        }
+        pending.put(f, new Entry(f, relayed, length, sha, expires, receipt, name));
       } else if (type == TYPE_DONE || type == TYPE_ABORTED) {
         Entry e = pending.remove(f);
         if (e == null) {

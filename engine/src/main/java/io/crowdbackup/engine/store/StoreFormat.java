@@ -135,8 +135,16 @@ final class StoreFormat {
       }
       byte[] peer = new byte[peerLength];
       b.get(peer);
-      return new RecordHeader(Fingerprint.of(fp), blobId, declared, cap, started, BlobKind.values()[kind],
-          new String(peer, StandardCharsets.UTF_8));
+      RecordHeader h = new RecordHeader(Fingerprint.of(fp), blobId, declared, cap, started,
+          BlobKind.values()[kind], new String(peer, StandardCharsets.UTF_8));
+      // A header must describe a request the API would accept, or every later uploads()/request() call
+      // would throw from UploadRequest's checks (fuzz finding F9): refuse it here, as a format problem.
+      try {
+        h.toRequest();
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new FormatProblem(false, "header fields out of bounds: " + e.getMessage());
+      }
+      return h;
     }
   }
 
