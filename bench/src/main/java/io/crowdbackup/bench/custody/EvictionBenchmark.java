@@ -1,5 +1,7 @@
 package io.crowdbackup.bench.custody;
 
+import io.crowdbackup.bench.SyncToggleOpener;
+
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.store.BlobStat;

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * it cold: {@code blobs} real envelopes (200-byte plaintext, about 1 KiB sealed, 50 peers, 2 locators,
  * expiries spread over 12 hourly groups two days ahead) put through {@link FileCustodyStore#put} with the
  * Chronicle index, then closed cleanly; and a copy of its Chronicle Map file for the bare-map {@code limit}.
- * fsyncs are skipped while building ({@link NoSyncFileOpener}); sealing runs on up to 4 threads.
+ * fsyncs are skipped while building ({@link io.crowdbackup.bench.SyncToggleOpener}); sealing runs on up to 4 threads.
  *
  * <p>Run: {@code java <chronicle flags> -cp bench/target/benchmarks.jar
  * io.crowdbackup.bench.store.StoreOpenFixture 100000} (bench/run-store.sh does it). Prints the build rate.
@@ -54,7 +54,7 @@ public final class StoreOpenFixture {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger done = new AtomicInteger();
     try (FileCustodyStore s = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve(STORE))
-        .indexFactory(StoreOpenBenchmark.indexFactory(blobs)).fileOpener(new NoSyncFileOpener()).build())) {
+        .indexFactory(StoreOpenBenchmark.indexFactory(blobs)).fileOpener(io.crowdbackup.bench.SyncToggleOpener.withoutFsync()).build())) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       List<Future<?>> work = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
