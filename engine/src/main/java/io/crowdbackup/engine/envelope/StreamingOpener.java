@@ -104,7 +104,8 @@ public final class StreamingOpener implements EnvelopeOpener {
       readRecordBody(envelope, record, ctLength, position, counter);
       int recordLength = RECORD_LENGTH_FIELD_BYTES + ctLength;
       pieceDigest.update(record, 0, recordLength);
-      fingerprint.addPieceDigest(pieceDigest.digest());
+      finishDigest(pieceDigest, digest);
+      fingerprint.addPieceDigest(digest);
       if (counter >= 0xFFFF_FFFFL) {
         throw new EnvelopeException(Reason.BAD_RECORD_LENGTH, "more than 2^32 - 1 chunks");
       }
@@ -158,7 +159,8 @@ public final class StreamingOpener implements EnvelopeOpener {
     }
     readRecordBody(envelope, record, finalLength, position, counter);
     pieceDigest.update(record, 0, FINAL_RECORD_BYTES);
-    fingerprint.addPieceDigest(pieceDigest.digest());
+    finishDigest(pieceDigest, digest);
+    fingerprint.addPieceDigest(digest);
     int metaLength = cipher.decrypt(counter, true, record, RECORD_LENGTH_FIELD_BYTES, finalLength, plain, 0);
     if (metaLength < 0) {
       boolean dataChunk = cipher.decrypt(counter, false, record, RECORD_LENGTH_FIELD_BYTES, finalLength, plain, 0) >= 0;
@@ -184,6 +186,15 @@ public final class StreamingOpener implements EnvelopeOpener {
           "fingerprint is " + actual + ", expected " + expected);
     }
     return new OpenResult(actual, header, metadata);
+  }
+
+  /** Finishes a piece digest into a reused buffer: no allocation per chunk. */
+  private static void finishDigest(MessageDigest md, byte[] out) {
+    try {
+      md.digest(out, 0, 32);
+    } catch (java.security.DigestException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static int readRecordLength(ReadableByteChannel in, byte[] record, long position, long counter)

@@ -223,7 +223,7 @@ public final class Inbox implements Closeable {
     Progress p = progress == null ? (d, t) -> { } : progress;
     Fingerprint fingerprint;
     try (FileChannel in = FileChannel.open(envelopeFile, StandardOpenOption.READ)) {
-      fingerprint = scan(counting(in, p, 0, 2 * size));
+      fingerprint = EnvelopeScanner.scan(counting(in, p, 0, 2 * size));
     }
     Delivery dup = duplicate(fingerprint);
     if (dup != null) {
@@ -249,7 +249,7 @@ public final class Inbox implements Closeable {
     ensureOpen();
     Objects.requireNonNull(envelope, "envelope");
     if (expected != null && duplicate(expected) != null) {
-      Fingerprint actual = scan(envelope);
+      Fingerprint actual = EnvelopeScanner.scan(envelope);
       if (!actual.equals(expected)) {
         throw new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH,
             "fingerprint is " + actual + ", expected " + expected);
@@ -257,17 +257,6 @@ public final class Inbox implements Closeable {
       return duplicate(expected);
     }
     return openAndPublish(envelope, expected);
-  }
-
-  private static Fingerprint scan(ReadableByteChannel in) throws IOException {
-    EnvelopeScanner s = new EnvelopeScanner();
-    ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES);
-    while (in.read(buf) >= 0) {
-      ((Buffer) buf).flip(); // via Buffer: ByteBuffer.flip() is Java 9+, not on Android API 26
-      s.update(buf);
-      ((Buffer) buf).clear();
-    }
-    return s.finish();
   }
 
   private Delivery duplicate(Fingerprint fingerprint) throws IOException {
@@ -309,10 +298,10 @@ public final class Inbox implements Closeable {
         }
         if (tee != null) {
           tee.finish();
-          publishedSha256 = tee.digest();
-        } else {
-          publishedSha256 = opened.metadata().plaintextSha256();
         }
+        // In both modes the published bytes are the outer envelope's plaintext, whose SHA-256 the opener
+        // has just checked against the metadata: no second hash.
+        publishedSha256 = opened.metadata().plaintextSha256();
         publishedLength = sink.written;
         sink.force();
       }
@@ -555,7 +544,6 @@ public final class Inbox implements Closeable {
   private static final class RelayTee implements WritableByteChannel {
     private final WritableByteChannel out;
     private final EnvelopeScanner scanner = new EnvelopeScanner();
-    private final MessageDigest sha = Inbox.sha256();
     private EnvelopeException scanError;
     Fingerprint fingerprint;
     EnvelopeHeader header;
@@ -569,7 +557,6 @@ public final class Inbox implements Closeable {
       ByteBuffer view = src.duplicate();
       int n = out.write(src);
       ((Buffer) view).limit(view.position() + n);
-      sha.update(view.duplicate());
       if (scanError == null) {
         try {
           scanner.update(view);
@@ -595,9 +582,6 @@ public final class Inbox implements Closeable {
       }
     }
 
-    byte[] digest() {
-      return sha.digest();
-    }
 
     @Override
     public boolean isOpen() {
