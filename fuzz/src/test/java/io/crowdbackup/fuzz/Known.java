@@ -15,23 +15,8 @@ final class Known {
   private static final java.util.Set<String> UNMASKED =
       java.util.Set.of(System.getProperty("fuzz.unmask", "").split(","));
 
-  // F1-F5 and F7-F9 (see fuzz/README.md) are fixed in the engine and their inputs are replayed by mvn
+  // F1-F9 (see fuzz/README.md) are fixed in the engine and their inputs are replayed by mvn
   // test. Add a constant here for a new finding until its fix lands.
-
-  /**
-   * F6 (StoreRecoveryFuzzTest#resumeDamagedUpload): at open and on resume the store takes the upload's
-   * record header from the journal ({@code partial/<fp>.pieces}) and never compares it with the data file's
-   * ({@code partial/<fp>.part}; reopen only checks that the data header decodes), nor the journal header's
-   * fingerprint with the file name. A journal header that decodes but differs — here a source peer one byte
-   * shorter, so a header length of 89 against the data file's 90 — makes resume use the journal's length
-   * as the data offset: piece 0 no longer verifies, the upload restarts at 0 writing envelope bytes from
-   * offset 89 — over the last byte of the data file's 90-byte header (its CRC) — and commit() succeeds
-   * (acknowledged). The first read of the committed blob finds "header checksum failed" and quarantines it
-   * as CORRUPT: an acknowledged blob is lost. No wrong byte is served. Fix: on resume
-   * (and at open) decode the data file's header and require it to equal the journal's (and the journal's
-   * fingerprint to match the file name), else start the upload over.
-   */
-  static final String F6_JOURNAL_HEADER_NOT_MATCHED = "F6";
 
   /** Whether the check for {@code finding} is skipped for this input. */
   static boolean masked(String finding, boolean applies) {

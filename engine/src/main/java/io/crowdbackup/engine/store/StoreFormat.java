@@ -74,6 +74,11 @@ final class StoreFormat {
       this.encodedLength = 8 + 2 + 2 + 32 + 8 * 4 + 1 + 1 + sourcePeer.getBytes(StandardCharsets.UTF_8).length + 4;
     }
 
+    /** Whether {@code other} describes the same record (every field; the magic says only which file). */
+    boolean sameRecordAs(RecordHeader other) {
+      return java.util.Arrays.equals(encode(BLOB_MAGIC), other.encode(BLOB_MAGIC));
+    }
+
     UploadRequest toRequest() {
       UploadRequest.Builder b = UploadRequest.newBuilder().fingerprint(fingerprint)
           .declaredLengthBytes(declaredLengthBytes).expiresNoLaterThanEpochSecond(expiresNoLaterThanEpochSecond);

@@ -269,7 +269,9 @@ final class UploadImpl implements Upload {
     }
     try {
       try {
-        BlobFile.readHeader(data, BLOB_MAGIC);
+        if (!BlobFile.readHeader(data, BLOB_MAGIC).sameRecordAs(u.header)) {
+          throw new FormatProblem(false, "it describes another upload than its journal");
+        }
       } catch (FormatProblem e) {
         throw new StoreException(Reason.CORRUPT, u.dataPath.toString(),
             "the partial upload's header is damaged (" + e.getMessage() + "); abort it and begin again");
