@@ -36,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       index): header check, fingerprint while writing, footer, data fsync, rename into its expiry group,
  *       directory fsync. The blob is deleted after each put, outside the timing, so the same envelope can be
  *       put again and the disk does not fill.
+ *   <li>{@code impl=crowdbackup-no-flush-behind}: the same with {@link StoreConfig.Builder#flushBehindBytes}
+ *       0, to show in the same run what fsyncing behind the writer buys (not a peer of the issue's).
  *   <li>{@code impl=file-per-blob}: the same bytes written the way a careful file-per-blob store would: temp
  *       file in the target directory, write, fsync, atomic rename, fsync of the directory. No checks at all.
  *   <li>{@code impl=limit} (the issue's floor): the same bytes appended to one open file and fsynced: one fsync
@@ -62,7 +64,7 @@ public class StorePutBenchmark {
   private static final long LIMIT_ROTATE_BYTES = 1L << 30;
   private static final long RING_MIN_BYTES = 256L << 20;
 
-  @Param({"crowdbackup", "file-per-blob", "limit", "limit-overwrite"})
+  @Param({"crowdbackup", "crowdbackup-no-flush-behind", "file-per-blob", "limit", "limit-overwrite"})
   public String impl;
 
   @Param({"65536", "1048576", "67108864"})
@@ -90,6 +92,9 @@ public class StorePutBenchmark {
     switch (impl) {
       case "crowdbackup":
         store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("store")).build());
+        break;
+      case "crowdbackup-no-flush-behind":
+        store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("store")).flushBehindBytes(0).build());
         break;
       case "file-per-blob":
         blobDir = Files.createDirectories(dir.resolve("blobs"));
@@ -119,6 +124,7 @@ public class StorePutBenchmark {
   public void afterPut() throws IOException {
     switch (impl) {
       case "crowdbackup":
+      case "crowdbackup-no-flush-behind":
         if (!store.delete(request.fingerprint())) {
           throw new IllegalStateException("the put blob " + request.fingerprint() + " was not stored");
         }
@@ -154,6 +160,7 @@ public class StorePutBenchmark {
   public Object put() throws IOException {
     switch (impl) {
       case "crowdbackup":
+      case "crowdbackup-no-flush-behind":
         return store.put(request, Channels.newChannel(new ByteArrayInputStream(envelope)));
       case "file-per-blob":
         try (FileChannel ch = FileChannel.open(blobTemp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

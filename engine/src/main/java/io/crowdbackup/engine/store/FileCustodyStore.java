@@ -82,6 +82,8 @@ public final class FileCustodyStore implements CustodyStore {
   private long blobCount;
   private boolean closed;
   private final boolean openedClean;
+  /** One daemon thread for every upload's flush behind; created on first use, guarded by {@code this}. */
+  private java.util.concurrent.ExecutorService flusher;
 
   private FileCustodyStore(StoreConfig config, FileChannel lockChannel, FileLock lock, BlobIndex index,
       boolean openedClean) {
@@ -553,6 +555,26 @@ public final class FileCustodyStore implements CustodyStore {
     return stat;
   }
 
+  /**
+   * Starts an fsync of {@code data} on the store's flush-behind thread ({@link StoreConfig#flushBehindBytes}).
+   * The caller must wait for the result before it fsyncs the file itself or closes it: on Linux an fsync
+   * error is reported once per open file, so a failure seen here is the only report of it.
+   */
+  synchronized java.util.concurrent.Future<Void> flushBehind(FileChannel data) throws StoreException {
+    ensureOpen();
+    if (flusher == null) {
+      flusher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "crowdbackup-flush-behind " + root.getFileName());
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return flusher.submit(() -> {
+      data.force(false);
+      return null;
+    });
+  }
+
   synchronized void forgetUpload(PartialUpload u) {
     if (uploads.remove(u.header.fingerprint) != null) {
       config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
@@ -944,6 +966,9 @@ public final class FileCustodyStore implements CustodyStore {
     closed = true;
     for (PartialUpload u : uploads.values()) {
       u.attached = false;
+    }
+    if (flusher != null) {
+      flusher.shutdown(); // queued flushes still run; their uploads wait for them before closing files
     }
     IOException failure = null;
     try {

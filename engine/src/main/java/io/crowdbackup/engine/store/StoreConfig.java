@@ -17,6 +17,7 @@ public final class StoreConfig {
   private final long abandonedUploadAfterMillis;
   private final long expiryGroupSeconds;
   private final long checkpointEveryBytes;
+  private final long flushBehindBytes;
   private final FileOpener fileOpener;
   private final StoreListener listener;
 
@@ -27,6 +28,7 @@ public final class StoreConfig {
     this.abandonedUploadAfterMillis = b.abandonedUploadAfterMillis;
     this.expiryGroupSeconds = b.expiryGroupSeconds;
     this.checkpointEveryBytes = b.checkpointEveryBytes;
+    this.flushBehindBytes = b.flushBehindBytes;
     this.fileOpener = b.fileOpener;
     this.listener = b.listener;
   }
@@ -59,6 +61,10 @@ public final class StoreConfig {
     return checkpointEveryBytes;
   }
 
+  public long flushBehindBytes() {
+    return flushBehindBytes;
+  }
+
   public FileOpener fileOpener() {
     return fileOpener;
   }
@@ -75,6 +81,7 @@ public final class StoreConfig {
     private long abandonedUploadAfterMillis = 6 * 3600_000L;
     private long expiryGroupSeconds = 3600;
     private long checkpointEveryBytes = 8L << 20;
+    private long flushBehindBytes = 4L << 20;
     private FileOpener fileOpener = FileOpener.DEFAULT;
     private StoreListener listener = StoreListener.NONE;
 
@@ -124,6 +131,21 @@ public final class StoreConfig {
         throw new IllegalArgumentException("checkpointEveryBytes must be positive, was " + bytes);
       }
       this.checkpointEveryBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Every this many bytes an upload writes, it has a background thread fsync its data file, so that the
+     * disk writes while the upload goes on hashing and writing, and the fsync that makes the blob durable
+     * (at commit or checkpoint) waits only for the last stretch. It promises nothing by itself: durability
+     * still comes from those fsyncs, and a failed flush behind fails the upload as a failed fsync would.
+     * 0 turns it off. Default 4 MiB.
+     */
+    public Builder flushBehindBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("flushBehindBytes must not be negative (0 turns it off), was " + bytes);
+      }
+      this.flushBehindBytes = bytes;
       return this;
     }
 

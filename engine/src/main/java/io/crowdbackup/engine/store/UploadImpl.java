@@ -54,6 +54,9 @@ final class UploadImpl implements Upload {
   /** Whether the partial directory's entries for this upload are known durable. */
   private boolean directorySynced;
   private String failed;
+  /** Offset up to which a flush behind was last started, and that flush while it may still run. */
+  private long flushedBehindTo;
+  private java.util.concurrent.Future<Void> flushingBehind;
   private boolean done;
   private boolean closed;
 
@@ -344,10 +347,66 @@ final class UploadImpl implements Upload {
       ((Buffer) src).position(src.position() + n);
       offset += n;
       sinceCheckpointBytes += n;
+      flushBehindIfDue();
       if ((!oneShot && sinceCheckpointBytes >= store.config.checkpointEveryBytes())
           || pending.position() >= MAX_PENDING_ENTRIES * JOURNAL_ENTRY_BYTES) {
         checkpoint();
       }
+    }
+  }
+
+  /** Starts a background fsync once {@link StoreConfig#flushBehindBytes} more bytes were written. */
+  private void flushBehindIfDue() throws IOException {
+    long every = store.config.flushBehindBytes();
+    if (every == 0 || offset - flushedBehindTo < every
+        || (flushingBehind != null && !flushingBehind.isDone())) {
+      return;
+    }
+    awaitFlushBehind(); // done already: only collects its outcome
+    flushedBehindTo = offset;
+    flushingBehind = store.flushBehind(data);
+  }
+
+  /**
+   * Waits for the flush behind in flight, if any, and fails the upload if it failed: its error would not
+   * be reported again by the next fsync of the same file.
+   */
+  private void awaitFlushBehind() throws IOException {
+    java.util.concurrent.Future<Void> f = flushingBehind;
+    if (f == null) {
+      return;
+    }
+    flushingBehind = null;
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          f.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true; // the fsync runs on regardless; its outcome decides what is durable
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable cause = e.getCause();
+          failed = "a background fsync failed: " + cause;
+          throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
+              + "to disk (the upload stays resumable from offset " + durable + ")")
+              : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
+                  + cause, cause);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Before closing the files: let a flush in flight finish; its outcome no longer matters. */
+  private void awaitFlushBehindQuietly() {
+    try {
+      awaitFlushBehind();
+    } catch (IOException ignored) {
+      // The upload is being closed or aborted; durability was never claimed for these bytes.
     }
   }
 
@@ -380,6 +439,7 @@ final class UploadImpl implements Upload {
       return durable;
     }
     try {
+      awaitFlushBehind();
       data.force(false);
       long entries = pending.position() / JOURNAL_ENTRY_BYTES;
       ((Buffer) pending).flip();
@@ -432,6 +492,7 @@ final class UploadImpl implements Upload {
         journalEntries += entries;
         ((Buffer) pending).clear();
       }
+      awaitFlushBehind();
       writeFooter(expires, h.locator());
       data.force(true);
     } catch (IOException e) {
@@ -527,6 +588,7 @@ final class UploadImpl implements Upload {
     }
     done = true;
     closed = true;
+    awaitFlushBehindQuietly();
     FileCustodyStore.closeQuietly(data);
     FileCustodyStore.closeQuietly(journal);
     store.forgetUpload(u);
@@ -553,6 +615,7 @@ final class UploadImpl implements Upload {
       }
     }
     closed = true;
+    awaitFlushBehindQuietly();
     FileCustodyStore.closeQuietly(data);
     FileCustodyStore.closeQuietly(journal);
     if (!done) {
