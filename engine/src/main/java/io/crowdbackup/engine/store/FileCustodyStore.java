@@ -163,8 +163,13 @@ public final class FileCustodyStore implements CustodyStore {
         // Closing the channel releases it anyway.
       }
       closeQuietly(lockChannel);
-      throw e instanceof IOException ? StoreIo.wrap((IOException) e, root, "opening the store")
-          : new StoreException(Reason.IO_ERROR, root.toString(), "opening the store failed: " + e, e);
+      if (e instanceof java.nio.file.DirectoryIteratorException) {
+        throw StoreIo.wrap(((java.nio.file.DirectoryIteratorException) e).getCause(), root, "opening the store");
+      }
+      if (e instanceof RuntimeException) {
+        throw (RuntimeException) e; // a bug, not a disk problem: do not dress it up as an I/O error
+      }
+      throw StoreIo.wrap((IOException) e, root, "opening the store");
     }
   }
 

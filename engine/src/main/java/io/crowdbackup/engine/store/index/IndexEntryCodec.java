@@ -53,8 +53,8 @@ public final class IndexEntryCodec {
       }
       return new IndexEntry(key, blobId, group, length, expires, stored, BlobState.values()[state],
           BlobKind.values()[kind], peer, locator);
-    } catch (RuntimeException e) {
-      return null;
+    } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
+      return null; // shorter than its fields say, or a string running past the value
     }
   }
 
