@@ -51,7 +51,7 @@ class BigStreamTest {
         .build();
 
     GeneratorChannel plaintext = new GeneratorChannel(7, PLAINTEXT_BYTES);
-    DigestingSink opened = new DigestingSink();
+    TestEnvelopes.DigestingSink opened = new TestEnvelopes.DigestingSink();
     Pipe pipe = Pipe.open();
     ExecutorService sealThread = Executors.newSingleThreadExecutor();
     long startNanos = System.nanoTime();
@@ -117,28 +117,6 @@ class BigStreamTest {
       sha256.update(block, blockPos, n);
       blockPos += n;
       produced += n;
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** Counts and hashes what the opener writes; keeps nothing. */
-  static final class DigestingSink implements WritableByteChannel {
-    final MessageDigest sha256 = FingerprintAccumulator.Sha256.newDigest();
-    long length;
-
-    @Override
-    public int write(ByteBuffer src) {
-      int n = src.remaining();
-      sha256.update(src);
-      length += n;
       return n;
     }
 

@@ -118,4 +118,26 @@ public final class TestEnvelopes {
     }
     return b;
   }
+
+  /** Counts and hashes what is written to it; keeps nothing. */
+  public static final class DigestingSink implements java.nio.channels.WritableByteChannel {
+    public final java.security.MessageDigest sha256 = FingerprintAccumulator.Sha256.newDigest();
+    public long length;
+
+    @Override
+    public int write(java.nio.ByteBuffer src) {
+      int n = src.remaining();
+      sha256.update(src);
+      length += n;
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
 }

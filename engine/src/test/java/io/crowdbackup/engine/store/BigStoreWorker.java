@@ -30,24 +30,18 @@ public final class BigStoreWorker {
     Path dir = Paths.get(args[0]);
     long plaintextBytes = Long.parseLong(args[1]);
     long t0 = System.nanoTime();
-    MessageDigest envelopeSha = MessageDigest.getInstance("SHA-256");
-    long[] length = new long[1];
-    SealResult sealed = seal(plaintextBytes, new Sink() {
-      @Override
-      void accept(ByteBuffer b) {
-        length[0] += b.remaining();
-        envelopeSha.update(b);
-      }
-    });
-    byte[] expected = envelopeSha.digest();
+    TestEnvelopes.DigestingSink first = new TestEnvelopes.DigestingSink();
+    SealResult sealed = seal(plaintextBytes, first);
+    long length = first.length;
+    byte[] expected = first.sha256.digest();
     long t1 = System.nanoTime();
-    System.out.printf("sealed %d bytes (to learn the fingerprint) in %.1f s%n", length[0], (t1 - t0) / 1e9);
+    System.out.printf("sealed %d bytes (to learn the fingerprint) in %.1f s%n", length, (t1 - t0) / 1e9);
 
     StoreConfig config = StoreConfig.newBuilder(dir.resolve("store"))
         .clock(new StoreTestSupport.MutableClock(StoreTestSupport.NOW_EPOCH_SECOND)).build();
     UploadRequest request = UploadRequest.newBuilder().fingerprint(sealed.fingerprint())
-        .declaredLengthBytes(length[0]).custodyFrom("big-peer").build();
-    long interruptAt = length[0] * 2 / 5;
+        .declaredLengthBytes(length).custodyFrom("big-peer").build();
+    long interruptAt = length * 2 / 5;
     try (FileCustodyStore store = FileCustodyStore.open(config)) {
       try (Upload u = store.begin(request)) {
         sealInto(plaintextBytes, u, 0, interruptAt);
@@ -65,8 +59,8 @@ public final class BigStoreWorker {
       System.out.printf("stored (interrupted at %d, resumed at %d) in %.1f s%n", interruptAt, resumedAt,
           (t2 - t1) / 1e9);
       StoreUsage usage = store.usage();
-      if (usage.custodyHeldBytes() != length[0]) {
-        throw new AssertionError("usage " + usage + " after storing " + length[0] + " bytes");
+      if (usage.custodyHeldBytes() != length) {
+        throw new AssertionError("usage " + usage + " after storing " + length + " bytes");
       }
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       long served = 0;
@@ -80,8 +74,8 @@ public final class BigStoreWorker {
         }
       }
       long t3 = System.nanoTime();
-      if (served != length[0] || !Arrays.equals(expected, md.digest())) {
-        throw new AssertionError("read back " + served + " bytes that differ from the " + length[0] + " stored");
+      if (served != length || !Arrays.equals(expected, md.digest())) {
+        throw new AssertionError("read back " + served + " bytes that differ from the " + length + " stored");
       }
       Runtime rt = Runtime.getRuntime();
       System.out.printf("read back and verified in %.1f s; max heap %d MiB%n", (t3 - t2) / 1e9,
@@ -90,7 +84,7 @@ public final class BigStoreWorker {
     System.out.println("BIGSTORE OK");
   }
 
-  private static SealResult seal(long plaintextBytes, Sink sink) throws IOException {
+  private static SealResult seal(long plaintextBytes, java.nio.channels.WritableByteChannel sink) throws IOException {
     try (StreamingSealer sealer = TestEnvelopes.deterministicSealer(1, 1)) {
       return sealer.seal(TestEnvelopes.request(TestEnvelopes.destination(1, "home.example"), TestEnvelopes.source(2))
               .expiresAtEpochSecond(StoreTestSupport.NOW_EPOCH_SECOND + 3600).chunkSizeBytes(1 << 20)
