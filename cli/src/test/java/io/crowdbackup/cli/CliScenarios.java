@@ -254,13 +254,193 @@ abstract class CliScenarios {
 
   @Test
   void everyCommandHasHelp() throws Exception {
-    for (String command : List.of("keygen", "seal", "inspect", "open", "receive")) {
+    List<String> commands = List.of("keygen", "seal", "inspect", "open", "receive", "store");
+    for (String command : commands) {
       Run r = ok(command, "--help");
       assertTrue(r.out.startsWith("Usage: crowdbackup " + command), r.out);
     }
     Run top = ok("--help");
-    for (String command : List.of("keygen", "seal", "inspect", "open", "receive")) {
+    for (String command : commands) {
       assertTrue(top.out.contains(command), top.out);
     }
+    // The store's subcommands in this JVM: the launcher was proven above, and each start costs a second.
+    for (String sub : List.of("put", "get", "stat", "ls", "rm", "evict", "release", "stats", "config")) {
+      java.io.StringWriter text = new java.io.StringWriter();
+      java.io.PrintWriter out = new java.io.PrintWriter(text);
+      assertEquals(0, Main.run(out, new java.io.PrintWriter(new java.io.StringWriter()), "store", sub, "--help"));
+      out.flush();
+      assertTrue(text.toString().startsWith("Usage: crowdbackup store " + sub), text.toString());
+    }
+    assertFalse(top.out.contains("clock-offset") || ok("store", "--help").out.contains("clock-offset"),
+        "test-only options stay hidden");
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // store
+
+  /** Seals one file and returns {fingerprint, envelope path}. */
+  String[] seal(String file, String... options) throws Exception {
+    List<String> args = new ArrayList<>(List.of("seal", "--to", "keys/destination.card", "--out", "env"));
+    args.addAll(Arrays.asList(options));
+    args.add(file);
+    Run sealed = ok(args.toArray(new String[0]));
+    Matcher m = FINGERPRINT.matcher(sealed.out);
+    assertTrue(m.find(), sealed.out);
+    return new String[] {m.group(1), m.group(2)};
+  }
+
+  /** The first {@code "key":number} in a line of --json output. */
+  static long num(String json, String key) {
+    Matcher m = Pattern.compile("\"" + key + "\":(-?\\d+)").matcher(json);
+    assertTrue(m.find(), "no " + key + " in " + json);
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void keygenSealInspectStorePutGetReceiveReleaseGiveBackTheOriginals() throws Exception {
+    keygen();
+    byte[] video = new byte[900_000];
+    new Random(5).nextBytes(video);
+    Files.write(dir.resolve("clip.mp4"), video);
+    Files.writeString(dir.resolve("notes.txt"), "backstage pass ".repeat(4000));
+    String[] clip = seal("clip.mp4");
+    String[] notes = seal("notes.txt");
+    assertTrue(ok("inspect", clip[1]).out.contains("fingerprint    " + clip[0]));
+
+    // The holder takes both from a peer, knowing nothing but the files.
+    Run put = ok("store", "--dir", "holder", "put", "--from", "alice", clip[1], notes[1]);
+    assertTrue(put.out.contains(clip[0] + "  held  " + clip[1]), put.out);
+    assertTrue(put.out.contains("custody from \"alice\""), put.out);
+    Run ls = ok("store", "--dir", "holder", "ls", "--json");
+    assertEquals(2, ls.out.strip().split("\n").length, ls.out);
+    assertTrue(ls.out.contains("\"state\":\"HELD\",\"kind\":\"CUSTODY\""), ls.out);
+    assertTrue(ls.out.contains("\"locator\":\"https://home.example/inbox\""), ls.out);
+    assertFalse(ls.out.contains("clip.mp4"), "a holder never learns the file name");
+    Run stats = ok("store", "--dir", "holder", "stats", "--json");
+    long held = Files.size(dir.resolve(clip[1])) + Files.size(dir.resolve(notes[1]));
+    assertEquals(held, num(stats.out, "heldBytes"), stats.out);
+    assertTrue(stats.out.contains("\"alice\":{\"heldBytes\":" + held), stats.out);
+
+    // Forwarding: the verified bytes go out under the fingerprint, the blobs stay held.
+    Run got = ok("store", "get", "--dir", "holder", "--out", "fwd", clip[0].substring(0, 12), notes[0]);
+    assertTrue(got.out.contains("fwd/" + clip[0] + ".cbe"), got.out);
+    assertArrayEquals(Files.readAllBytes(dir.resolve(clip[1])), Files.readAllBytes(dir.resolve("fwd/" + clip[0] + ".cbe")));
+
+    // The destination receives them and signs receipts; the holder drops its copies on those receipts.
+    ok("receive", "--key", "keys/destination.key", "--inbox", "inbox", "--receipts", "receipts",
+        "fwd/" + clip[0] + ".cbe", "fwd/" + notes[0] + ".cbe");
+    assertArrayEquals(video, Files.readAllBytes(dir.resolve("inbox/clip.mp4")));
+    assertArrayEquals(Files.readAllBytes(dir.resolve("notes.txt")), Files.readAllBytes(dir.resolve("inbox/notes.txt")));
+    Run released = ok("store", "--dir", "holder", "release", "receipts/" + clip[0] + ".receipt",
+        "receipts/" + notes[0] + ".receipt");
+    assertTrue(released.out.contains(clip[0] + "  dropped  (receipt verified; quota freed)"), released.out);
+    assertTrue(ok("store", "--dir", "holder", "stat", clip[0]).out.contains("state        DELIVERED"));
+    Run after = ok("store", "--dir", "holder", "stats", "--json");
+    assertEquals(0, num(after.out, "heldBytes"), after.out);
+    assertEquals(2, num(after.out, "droppedByReceipt"), after.out);
+    // Delivered is remembered: the same envelope offered again is refused, and a replayed receipt drops nothing.
+    Run again = run("store", "--dir", "holder", "put", "--from", "bob", clip[1]);
+    assertOneLineError(again, ExitCodes.REFUSED, "ALREADY_DELIVERED");
+    assertTrue(ok("store", "--dir", "holder", "release", "receipts/" + clip[0] + ".receipt").out
+        .contains("already delivered"));
+    assertEquals("", ok("store", "--dir", "holder", "ls", "--state", "HELD").out);
+  }
+
+  @Test
+  void theStoreKeepsItsQuotaShareAndRetentionAndRefusesForgedReceipts() throws Exception {
+    keygen();
+    ok("keygen", "--signing", "--out", "me");
+    // Settings in a file, written by 'config --save'.
+    Run saved = ok("store", "--dir", "h", "--quota", "400KiB", "--peer-share", "100%", "--max-retention", "1h",
+        "config", "--save");
+    assertTrue(saved.out.contains("(option)") && saved.out.contains("saved to"), saved.out);
+    String conf = Files.readString(dir.resolve("h/store.conf"));
+    assertTrue(conf.contains("quota = 400KiB") && conf.contains("max-retention = 1h"), conf);
+
+    Random random = new Random(6);
+    for (String name : List.of("a.jpg", "b.jpg")) {
+      byte[] data = new byte[250_000];
+      random.nextBytes(data);
+      Files.write(dir.resolve(name), data);
+    }
+    String[] a = seal("a.jpg", "--signing-key", "me/signing.key");
+    String[] b = seal("b.jpg");
+    // rm: the operator's own decision; everything about the blob is forgotten, so it can be taken again.
+    ok("store", "--dir", "h", "put", "--from", "alice", a[1]);
+    assertTrue(ok("store", "--dir", "h", "rm", a[0]).out.contains(a[0] + "  removed"));
+    ok("store", "--dir", "h", "put", "--from", "alice", a[1]);
+    // Quota: 400 KiB cannot hold two 250 KB envelopes. One line, exit 7, and the numbers in --json.
+    assertOneLineError(run("store", "--dir", "h", "put", "--from", "bob", b[1]), ExitCodes.REFUSED, "QUOTA_FULL");
+    Run json = run("store", "--dir", "h", "put", "--json", "--from", "bob", b[1]);
+    assertEquals(ExitCodes.REFUSED, json.exitCode, json.toString());
+    assertTrue(json.err.contains("\"reason\":\"QUOTA_FULL\""), json.err);
+    assertTrue(num(json.err, "acceptableBytes") < Files.size(dir.resolve(b[1])), json.err);
+
+    // A release signed by the source drops its envelope (the header carries the source's release key).
+    io.crowdbackup.api.SigningKeyPair me = io.crowdbackup.engine.keys.Keys.decodeSigning(
+        Files.readString(dir.resolve("me/signing.key")));
+    byte[] release = io.crowdbackup.engine.receipt.Receipts.encode(io.crowdbackup.engine.receipt.Receipts.signRelease(
+        me, io.crowdbackup.api.Fingerprint.fromHex(a[0]), System.currentTimeMillis() / 1000));
+    Files.write(dir.resolve("a.release"), release);
+    assertTrue(ok("store", "--dir", "h", "release", "a.release").out.contains("dropped  (release verified"));
+
+    // Retention: the envelope asks for 12 h, the holder keeps 1 h; with --full-retention that is a refusal.
+    assertOneLineError(run("store", "--dir", "h", "put", "--from", "bob", "--full-retention", b[1]),
+        ExitCodes.REFUSED, "TTL_TOO_LONG");
+    Run capped = ok("store", "--dir", "h", "put", "--json", "--from", "bob", b[1]);
+    assertTrue(num(capped.out, "expiresAtEpochSecond") <= System.currentTimeMillis() / 1000 + 3600, capped.out);
+
+    // A forged receipt (one flipped signature bit) is refused and the blob stays.
+    ok("store", "--dir", "h", "get", "--out", "fwd", b[0]);
+    ok("receive", "--key", "keys/destination.key", "--inbox", "inbox", "--receipts", "receipts",
+        "fwd/" + b[0] + ".cbe");
+    byte[] receipt = Files.readAllBytes(dir.resolve("receipts/" + b[0] + ".receipt"));
+    receipt[receipt.length - 1] ^= 1;
+    Files.write(dir.resolve("forged.receipt"), receipt);
+    assertOneLineError(run("store", "--dir", "h", "release", "forged.receipt"), ExitCodes.REFUSED, "BAD_SIGNATURE");
+
+    // Expiry: two hours later (a hidden clock offset, so the test does not wait) the 1 h custody is evicted.
+    Run evicted = ok("store", "--dir", "h", "--clock-offset", "2h", "evict", "--json");
+    assertEquals(1, num(evicted.out, "custodyEvicted"), evicted.out);
+    assertEquals(Files.size(dir.resolve(b[1])), num(evicted.out, "custodyEvictedBytes"), evicted.out);
+
+    Run stats = ok("store", "--dir", "h", "stats");
+    assertTrue(stats.out.contains("refusals       QUOTA_FULL 2, TTL_TOO_LONG 1"), stats.out);
+    assertTrue(stats.out.contains("receipts refused  BAD_SIGNATURE 1"), stats.out);
+    assertTrue(stats.out.contains("dropped        0 by receipt, 1 by release"), stats.out);
+    assertTrue(stats.out.contains("evicted        1 ("), stats.out);
+    assertTrue(stats.out.contains("quota          0 B of 400 KiB used"), stats.out);
+  }
+
+  @Test
+  void aTamperedEnvelopeIsRefusedByTheStoreWithNothingStored() throws Exception {
+    keygen();
+    byte[] data = new byte[200_000];
+    new Random(7).nextBytes(data);
+    Files.write(dir.resolve("photo.jpg"), data);
+    String[] sealed = seal("photo.jpg");
+    Path envelope = dir.resolve(sealed[1]);
+    byte[] bytes = Files.readAllBytes(envelope);
+    Files.write(envelope, Arrays.copyOf(bytes, bytes.length - 100)); // truncated: the framing says so
+    Run put = run("store", "--dir", "h", "put", "--from", "alice", sealed[1]);
+    assertOneLineError(put, ExitCodes.ENVELOPE_REJECTED, sealed[1]);
+    assertEquals("", ok("store", "--dir", "h", "ls").out);
+    assertOneLineError(run("store", "--dir", "h", "get", "0123456789abcdef"), ExitCodes.IO, "no blob");
+    assertEquals(0, num(ok("store", "--dir", "h", "stats", "--json").out, "reservedBytes"));
+  }
+
+  @Test
+  void storeUserErrorsAreOneLineWithTheirDocumentedExitCode() throws Exception {
+    assertOneLineError(run("store", "--dir", "h"), ExitCodes.USAGE, "a store command is required");
+    assertOneLineError(run("store", "ls"), ExitCodes.USAGE, "--dir DIR is required");
+    assertOneLineError(run("store", "--dir", "nowhere", "ls"), ExitCodes.IO, "no store here");
+    assertOneLineError(run("store", "--dir", "h", "--quota", "lots", "ls"), ExitCodes.USAGE, "lots");
+    assertOneLineError(run("store", "--dir", "h", "put", "x.cbe"), ExitCodes.USAGE, "--from");
+    Files.createDirectories(dir.resolve("h"));
+    Files.writeString(dir.resolve("h/store.conf"), "quota = 1GiB\nqouta = 2GiB\n");
+    assertOneLineError(run("store", "--dir", "h", "stats"), ExitCodes.USAGE, "h/store.conf line 2: unknown setting");
+    Files.writeString(dir.resolve("h/store.conf"), "quota = 1GiB\n");
+    assertTrue(ok("store", "--dir", "h", "config").out.contains("(h/store.conf)"));
+    assertOneLineError(run("store", "--dir", "h", "stat", "not-hex"), ExitCodes.USAGE, "not a fingerprint");
   }
 }
