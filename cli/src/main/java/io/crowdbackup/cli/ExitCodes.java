@@ -24,6 +24,11 @@ public final class ExitCodes {
    * large, TTL too long, expired, already held or delivered), or a receipt or release that does not verify.
    */
   public static final int REFUSED = 7;
+  /**
+   * The demo ran but its end-to-end check failed: a file that still had a live replica was not recovered,
+   * or a recovered file differs from its original.
+   */
+  public static final int DEMO_CHECK_FAILED = 8;
 
   private ExitCodes() {}
 }

@@ -17,10 +17,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "crowdbackup", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = {
         "Seal files into encrypted, fingerprinted envelopes that nearby phones can hold",
-        "for you, hold other people's, and deliver them into a destination's inbox."},
+        "for you, hold other people's, and deliver them into a destination's inbox.",
+        "See it all at work: crowdbackup demo"},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage, 3 file I/O, 4 envelope rejected,",
-        "5 bad key file, 6 inbox or store locked or damaged, 7 refused by the holder.",
-        "See docs/cli.md."})
+        "5 bad key file, 6 inbox or store locked or damaged, 7 refused by the holder,",
+        "8 demo check failed. See docs/cli.md."})
 public final class Main implements Runnable {
   /** The subcommands, in the order --help lists them. */
   static final List<Class<?>> COMMANDS = List.of(
@@ -29,7 +30,8 @@ public final class Main implements Runnable {
       InspectCommand.class,
       OpenCommand.class,
       ReceiveCommand.class,
-      StoreCommand.class);
+      StoreCommand.class,
+      DemoCommand.class);
 
   @Spec CommandSpec spec;
 

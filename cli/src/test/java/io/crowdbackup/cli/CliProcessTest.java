@@ -65,4 +65,25 @@ class CliProcessTest extends CliScenarios {
     System.out.println("kill -9 cycles: " + killedBeforeDone + " of 8 interrupted a delivery, " + killedMidWrite
         + " of them while the temporary file was being written");
   }
+
+  /**
+   * The demo's exit code depends on its check: a recovered file that differs from its original, and a file
+   * whose only live copies fail verification in the holders' stores, each make it exit 8 and say why.
+   */
+  @Test
+  void theDemoFailsWhenARecoveredFileDiffersOrALiveReplicaIsNotRecovered() throws Exception {
+    Run differs = run("demo", "--seed", "1", "--json", "--inject-fault", "corrupt-delivery");
+    assertEquals(ExitCodes.DEMO_CHECK_FAILED, differs.exitCode, differs.toString());
+    assertEquals(1, num(differs.out, "differing"), differs.out);
+    assertTrue(differs.out.contains("\"ok\":false"), differs.out);
+    assertTrue(differs.err.contains("\"reason\":\"CHECK_FAILED\""), differs.err);
+    assertTrue(differs.err.contains("differs from its original"), differs.err);
+
+    Run lostLive = run("demo", "--seed", "1", "--inject-fault", "corrupt-replica");
+    assertEquals(ExitCodes.DEMO_CHECK_FAILED, lostLive.exitCode, lostLive.toString());
+    assertTrue(lostLive.out.contains("Check: FAILED"), lostLive.out);
+    assertTrue(lostLive.out.contains("had a live copy on"), lostLive.out);
+    assertTrue(lostLive.out.contains("copies failed verification, quarantined"), lostLive.out);
+    assertOneLineError(lostLive, ExitCodes.DEMO_CHECK_FAILED, "but was not recovered");
+  }
 }

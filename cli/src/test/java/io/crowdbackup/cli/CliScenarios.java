@@ -254,7 +254,7 @@ abstract class CliScenarios {
 
   @Test
   void everyCommandHasHelp() throws Exception {
-    List<String> commands = List.of("keygen", "seal", "inspect", "open", "receive", "store");
+    List<String> commands = List.of("keygen", "seal", "inspect", "open", "receive", "store", "demo");
     for (String command : commands) {
       Run r = ok(command, "--help");
       assertTrue(r.out.startsWith("Usage: crowdbackup " + command), r.out);
@@ -442,5 +442,60 @@ abstract class CliScenarios {
     Files.writeString(dir.resolve("h/store.conf"), "quota = 1GiB\n");
     assertTrue(ok("store", "--dir", "h", "config").out.contains("(h/store.conf)"));
     assertOneLineError(run("store", "--dir", "h", "stat", "not-hex"), ExitCodes.USAGE, "not a fingerprint");
+    assertOneLineError(run("demo", "--phones", "3", "--replicas", "3"), ExitCodes.USAGE, "--replicas must be 0..2");
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // demo
+
+  /**
+   * The README's main job with its default seed: the counts are the same on every run and add up, and
+   * what the demo calls recovered is, byte for byte, in the homes' inboxes.
+   */
+  @Test
+  void theDemoWithAFixedSeedRecoversWhatItShouldAndSaysSo() throws Exception {
+    Run r = ok("demo", "--seed", "1", "--json", "--dir", "venue");
+    String j = r.out;
+    assertEquals(40, num(j, "filesMade"), j);
+    assertEquals(80, num(j, "replicasRequested"), j);
+    assertEquals(75, num(j, "replicasPlaced"), j);
+    assertEquals(10, num(j, "filesOnLostPhones"), j);
+    assertEquals(39, num(j, "recovered"), j);
+    assertEquals(17, num(j, "deliveredByOwnPhone"), j);
+    assertEquals(22, num(j, "deliveredThroughHolders"), j);
+    assertEquals(9, num(j, "recoveredFromLostPhones"), j);
+    assertEquals(1, num(j, "lostWithPhone"), j);
+    assertEquals(0, num(j, "notRecoveredWithLiveReplica"), j);
+    assertEquals(0, num(j, "differing"), j);
+    assertEquals(34, num(j, "droppedByReceipt"), j);
+    assertEquals(4, num(j, "inboxDuplicates"), j);
+    assertEquals(13, num(j, "expiredBeforeHome"), j);
+    assertTrue(j.contains("\"refusals\":{\"QUOTA_FULL\":19,\"PEER_SHARE_EXCEEDED\":3,\"TOO_LARGE\":5,\"TTL_TOO_LONG\":25}"), j);
+    assertTrue(j.contains("\"lostPhones\":[\"phone-01\",\"phone-04\"]"), j);
+    assertTrue(j.contains("\"ok\":true,\"failures\":[]"), j);
+    // The counts add up.
+    assertEquals(num(j, "filesMade"), num(j, "recovered") + num(j, "lostWithPhone") + num(j, "notRecoveredWithLiveReplica"));
+    assertEquals(num(j, "recovered"), num(j, "deliveredByOwnPhone") + num(j, "deliveredThroughHolders"));
+    assertEquals(num(j, "filesOnLostPhones"), num(j, "recoveredFromLostPhones") + num(j, "lostWithPhone"));
+    assertEquals(num(j, "expiredBeforeHome"), num(j, "count"), "what expired before going home is what eviction took");
+    assertTrue(num(j, "usedBytes") <= num(j, "limitBytes"), j);
+    // Independently of the demo's own check: every recovered file is in its owner's inbox, identical.
+    int found = 0;
+    try (Stream<Path> homes = Files.list(dir.resolve("venue/homes"))) {
+      for (Path home : homes.sorted().collect(Collectors.toList())) {
+        Path originals = dir.resolve("venue/originals").resolve(home.getFileName().toString().replace("home", "phone"));
+        for (String name : visible(home.resolve("inbox"))) {
+          assertArrayEquals(Files.readAllBytes(originals.resolve(name)), Files.readAllBytes(home.resolve("inbox").resolve(name)),
+              home + "/" + name);
+          found++;
+        }
+      }
+    }
+    assertEquals(39, found);
+    // Every phone that went home is empty, and its store can be looked at with the store commands.
+    Run phone = ok("store", "--dir", "venue/phones/phone-02", "stats", "--json");
+    assertEquals(0, num(phone.out, "heldBytes"), phone.out);
+    assertEquals(0, num(phone.out, "ownHeldBytes"), phone.out);
+    assertFalse(Files.exists(dir.resolve("venue/phones/phone-01")), "a lost phone's store is gone");
   }
 }
