@@ -14,8 +14,10 @@ import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.custody.CustodyException;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Forward;
@@ -47,7 +49,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -551,9 +552,20 @@ final class Venue {
         } else {
           result.inboxDuplicates++;
         }
-      } catch (IOException | ReceiptException e) {
-        // A copy that fails its checks on the way out (the store quarantines it) is not delivered.
+      } catch (StoreException e) {
+        if (e.reason() != StoreException.Reason.CORRUPT) {
+          throw e;
+        }
+        // A copy that fails its checks on the way out is quarantined by its store and not delivered.
         result.forwardFailures++;
+      } catch (CustodyException e) {
+        if (e.reason() != CustodyException.Reason.EXPIRED) {
+          throw e;
+        }
+        result.expiredBeforeHome++; // expired while its holder was busy forwarding others; evicted tomorrow
+      } catch (ReceiptException e) {
+        result.failures.add(p.name + " refused the receipt " + home.locator + " gave for " + f.id() + ": "
+            + e.getMessage());
       } finally {
         if (in != null) {
           if (s.kind() == BlobKind.OWN) {
@@ -842,9 +854,5 @@ final class Venue {
     Map<String, Long> m = new LinkedHashMap<>();
     r.refusals.forEach((k, v) -> m.put(k.name(), v));
     return m;
-  }
-
-  static Map<String, Object> sortedByName(Map<String, Object> in) {
-    return new TreeMap<>(in);
   }
 }
