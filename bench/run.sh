@@ -3,8 +3,8 @@
 # that records the machine, the JVM, the load and the commit.
 #
 #   bench/run.sh                         every benchmark (about 20 minutes on 2 cores)
-#   bench/run.sh --quick                 the README's main job: seal and open of 1 MiB, crowdbackup against
-#                                        limit and tink, shorter measurement (about 3 minutes; a smoke run)
+#   bench/run.sh --quick                 seal and open of 1 MiB, crowdbackup against limit and tink, shorter
+#                                        measurement (about 3 minutes; a smoke run)
 #   bench/run.sh --quick SealBenchmark   any selection, shorter measurement
 #   bench/run.sh SealBenchmark -p impl=crowdbackup,limit -p plaintextBytes=1048576
 #                                        anything after the options goes to JMH unchanged

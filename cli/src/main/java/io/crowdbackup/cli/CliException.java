@@ -7,6 +7,7 @@ public final class CliException extends Exception {
   private final int exitCode;
   private final String reason;
   private final String file;
+  private final java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
 
   public CliException(int exitCode, String message) {
     this(exitCode, null, null, message, null);
@@ -26,6 +27,17 @@ public final class CliException extends Exception {
   /** A machine-readable reason (an enum name such as {@code BAD_CHUNK_TAG}), or {@code null}. */
   public String reason() {
     return reason;
+  }
+
+  /** Adds a machine-readable detail to the {@code --json} error object (say, a refusal's bytes free). */
+  CliException detail(String key, Object value) {
+    details.put(key, value);
+    return this;
+  }
+
+  /** Details for {@code --json}, in the order they were added. */
+  java.util.Map<String, Object> details() {
+    return details;
   }
 
   /** The file the failure concerns, or {@code null}. */

@@ -78,4 +78,50 @@ final class Converters {
       return (int) bytes;
     }
   }
+
+  /** A byte count up to 1 TiB: {@code 1048576}, {@code 512KiB}, {@code 64MiB}, {@code 2GiB}, {@code 1TiB}. */
+  static final class ByteCountConverter implements ITypeConverter<Long> {
+    static final long MAX_BYTES = 1L << 40;
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)");
+
+    @Override
+    public Long convert(String value) {
+      Matcher m = SIZE.matcher(value.trim().toLowerCase(Locale.ROOT));
+      if (!m.matches() || m.group(1).length() > 13) {
+        throw new TypeConversionException("'" + value + "' is not a size (try 500MiB, 2GiB or 1048576)");
+      }
+      long n = Long.parseLong(m.group(1));
+      String unit = m.group(2);
+      int shift = unit.isEmpty() || unit.equals("b") ? 0 : unit.startsWith("k") ? 10 : unit.startsWith("m") ? 20
+          : unit.startsWith("g") ? 30 : 40;
+      if (n == 0) {
+        throw new TypeConversionException("'" + value + "' must be larger than zero");
+      }
+      if (n > (MAX_BYTES >> shift)) {
+        throw new TypeConversionException("'" + value + "' is larger than 1TiB");
+      }
+      return n << shift;
+    }
+  }
+
+  /** A whole percentage from 1 to 100, with or without the {@code %}: {@code 25}, {@code 25%}. */
+  static final class PercentConverter implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      String v = value.trim();
+      if (v.endsWith("%")) {
+        v = v.substring(0, v.length() - 1).trim();
+      }
+      int p;
+      try {
+        p = Integer.parseInt(v);
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException("'" + value + "' is not a percentage (try 25%)");
+      }
+      if (p < 1 || p > 100) {
+        throw new TypeConversionException("'" + value + "' must be from 1% to 100%");
+      }
+      return p;
+    }
+  }
 }

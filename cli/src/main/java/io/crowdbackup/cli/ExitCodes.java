@@ -17,8 +17,18 @@ public final class ExitCodes {
   public static final int ENVELOPE_REJECTED = 4;
   /** A key or card file is malformed or inconsistent. */
   public static final int BAD_KEY = 5;
-  /** The inbox (or, later, the store) folder is locked by another process or its ledger is damaged. */
+  /** The inbox or store folder is locked by another process, or its ledger, clock or format is damaged. */
   public static final int STATE = 6;
+  /**
+   * The holder said no: an offered envelope refused by the store's policy (quota, per-peer share, too
+   * large, TTL too long, expired, already held or delivered), or a receipt or release that does not verify.
+   */
+  public static final int REFUSED = 7;
+  /**
+   * The demo ran but its end-to-end check failed: a file that still had a live replica was not recovered,
+   * or a recovered file differs from its original.
+   */
+  public static final int DEMO_CHECK_FAILED = 8;
 
   private ExitCodes() {}
 }

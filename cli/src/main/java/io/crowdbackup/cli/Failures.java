@@ -1,6 +1,11 @@
 package io.crowdbackup.cli;
 
 import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.policy.Refusal;
+import io.crowdbackup.api.policy.RefusalException;
+import io.crowdbackup.api.store.StoreException;
+import io.crowdbackup.engine.custody.CustodyException;
 import io.crowdbackup.engine.inbox.InboxException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -32,11 +37,95 @@ final class Failures {
       return new CliException(code, e.reason().name(), str(e.path() == null ? file : e.path()),
           "inbox: " + e.getMessage(), e);
     }
+    if (t instanceof RefusalException) {
+      return refused(file, ((RefusalException) t).refusal());
+    }
+    if (t instanceof ReceiptException) {
+      ReceiptException e = (ReceiptException) t;
+      return new CliException(ExitCodes.REFUSED, e.reason().name(), str(file),
+          "receipt refused: " + file + ": " + e.getMessage(), e);
+    }
+    if (t instanceof StoreException) {
+      return store(file, (StoreException) t);
+    }
+    if (t instanceof CustodyException) {
+      CustodyException e = (CustodyException) t;
+      int code;
+      switch (e.reason()) {
+        case NOT_FOUND:
+          code = ExitCodes.IO;
+          break;
+        case EXPIRED:
+        case WRONG_LOCATOR:
+          code = ExitCodes.REFUSED;
+          break;
+        case ALREADY_FORWARDING:
+          code = ExitCodes.STATE;
+          break;
+        default:
+          code = ExitCodes.INTERNAL;
+          break;
+      }
+      return new CliException(code, e.reason().name(), str(file), "store: " + e.getMessage(), e);
+    }
     if (t instanceof IOException) {
       return io(file, (IOException) t);
     }
     return new CliException(ExitCodes.INTERNAL, "INTERNAL", str(file),
         "internal error while processing " + file + ": " + t + " (rerun with --verbose and report it)", t);
+  }
+
+  /** An offer the holder's policy refused: exit 7, with the refusal's numbers as JSON details. */
+  static CliException refused(Object file, Refusal r) {
+    CliException e = new CliException(ExitCodes.REFUSED, r.reason().name(), str(file),
+        "refused: " + (file == null ? "" : file + ": ") + r.reason() + ": " + r.message(), null);
+    if (r.bytesFree() != Refusal.NOT_APPLICABLE) {
+      e.detail("bytesFree", r.bytesFree());
+    }
+    if (r.acceptableBytes() != Refusal.NOT_APPLICABLE) {
+      e.detail("acceptableBytes", r.acceptableBytes());
+    }
+    if (r.longestRetentionSeconds() != Refusal.NOT_APPLICABLE) {
+      e.detail("longestRetentionSeconds", r.longestRetentionSeconds());
+    }
+    if (r.counterOfferExpiresAtEpochSecond() != Refusal.NOT_APPLICABLE) {
+      e.detail("counterOfferExpiresAtEpochSecond", r.counterOfferExpiresAtEpochSecond());
+    }
+    return e;
+  }
+
+  /** A custody store failure, by what the user should look at. */
+  static CliException store(Path file, StoreException e) {
+    int code;
+    switch (e.reason()) {
+      case LOCKED_BY_OTHER_PROCESS:
+      case UNSUPPORTED_FORMAT:
+      case CORRUPT:
+      case ILLEGAL_STATE_TRANSITION:
+        code = ExitCodes.STATE;
+        break;
+      case DUPLICATE:
+      case ALREADY_DELIVERED:
+      case EXPIRED:
+        code = ExitCodes.REFUSED;
+        break;
+      case MALFORMED:
+      case LENGTH_MISMATCH:
+      case FINGERPRINT_MISMATCH:
+        code = ExitCodes.ENVELOPE_REJECTED;
+        break;
+      case NOT_FOUND:
+      case DISK_FULL:
+      case PERMISSION_DENIED:
+      case IO_ERROR:
+        code = ExitCodes.IO;
+        break;
+      default:
+        code = ExitCodes.INTERNAL;
+        break;
+    }
+    String reason = e.reason() == StoreException.Reason.LOCKED_BY_OTHER_PROCESS ? "LOCKED" : e.reason().name();
+    return new CliException(code, reason, e.path() != null ? e.path() : str(file), "store: " + e.getMessage(), e);
   }
 
   /** An I/O failure, worded by what happened rather than by the exception's class. */

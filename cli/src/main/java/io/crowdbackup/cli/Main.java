@@ -10,17 +10,18 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code crowdbackup} command. Each subcommand is a class in this package listed in {@link #COMMANDS};
- * the store and demo commands slot in there once the custody store exists. Failures reach the user as one
- * line on stderr and an exit code from {@link ExitCodes} (see {@code docs/cli.md}); {@code --verbose} adds
- * the stack trace.
+ * The {@code crowdbackup} command. Each subcommand is a class in this package listed in {@link #COMMANDS}.
+ * Failures reach the user as one line on stderr and an exit code from {@link ExitCodes} (see
+ * {@code docs/cli.md}); {@code --verbose} adds the stack trace.
  */
 @Command(name = "crowdbackup", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = {
-        "Seal files into encrypted, fingerprinted envelopes that nearby phones can hold for you,",
-        "and deliver them into a destination's inbox."},
-    footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage, 3 file I/O, 4 envelope rejected, 5 bad key file,",
-        "6 inbox locked or damaged. See docs/cli.md."})
+        "Seal files into encrypted, fingerprinted envelopes that nearby phones can hold",
+        "for you, hold other people's, and deliver them into a destination's inbox.",
+        "See it all at work: crowdbackup demo"},
+    footer = {"", "Exit codes: 0 ok, 1 internal error, 2 usage, 3 file I/O, 4 envelope rejected,",
+        "5 bad key file, 6 inbox or store locked or damaged, 7 refused by the holder,",
+        "8 demo check failed. See docs/cli.md."})
 public final class Main implements Runnable {
   /** The subcommands, in the order --help lists them. */
   static final List<Class<?>> COMMANDS = List.of(
@@ -28,7 +29,9 @@ public final class Main implements Runnable {
       SealCommand.class,
       InspectCommand.class,
       OpenCommand.class,
-      ReceiveCommand.class);
+      ReceiveCommand.class,
+      StoreCommand.class,
+      DemoCommand.class);
 
   @Spec CommandSpec spec;
 
@@ -39,7 +42,7 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    // Chronicle Map (once the store is in) reads this at class load; a manifest cannot set it.
+    // Chronicle Map reads this at class load; a manifest cannot set it.
     if (System.getProperty("chronicle.analytics.disable") == null) {
       System.setProperty("chronicle.analytics.disable", "true");
     }
@@ -95,8 +98,10 @@ public final class Main implements Runnable {
   /** Prints a failure: one line, or a JSON object with --json; the stack trace too with --verbose. */
   static void report(PrintWriter err, GlobalOptions g, CliException e) {
     if (g != null && g.json) {
-      err.println(Json.obj().put("error", e.getMessage()).put("code", e.exitCode()).put("reason", e.reason())
-          .put("file", e.file()));
+      Json.Obj o = Json.obj().put("error", e.getMessage()).put("code", e.exitCode()).put("reason", e.reason())
+          .put("file", e.file());
+      e.details().forEach(o::put);
+      err.println(o);
     } else {
       err.println("crowdbackup: " + e.getMessage());
     }

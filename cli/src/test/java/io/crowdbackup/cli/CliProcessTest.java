@@ -65,4 +65,96 @@ class CliProcessTest extends CliScenarios {
     System.out.println("kill -9 cycles: " + killedBeforeDone + " of 8 interrupted a delivery, " + killedMidWrite
         + " of them while the temporary file was being written");
   }
+
+  /**
+   * The demo's exit code depends on its check: a recovered file that differs from its original, and a file
+   * whose only live copies fail verification in the holders' stores, each make it exit 8 and say why.
+   */
+  @Test
+  void theDemoFailsWhenARecoveredFileDiffersOrALiveReplicaIsNotRecovered() throws Exception {
+    Run differs = run("demo", "--seed", "1", "--json", "--inject-fault", "corrupt-delivery");
+    assertEquals(ExitCodes.DEMO_CHECK_FAILED, differs.exitCode, differs.toString());
+    assertEquals(1, num(differs.out, "differing"), differs.out);
+    assertTrue(differs.out.contains("\"ok\":false"), differs.out);
+    assertTrue(differs.err.contains("\"reason\":\"CHECK_FAILED\""), differs.err);
+    assertTrue(differs.err.contains("differs from its original"), differs.err);
+
+    Run lostLive = run("demo", "--seed", "1", "--inject-fault", "corrupt-replica");
+    assertEquals(ExitCodes.DEMO_CHECK_FAILED, lostLive.exitCode, lostLive.toString());
+    assertTrue(lostLive.out.contains("Check: FAILED"), lostLive.out);
+    assertTrue(lostLive.out.contains("had a live copy on"), lostLive.out);
+    assertTrue(lostLive.out.contains("copies failed verification, quarantined"), lostLive.out);
+    assertOneLineError(lostLive, ExitCodes.DEMO_CHECK_FAILED, "but was not recovered");
+  }
+
+  /**
+   * The store's policy through the command line: settings from the file, quota, retention, rm, a source's
+   * release, a forged receipt, eviction, and the totals. Here only (not in CliJarIT): it proves the
+   * commands, not the packaging, and costs twenty process starts.
+   */
+  @Test
+  void theStoreKeepsItsQuotaShareAndRetentionAndRefusesForgedReceipts() throws Exception {
+    keygen();
+    ok("keygen", "--signing", "--out", "me");
+    // Settings in a file, written by 'config --save'.
+    Run saved = ok("store", "--dir", "h", "--quota", "400KiB", "--peer-share", "100%", "--max-retention", "1h",
+        "config", "--save");
+    assertTrue(saved.out.contains("(option)") && saved.out.contains("saved to"), saved.out);
+    String conf = Files.readString(dir.resolve("h/store.conf"));
+    assertTrue(conf.contains("quota = 400KiB") && conf.contains("max-retention = 1h"), conf);
+
+    Random random = new Random(6);
+    for (String name : List.of("a.jpg", "b.jpg")) {
+      byte[] data = new byte[250_000];
+      random.nextBytes(data);
+      Files.write(dir.resolve(name), data);
+    }
+    String[] a = seal("a.jpg", "--signing-key", "me/signing.key");
+    String[] b = seal("b.jpg");
+    // rm: the operator's own decision; everything about the blob is forgotten, so it can be taken again.
+    ok("store", "--dir", "h", "put", "--from", "alice", a[1]);
+    assertTrue(ok("store", "--dir", "h", "rm", a[0]).out.contains(a[0] + "  removed"));
+    ok("store", "--dir", "h", "put", "--from", "alice", a[1]);
+    // Quota: 400 KiB cannot hold two 250 KB envelopes. One line, exit 7, and the numbers in --json.
+    assertOneLineError(run("store", "--dir", "h", "put", "--from", "bob", b[1]), ExitCodes.REFUSED, "QUOTA_FULL");
+    Run json = run("store", "--dir", "h", "put", "--json", "--from", "bob", b[1]);
+    assertEquals(ExitCodes.REFUSED, json.exitCode, json.toString());
+    assertTrue(json.err.contains("\"reason\":\"QUOTA_FULL\""), json.err);
+    assertTrue(num(json.err, "acceptableBytes") < Files.size(dir.resolve(b[1])), json.err);
+
+    // A release signed by the source drops its envelope (the header carries the source's release key).
+    io.crowdbackup.api.SigningKeyPair me = io.crowdbackup.engine.keys.Keys.decodeSigning(
+        Files.readString(dir.resolve("me/signing.key")));
+    byte[] release = io.crowdbackup.engine.receipt.Receipts.encode(io.crowdbackup.engine.receipt.Receipts.signRelease(
+        me, io.crowdbackup.api.Fingerprint.fromHex(a[0]), System.currentTimeMillis() / 1000));
+    Files.write(dir.resolve("a.release"), release);
+    assertTrue(ok("store", "--dir", "h", "release", "a.release").out.contains("dropped  (release verified"));
+
+    // Retention: the envelope asks for 12 h, the holder keeps 1 h; with --full-retention that is a refusal.
+    assertOneLineError(run("store", "--dir", "h", "put", "--from", "bob", "--full-retention", b[1]),
+        ExitCodes.REFUSED, "TTL_TOO_LONG");
+    Run capped = ok("store", "--dir", "h", "put", "--json", "--from", "bob", b[1]);
+    assertTrue(num(capped.out, "expiresAtEpochSecond") <= System.currentTimeMillis() / 1000 + 3600, capped.out);
+
+    // A forged receipt (one flipped signature bit) is refused and the blob stays.
+    ok("store", "--dir", "h", "get", "--out", "fwd", b[0]);
+    ok("receive", "--key", "keys/destination.key", "--inbox", "inbox", "--receipts", "receipts",
+        "fwd/" + b[0] + ".cbe");
+    byte[] receipt = Files.readAllBytes(dir.resolve("receipts/" + b[0] + ".receipt"));
+    receipt[receipt.length - 1] ^= 1;
+    Files.write(dir.resolve("forged.receipt"), receipt);
+    assertOneLineError(run("store", "--dir", "h", "release", "forged.receipt"), ExitCodes.REFUSED, "BAD_SIGNATURE");
+
+    // Expiry: two hours later (a hidden clock offset, so the test does not wait) the 1 h custody is evicted.
+    Run evicted = ok("store", "--dir", "h", "--clock-offset", "2h", "evict", "--json");
+    assertEquals(1, num(evicted.out, "custodyEvicted"), evicted.out);
+    assertEquals(Files.size(dir.resolve(b[1])), num(evicted.out, "custodyEvictedBytes"), evicted.out);
+
+    Run stats = ok("store", "--dir", "h", "stats");
+    assertTrue(stats.out.contains("refusals       QUOTA_FULL 2, TTL_TOO_LONG 1"), stats.out);
+    assertTrue(stats.out.contains("receipts refused  BAD_SIGNATURE 1"), stats.out);
+    assertTrue(stats.out.contains("dropped        0 by receipt, 1 by release"), stats.out);
+    assertTrue(stats.out.contains("evicted        1 ("), stats.out);
+    assertTrue(stats.out.contains("quota          0 B of 400 KiB used"), stats.out);
+  }
 }

@@ -254,13 +254,182 @@ abstract class CliScenarios {
 
   @Test
   void everyCommandHasHelp() throws Exception {
-    for (String command : List.of("keygen", "seal", "inspect", "open", "receive")) {
+    List<String> commands = List.of("keygen", "seal", "inspect", "open", "receive", "store", "demo");
+    for (String command : commands) {
       Run r = ok(command, "--help");
       assertTrue(r.out.startsWith("Usage: crowdbackup " + command), r.out);
     }
     Run top = ok("--help");
-    for (String command : List.of("keygen", "seal", "inspect", "open", "receive")) {
+    for (String command : commands) {
       assertTrue(top.out.contains(command), top.out);
     }
+    // The store's subcommands in this JVM: the launcher was proven above, and each start costs a second.
+    for (String sub : List.of("put", "get", "stat", "ls", "rm", "evict", "release", "stats", "config")) {
+      java.io.StringWriter text = new java.io.StringWriter();
+      java.io.PrintWriter out = new java.io.PrintWriter(text);
+      assertEquals(0, Main.run(out, new java.io.PrintWriter(new java.io.StringWriter()), "store", sub, "--help"));
+      out.flush();
+      assertTrue(text.toString().startsWith("Usage: crowdbackup store " + sub), text.toString());
+    }
+    assertFalse(top.out.contains("clock-offset") || ok("store", "--help").out.contains("clock-offset"),
+        "test-only options stay hidden");
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // store
+
+  /** Seals one file and returns {fingerprint, envelope path}. */
+  String[] seal(String file, String... options) throws Exception {
+    List<String> args = new ArrayList<>(List.of("seal", "--to", "keys/destination.card", "--out", "env"));
+    args.addAll(Arrays.asList(options));
+    args.add(file);
+    Run sealed = ok(args.toArray(new String[0]));
+    Matcher m = FINGERPRINT.matcher(sealed.out);
+    assertTrue(m.find(), sealed.out);
+    return new String[] {m.group(1), m.group(2)};
+  }
+
+  /** The first {@code "key":number} in a line of --json output. */
+  static long num(String json, String key) {
+    Matcher m = Pattern.compile("\"" + key + "\":(-?\\d+)").matcher(json);
+    assertTrue(m.find(), "no " + key + " in " + json);
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void keygenSealInspectStorePutGetReceiveReleaseGiveBackTheOriginals() throws Exception {
+    keygen();
+    byte[] video = new byte[900_000];
+    new Random(5).nextBytes(video);
+    Files.write(dir.resolve("clip.mp4"), video);
+    Files.writeString(dir.resolve("notes.txt"), "backstage pass ".repeat(4000));
+    String[] clip = seal("clip.mp4");
+    String[] notes = seal("notes.txt");
+    assertTrue(ok("inspect", clip[1]).out.contains("fingerprint    " + clip[0]));
+
+    // The holder takes both from a peer, knowing nothing but the files.
+    Run put = ok("store", "--dir", "holder", "put", "--from", "alice", clip[1], notes[1]);
+    assertTrue(put.out.contains(clip[0] + "  held  " + clip[1]), put.out);
+    assertTrue(put.out.contains("custody from \"alice\""), put.out);
+    Run ls = ok("store", "--dir", "holder", "ls", "--json");
+    assertEquals(2, ls.out.strip().split("\n").length, ls.out);
+    assertTrue(ls.out.contains("\"state\":\"HELD\",\"kind\":\"CUSTODY\""), ls.out);
+    assertTrue(ls.out.contains("\"locator\":\"https://home.example/inbox\""), ls.out);
+    assertFalse(ls.out.contains("clip.mp4"), "a holder never learns the file name");
+    Run stats = ok("store", "--dir", "holder", "stats", "--json");
+    long held = Files.size(dir.resolve(clip[1])) + Files.size(dir.resolve(notes[1]));
+    assertEquals(held, num(stats.out, "heldBytes"), stats.out);
+    assertTrue(stats.out.contains("\"alice\":{\"heldBytes\":" + held), stats.out);
+
+    // Forwarding: the verified bytes go out under the fingerprint, the blobs stay held.
+    Run got = ok("store", "get", "--dir", "holder", "--out", "fwd", clip[0].substring(0, 12), notes[0]);
+    assertTrue(got.out.contains("fwd/" + clip[0] + ".cbe"), got.out);
+    assertArrayEquals(Files.readAllBytes(dir.resolve(clip[1])), Files.readAllBytes(dir.resolve("fwd/" + clip[0] + ".cbe")));
+
+    // The destination receives them and signs receipts; the holder drops its copies on those receipts.
+    ok("receive", "--key", "keys/destination.key", "--inbox", "inbox", "--receipts", "receipts",
+        "fwd/" + clip[0] + ".cbe", "fwd/" + notes[0] + ".cbe");
+    assertArrayEquals(video, Files.readAllBytes(dir.resolve("inbox/clip.mp4")));
+    assertArrayEquals(Files.readAllBytes(dir.resolve("notes.txt")), Files.readAllBytes(dir.resolve("inbox/notes.txt")));
+    Run released = ok("store", "--dir", "holder", "release", "receipts/" + clip[0] + ".receipt",
+        "receipts/" + notes[0] + ".receipt");
+    assertTrue(released.out.contains(clip[0] + "  dropped  (receipt verified; quota freed)"), released.out);
+    assertTrue(ok("store", "--dir", "holder", "stat", clip[0]).out.contains("state        DELIVERED"));
+    Run after = ok("store", "--dir", "holder", "stats", "--json");
+    assertEquals(0, num(after.out, "heldBytes"), after.out);
+    assertEquals(2, num(after.out, "droppedByReceipt"), after.out);
+    // Delivered is remembered: the same envelope offered again is refused, and a replayed receipt drops nothing.
+    Run again = run("store", "--dir", "holder", "put", "--from", "bob", clip[1]);
+    assertOneLineError(again, ExitCodes.REFUSED, "ALREADY_DELIVERED");
+    assertTrue(ok("store", "--dir", "holder", "release", "receipts/" + clip[0] + ".receipt").out
+        .contains("already delivered"));
+    assertEquals("", ok("store", "--dir", "holder", "ls", "--state", "HELD").out);
+  }
+
+  @Test
+  void aTamperedEnvelopeIsRefusedByTheStoreWithNothingStored() throws Exception {
+    keygen();
+    byte[] data = new byte[200_000];
+    new Random(7).nextBytes(data);
+    Files.write(dir.resolve("photo.jpg"), data);
+    String[] sealed = seal("photo.jpg");
+    Path envelope = dir.resolve(sealed[1]);
+    byte[] bytes = Files.readAllBytes(envelope);
+    Files.write(envelope, Arrays.copyOf(bytes, bytes.length - 100)); // truncated: the framing says so
+    Run put = run("store", "--dir", "h", "put", "--from", "alice", sealed[1]);
+    assertOneLineError(put, ExitCodes.ENVELOPE_REJECTED, sealed[1]);
+    assertEquals("", ok("store", "--dir", "h", "ls").out);
+    assertOneLineError(run("store", "--dir", "h", "get", "0123456789abcdef"), ExitCodes.IO, "no blob");
+    assertEquals(0, num(ok("store", "--dir", "h", "stats", "--json").out, "reservedBytes"));
+  }
+
+  @Test
+  void storeUserErrorsAreOneLineWithTheirDocumentedExitCode() throws Exception {
+    assertOneLineError(run("store", "--dir", "h"), ExitCodes.USAGE, "a store command is required");
+    assertOneLineError(run("store", "ls"), ExitCodes.USAGE, "--dir DIR is required");
+    assertOneLineError(run("store", "--dir", "nowhere", "ls"), ExitCodes.IO, "no store here");
+    assertOneLineError(run("store", "--dir", "h", "--quota", "lots", "ls"), ExitCodes.USAGE, "lots");
+    assertOneLineError(run("store", "--dir", "h", "put", "x.cbe"), ExitCodes.USAGE, "--from");
+    Files.createDirectories(dir.resolve("h"));
+    Files.writeString(dir.resolve("h/store.conf"), "quota = 1GiB\nqouta = 2GiB\n");
+    assertOneLineError(run("store", "--dir", "h", "stats"), ExitCodes.USAGE, "h/store.conf line 2: unknown setting");
+    Files.writeString(dir.resolve("h/store.conf"), "quota = 1GiB\n");
+    assertTrue(ok("store", "--dir", "h", "config").out.contains("(h/store.conf)"));
+    assertOneLineError(run("store", "--dir", "h", "stat", "not-hex"), ExitCodes.USAGE, "not a fingerprint");
+    assertOneLineError(run("demo", "--phones", "3", "--replicas", "3"), ExitCodes.USAGE, "--replicas must be 0..2");
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // demo
+
+  /**
+   * The README's main job with its default seed: the counts are the same on every run and add up, and
+   * what the demo calls recovered is, byte for byte, in the homes' inboxes.
+   */
+  @Test
+  void theDemoWithAFixedSeedRecoversWhatItShouldAndSaysSo() throws Exception {
+    Run r = ok("demo", "--seed", "1", "--json", "--dir", "venue");
+    String j = r.out;
+    assertEquals(40, num(j, "filesMade"), j);
+    assertEquals(80, num(j, "replicasRequested"), j);
+    assertEquals(75, num(j, "replicasPlaced"), j);
+    assertEquals(10, num(j, "filesOnLostPhones"), j);
+    assertEquals(39, num(j, "recovered"), j);
+    assertEquals(17, num(j, "deliveredByOwnPhone"), j);
+    assertEquals(22, num(j, "deliveredThroughHolders"), j);
+    assertEquals(9, num(j, "recoveredFromLostPhones"), j);
+    assertEquals(1, num(j, "lostWithPhone"), j);
+    assertEquals(0, num(j, "notRecoveredWithLiveReplica"), j);
+    assertEquals(0, num(j, "differing"), j);
+    assertEquals(34, num(j, "droppedByReceipt"), j);
+    assertEquals(4, num(j, "inboxDuplicates"), j);
+    assertEquals(13, num(j, "expiredBeforeHome"), j);
+    assertTrue(j.contains("\"refusals\":{\"QUOTA_FULL\":19,\"PEER_SHARE_EXCEEDED\":3,\"TOO_LARGE\":5,\"TTL_TOO_LONG\":25}"), j);
+    assertTrue(j.contains("\"lostPhones\":[\"phone-01\",\"phone-04\"]"), j);
+    assertTrue(j.contains("\"ok\":true,\"failures\":[]"), j);
+    // The counts add up.
+    assertEquals(num(j, "filesMade"), num(j, "recovered") + num(j, "lostWithPhone") + num(j, "notRecoveredWithLiveReplica"));
+    assertEquals(num(j, "recovered"), num(j, "deliveredByOwnPhone") + num(j, "deliveredThroughHolders"));
+    assertEquals(num(j, "filesOnLostPhones"), num(j, "recoveredFromLostPhones") + num(j, "lostWithPhone"));
+    assertEquals(num(j, "expiredBeforeHome"), num(j, "count"), "what expired before going home is what eviction took");
+    assertTrue(num(j, "usedBytes") <= num(j, "limitBytes"), j);
+    // Independently of the demo's own check: every recovered file is in its owner's inbox, identical.
+    int found = 0;
+    try (Stream<Path> homes = Files.list(dir.resolve("venue/homes"))) {
+      for (Path home : homes.sorted().collect(Collectors.toList())) {
+        Path originals = dir.resolve("venue/originals").resolve(home.getFileName().toString().replace("home", "phone"));
+        for (String name : visible(home.resolve("inbox"))) {
+          assertArrayEquals(Files.readAllBytes(originals.resolve(name)), Files.readAllBytes(home.resolve("inbox").resolve(name)),
+              home + "/" + name);
+          found++;
+        }
+      }
+    }
+    assertEquals(39, found);
+    // Every phone that went home is empty, and its store can be looked at with the store commands.
+    Run phone = ok("store", "--dir", "venue/phones/phone-02", "stats", "--json");
+    assertEquals(0, num(phone.out, "heldBytes"), phone.out);
+    assertEquals(0, num(phone.out, "ownHeldBytes"), phone.out);
+    assertFalse(Files.exists(dir.resolve("venue/phones/phone-01")), "a lost phone's store is gone");
   }
 }
