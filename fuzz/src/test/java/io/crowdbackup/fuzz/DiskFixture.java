@@ -121,6 +121,11 @@ final class DiskFixture {
     ids.put(HELD.fingerprint, 1L);
     ids.put(DELIVERED.fingerprint, 2L);
     ids.put(PARTIAL.fingerprint, 3L);
+    return normalizeBlobIds(files, ids);
+  }
+
+  /** Replaces each fingerprint's blob id by {@code ids}' in record headers and state-log entries (CRCs fixed). */
+  static Map<String, byte[]> normalizeBlobIds(Map<String, byte[]> files, Map<Fingerprint, Long> ids) {
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
       byte[] b = f.getValue();
       String name = f.getKey();

@@ -80,6 +80,8 @@ final class SeedGenerator {
     out.put(dir(StoreRecoveryFuzzTest.class, "openDamagedLogs"), StoreRecoveryFuzzTest.logSeeds());
     out.put(dir(StoreRecoveryFuzzTest.class, "resumeDamagedUpload"), StoreRecoveryFuzzTest.uploadSeeds());
     out.put(dir(DeliveryLedgerFuzzTest.class, "openDamagedLedger"), DeliveryLedgerFuzzTest.seeds());
+    out.put(dir(ChronicleIndexFuzzTest.class, "openDamagedIndex"), ChronicleIndexFuzzTest.seeds());
+    out.put(dir(ChronicleIndexFuzzTest.class, "openForgedValues"), ChronicleIndexFuzzTest.forgedSeeds());
     out.put(dir(IndexEntryFuzzTest.class, "decodeValue"), IndexEntryFuzzTest.seeds());
     out.put(dir(IndexEntryFuzzTest.class, "roundTrip"), randomBytes(16));
     return out;
