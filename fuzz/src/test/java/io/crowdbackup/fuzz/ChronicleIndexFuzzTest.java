@@ -197,9 +197,6 @@ class ChronicleIndexFuzzTest {
           BlobStat now = listed.get(e.getKey());
           boolean lost = now == null || !now.equals(e.getValue())
               || e.getValue().state().hasBytes() && !Arrays.equals(serve(store, e.getKey()), envelope(e.getKey()).bytes);
-          if (lost && Known.masked(Known.F11, quarantined(dir, e.getKey()))) {
-            continue;
-          }
           Contract.check(!lost, "a forged index value lost blob " + e.getKey() + " for good: rebuilt from the data "
               + "files it is " + now + ", was " + e.getValue());
         }
@@ -211,17 +208,6 @@ class ChronicleIndexFuzzTest {
 
   private static byte[] cap(byte[] value) {
     return value.length <= MAX_FORGED_VALUE_BYTES ? value : Arrays.copyOf(value, MAX_FORGED_VALUE_BYTES);
-  }
-
-  /** Whether the store moved {@code fp}'s data file to its quarantine directory. */
-  private static boolean quarantined(Path dir, Fingerprint fp) throws Exception {
-    Path q = dir.resolve("quarantine");
-    if (!Files.isDirectory(q)) {
-      return false;
-    }
-    try (java.util.stream.Stream<Path> s = Files.list(q)) {
-      return s.anyMatch(p -> p.getFileName().toString().startsWith(fp.toHex()));
-    }
   }
 
   /** Every call refused typed or answered; whatever is served is exactly its envelope. */

@@ -15,17 +15,8 @@ final class Known {
   private static final java.util.Set<String> UNMASKED =
       java.util.Set.of(System.getProperty("fuzz.unmask", "").split(","));
 
-  // F1-F10 (see fuzz/README.md) are fixed in the engine and their inputs are replayed by mvn
+  // F1-F11 (see fuzz/README.md) are fixed in the engine and their inputs are replayed by mvn
   // test. Add a constant here for a new finding until its fix lands.
-
-  /**
-   * F11 (engine/store, open): {@code BlobReader.open} quarantines a blob file whose header disagrees with
-   * the index entry (length, fingerprint), although the file verifies itself and the index is derived: a
-   * wrong index value (behind a valid Chronicle seal: a writer bug or memory corruption) loses an
-   * acknowledged blob for good. Masked in {@code ChronicleIndexFuzzTest#openForgedValues} when the lost
-   * blob's file sits in {@code quarantine/}.
-   */
-  static final String F11 = "F11";
 
   /** Whether the check for {@code finding} is skipped for this input. */
   static boolean masked(String finding, boolean applies) {

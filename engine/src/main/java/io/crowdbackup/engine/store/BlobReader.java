@@ -61,17 +61,37 @@ final class BlobReader implements ReadableByteChannel {
     }
     try {
       BlobFile f = BlobFile.read(ch);
-      if (!f.header.fingerprint.equals(entry.fingerprint())
-          || f.header.declaredLengthBytes != entry.envelopeLengthBytes()) {
-        throw new FormatProblem(false, "the file describes another blob than the index does");
+      if (!f.header.fingerprint.equals(entry.fingerprint())) {
+        // Files are named for their fingerprint when committed: this one's name lies about its content.
+        throw new FormatProblem(false, "file name does not match the fingerprint in its header");
+      }
+      if (f.header.declaredLengthBytes != entry.envelopeLengthBytes() || f.header.blobId != entry.blobId()) {
+        // The file proves itself; the index is derived. Distrust the index, never the data (fuzz finding F11).
+        FileCustodyStore.closeQuietly(ch);
+        throw new IndexDisagrees(path, "the index says blob " + entry.fingerprint() + " is "
+            + entry.envelopeLengthBytes() + " bytes (upload " + Long.toHexString(entry.blobId()) + "), its file holds "
+            + f.header.declaredLengthBytes + " bytes (upload " + Long.toHexString(f.header.blobId) + ")");
       }
       return new BlobReader(store, entry, path, ch, f);
+    } catch (IndexDisagrees e) {
+      throw e;
     } catch (FormatProblem | EOFException e) {
       FileCustodyStore.closeQuietly(ch);
       throw store.quarantine(entry, e.getMessage());
     } catch (IOException e) {
       FileCustodyStore.closeQuietly(ch);
       throw StoreIo.wrap(e, path, "reading the blob's footer");
+    }
+  }
+
+  /** A blob file that verifies itself but is not what the index entry says: the index is wrong. */
+  static final class IndexDisagrees extends IOException {
+    private static final long serialVersionUID = 1L;
+    final Path path;
+
+    IndexDisagrees(Path path, String message) {
+      super(message);
+      this.path = path;
     }
   }
 

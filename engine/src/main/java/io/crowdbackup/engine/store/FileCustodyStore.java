@@ -610,7 +610,26 @@ public final class FileCustodyStore implements CustodyStore {
       ensureOpen();
       e = servable(fingerprint);
     }
-    return BlobReader.open(this, e);
+    try {
+      return BlobReader.open(this, e);
+    } catch (BlobReader.IndexDisagrees wrong) {
+      // The index is derived and wrong about this blob (a bug or memory corruption; a damaged persisted
+      // index is caught at open): rebuild it from the data files and answer from the rebuilt one, once.
+      synchronized (this) {
+        ensureOpen();
+        IndexEntry now = index.get(fingerprint);
+        if (e.equals(now)) {
+          recreateIndex(wrong);
+        }
+        e = servable(fingerprint);
+      }
+      try {
+        return BlobReader.open(this, e);
+      } catch (BlobReader.IndexDisagrees again) {
+        throw new StoreException(Reason.IO_ERROR, again.path.toString(), again.getMessage()
+            + ", even after the index was rebuilt from the data files; this is a bug, please report it", again);
+      }
+    }
   }
 
   @Override

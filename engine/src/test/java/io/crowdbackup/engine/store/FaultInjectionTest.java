@@ -124,6 +124,47 @@ class FaultInjectionTest {
     assertTrue(store.contains(e.fingerprint));
   }
 
+  /**
+   * Fuzz finding F11: an index entry that disagrees with a blob file which verifies itself must cost a
+   * rebuild of the index, not the blob. (The index is derived; the file is the truth.)
+   */
+  @Test
+  void aWrongIndexEntryIsRebuiltFromTheFileNotQuarantined() throws IOException {
+    store.close();
+    List<io.crowdbackup.engine.store.index.InMemoryBlobIndex> opened = new ArrayList<>();
+    io.crowdbackup.engine.store.index.BlobIndex.Factory keeping = new io.crowdbackup.engine.store.index.BlobIndex.Factory() {
+      @Override
+      public io.crowdbackup.engine.store.index.BlobIndex open(Path d, boolean clean) {
+        io.crowdbackup.engine.store.index.InMemoryBlobIndex i = new io.crowdbackup.engine.store.index.InMemoryBlobIndex();
+        opened.add(i);
+        return i;
+      }
+
+      @Override
+      public String name() {
+        return "memory";
+      }
+    };
+    store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("store")).clock(clock).fileOpener(faults)
+        .indexFactory(keeping).build());
+    Env e = envelope(15, 30_000);
+    Env other = envelope(16, 20_000);
+    store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
+    store.put(other.custody("q"), CustodyStoreContractTest.in(other.bytes));
+    StoreUsage before = store.usage();
+    io.crowdbackup.engine.store.index.IndexEntry right = opened.get(0).get(e.fingerprint);
+    opened.get(0).put(new io.crowdbackup.engine.store.index.IndexEntry(right.fingerprint(), right.blobId(),
+        right.groupEpochSecond(), right.envelopeLengthBytes() + 1, right.expiresAtEpochSecond(),
+        right.storedAtEpochMillis(), right.state(), right.kind(), right.sourcePeer(), right.locator()));
+
+    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+    assertEquals(2, opened.size(), "the index was rebuilt from the data files");
+    assertEquals(List.of(), files(FileCustodyStore.QUARANTINE_DIR, ""));
+    assertEquals(e.bytes.length, store.stat(e.fingerprint).envelopeLengthBytes());
+    assertEquals(before, store.usage());
+    assertArrayEquals(other.bytes, readAll(store.open(other.fingerprint)));
+  }
+
   @Test
   void anIndexThatFailsIsRebuiltFromTheDataFiles() throws IOException {
     store.close();
