@@ -173,7 +173,11 @@ public final class FileCustodyStore implements CustodyStore {
     }
   }
 
-  /** Whether the last close was clean (the index and accounting were taken as they were). */
+  /**
+   * Whether the last close was clean (a valid {@code CLEAN} marker). The index and byte counts were then
+   * taken as they were if the index came up populated; an index that cannot prove itself (the portable one
+   * never persists; a Chronicle file whose seal does not match) is rebuilt from the data files even so.
+   */
   public boolean openedClean() {
     return openedClean;
   }
