@@ -849,6 +849,14 @@ public final class FileCustodyStore implements CustodyStore {
       if (!ours && !whole) {
         continue;
       }
+      if (ours && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
+        // The index says expired, the file's own footer says not: the index is derived and wrong (the
+        // reasoning of fuzz finding F11). Keep the file and rebuild the index from the data files.
+        recreateIndex(new IOException("the index says blob " + fp + " expired at " + e.expiresAtEpochSecond()
+            + ", its file " + p + " says later"));
+        keptAny = true;
+        continue;
+      }
       if (ours) {
         removeFromIndex(e);
         if (e.state().hasBytes()) {
@@ -882,6 +890,18 @@ public final class FileCustodyStore implements CustodyStore {
     return dropped;
   }
 
+
+  /**
+   * Whether the blob file's own footer puts its expiry after {@code nowEpochSecond}. Read only for blobs
+   * about to be dropped from a group whose window has not passed, so it costs what expires early.
+   */
+  private boolean outlives(Path file, long nowEpochSecond) {
+    try (FileChannel ch = opener.open(file, EnumSet.of(StandardOpenOption.READ))) {
+      return BlobFile.read(ch).expiresAtEpochSecond > nowEpochSecond;
+    } catch (IOException | FormatProblem e) {
+      return false; // a file that fails its own checks proves nothing; it goes as the index says
+    }
+  }
 
   private void dropAbandonedUploads() throws IOException {
     long now = config.clock().millis();

@@ -132,21 +132,8 @@ class FaultInjectionTest {
   void aWrongIndexEntryIsRebuiltFromTheFileNotQuarantined() throws IOException {
     store.close();
     List<io.crowdbackup.engine.store.index.InMemoryBlobIndex> opened = new ArrayList<>();
-    io.crowdbackup.engine.store.index.BlobIndex.Factory keeping = new io.crowdbackup.engine.store.index.BlobIndex.Factory() {
-      @Override
-      public io.crowdbackup.engine.store.index.BlobIndex open(Path d, boolean clean) {
-        io.crowdbackup.engine.store.index.InMemoryBlobIndex i = new io.crowdbackup.engine.store.index.InMemoryBlobIndex();
-        opened.add(i);
-        return i;
-      }
-
-      @Override
-      public String name() {
-        return "memory";
-      }
-    };
     store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("store")).clock(clock).fileOpener(faults)
-        .indexFactory(keeping).build());
+        .indexFactory(keepingIndexes(opened)).build());
     Env e = envelope(15, 30_000);
     Env other = envelope(16, 20_000);
     store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
@@ -163,6 +150,47 @@ class FaultInjectionTest {
     assertEquals(e.bytes.length, store.stat(e.fingerprint).envelopeLengthBytes());
     assertEquals(before, store.usage());
     assertArrayEquals(other.bytes, readAll(store.open(other.fingerprint)));
+  }
+
+  @Test
+  void aWrongIndexExpiryDoesNotDropALiveBlob() throws IOException {
+    store.close();
+    List<io.crowdbackup.engine.store.index.InMemoryBlobIndex> opened = new ArrayList<>();
+    store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("store")).clock(clock).fileOpener(faults)
+        .indexFactory(keepingIndexes(opened)).build());
+    Env e = envelope(17, 10_000); // expires at NOW + 6 h, 800 s into its expiry hour
+    store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
+    long groupStart = Math.floorDiv(NOW_EPOCH_SECOND + 6 * 3600, 3600) * 3600;
+    io.crowdbackup.engine.store.index.IndexEntry right = opened.get(0).get(e.fingerprint);
+    opened.get(0).put(new io.crowdbackup.engine.store.index.IndexEntry(right.fingerprint(), right.blobId(),
+        right.groupEpochSecond(), right.envelopeLengthBytes(), groupStart + 50, right.storedAtEpochMillis(),
+        right.state(), right.kind(), right.sourcePeer(), right.locator()));
+    clock.setEpochSecond(groupStart + 100);
+
+    assertEquals(0, store.dropExpired(groupStart + 100));
+    assertEquals(2, opened.size(), "the index was rebuilt from the data files");
+    assertEquals(NOW_EPOCH_SECOND + 6 * 3600, store.stat(e.fingerprint).expiresAtEpochSecond());
+    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+    assertEquals(1, store.dropExpired(groupStart + 800), "at its own expiry it goes");
+    assertFalse(store.contains(e.fingerprint));
+  }
+
+  /** An index factory that hands out portable indexes and keeps each, so a test can reach into it. */
+  private static io.crowdbackup.engine.store.index.BlobIndex.Factory keepingIndexes(
+      List<io.crowdbackup.engine.store.index.InMemoryBlobIndex> opened) {
+    return new io.crowdbackup.engine.store.index.BlobIndex.Factory() {
+      @Override
+      public io.crowdbackup.engine.store.index.BlobIndex open(Path d, boolean clean) {
+        io.crowdbackup.engine.store.index.InMemoryBlobIndex i = new io.crowdbackup.engine.store.index.InMemoryBlobIndex();
+        opened.add(i);
+        return i;
+      }
+
+      @Override
+      public String name() {
+        return "memory";
+      }
+    };
   }
 
   @Test
