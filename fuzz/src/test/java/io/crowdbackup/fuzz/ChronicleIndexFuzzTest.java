@@ -357,18 +357,7 @@ class ChronicleIndexFuzzTest {
 
   /** Reads a blob whole; the bytes must hash to the fingerprint. Returns {@code null} if refused. */
   private static byte[] serve(FileCustodyStore store, Fingerprint fp) throws Exception {
-    Contract.Outcome<byte[]> served = store(() -> {
-      try (ReadableByteChannel ch = store.open(fp)) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer buf = ByteBuffer.allocate(8192);
-        while (ch.read(buf) >= 0) {
-          out.write(buf.array(), 0, buf.position());
-          buf.clear();
-          Contract.check(out.size() <= MAX_SERVED_BYTES, "served more than " + MAX_SERVED_BYTES + " bytes for " + fp);
-        }
-        return out.toByteArray();
-      }
-    });
+    Contract.Outcome<byte[]> served = readWhole(store, fp, MAX_SERVED_BYTES);
     if (!served.ok()) {
       return null;
     }

@@ -210,6 +210,25 @@ final class DiskFixture {
    * a RuntimeException from its own code as IO_ERROR when opening; that is a bug hidden behind a typed
    * exception, so it is rethrown as a finding.
    */
+  /**
+   * Reads a blob whole through {@code store.open}, under the store contract ({@link #store}): a typed
+   * refusal is an outcome; serving more than {@code maxBytes} breaks the contract.
+   */
+  static Contract.Outcome<byte[]> readWhole(FileCustodyStore store, Fingerprint fp, int maxBytes) throws Exception {
+    return store(() -> {
+      try (java.nio.channels.ReadableByteChannel ch = store.open(fp)) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8192);
+        while (ch.read(buf) >= 0) {
+          out.write(buf.array(), 0, buf.position());
+          buf.clear();
+          Contract.check(out.size() <= maxBytes, "served more than " + maxBytes + " bytes for " + fp);
+        }
+        return out.toByteArray();
+      }
+    });
+  }
+
   static <T> Contract.Outcome<T> store(Contract.Call<T> call) throws Exception {
     try {
       T value = call.call();

@@ -11,10 +11,8 @@ import io.crowdbackup.api.store.Upload;
 import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreTestSupport.Env;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -263,18 +261,7 @@ class StoreRecoveryFuzzTest {
    * fingerprint of the fixture be exactly its envelope. Returns the bytes, or {@code null} if refused.
    */
   private static byte[] serveAndCheck(FileCustodyStore store, Fingerprint fp) throws Exception {
-    Contract.Outcome<byte[]> served = store(() -> {
-      try (ReadableByteChannel ch = store.open(fp)) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer buf = ByteBuffer.allocate(8192);
-        while (ch.read(buf) >= 0) {
-          out.write(buf.array(), 0, buf.position());
-          buf.clear();
-          Contract.check(out.size() <= MAX_SERVED_BYTES, "served more than " + MAX_SERVED_BYTES + " bytes for " + fp);
-        }
-        return out.toByteArray();
-      }
-    });
+    Contract.Outcome<byte[]> served = readWhole(store, fp, MAX_SERVED_BYTES);
     if (!served.ok()) {
       lastRefusal = served.rejection;
       return null;
