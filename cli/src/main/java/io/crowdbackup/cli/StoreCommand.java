@@ -162,6 +162,18 @@ final class StoreCommand implements Runnable, HasGlobals {
 
   // -----------------------------------------------------------------------------------------------------
 
+  /** A subcommand that acts on blobs named by fingerprint (or a unique prefix). */
+  abstract static class ByFingerprints extends Sub {
+    @Parameters(paramLabel = "FINGERPRINT", arity = "1..*",
+        description = "Fingerprints (64 hex digits, or a unique prefix of 8 or more).")
+    List<String> fingerprints;
+
+    @Override
+    void validate() throws CliException {
+      validateFingerprints(fingerprints);
+    }
+  }
+
   /** What every store subcommand shares: opening the folder, keeping the totals, closing it. */
   abstract static class Sub implements Callable<Integer>, HasGlobals {
     @ParentCommand StoreCommand parent;
@@ -393,7 +405,7 @@ final class StoreCommand implements Runnable, HasGlobals {
           "towards that destination: with --to, another locator is refused (exit 7).",
           "The blob stays held until the destination's receipt is given to 'store",
           "release'; a blob past its expiry is never served."})
-  static final class Get extends Sub {
+  static final class Get extends ByFingerprints {
     @Option(names = "--out", paramLabel = "DIR", defaultValue = ".",
         description = "Folder to write the envelopes to (created if absent; default: the current folder).")
     Path outDir;
@@ -401,15 +413,6 @@ final class StoreCommand implements Runnable, HasGlobals {
     @Option(names = "--to", paramLabel = "LOCATOR",
         description = "The destination this forward goes to; refused (exit 7) unless it is the blob's own.")
     String to;
-
-    @Parameters(paramLabel = "FINGERPRINT", arity = "1..*",
-        description = "Fingerprints (64 hex digits, or a unique prefix of 8 or more).")
-    List<String> fingerprints;
-
-    @Override
-    void validate() throws CliException {
-      validateFingerprints(fingerprints);
-    }
 
     @Override
     int run(Holder h) throws Exception {
@@ -476,16 +479,7 @@ final class StoreCommand implements Runnable, HasGlobals {
   @Command(name = "stat", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Show what the store knows of blobs.",
           "State, kind, length, expiry, destination and source peer."})
-  static final class Stat extends Sub {
-    @Parameters(paramLabel = "FINGERPRINT", arity = "1..*",
-        description = "Fingerprints (64 hex digits, or a unique prefix of 8 or more).")
-    List<String> fingerprints;
-
-    @Override
-    void validate() throws CliException {
-      validateFingerprints(fingerprints);
-    }
-
+  static final class Stat extends ByFingerprints {
     @Override
     int run(Holder h) throws Exception {
       long now = h.custodian.nowEpochSecond();
@@ -557,16 +551,7 @@ final class StoreCommand implements Runnable, HasGlobals {
           "Removes each blob and everything the store remembers of it, freeing its",
           "quota. (Peers cannot ask for this: a holder drops a blob early only on a",
           "verified receipt or release, see 'release'.)"})
-  static final class Rm extends Sub {
-    @Parameters(paramLabel = "FINGERPRINT", arity = "1..*",
-        description = "Fingerprints (64 hex digits, or a unique prefix of 8 or more).")
-    List<String> fingerprints;
-
-    @Override
-    void validate() throws CliException {
-      validateFingerprints(fingerprints);
-    }
-
+  static final class Rm extends ByFingerprints {
     @Override
     int run(Holder h) throws Exception {
       for (String text : fingerprints) {
