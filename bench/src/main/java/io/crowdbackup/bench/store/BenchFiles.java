@@ -35,6 +35,26 @@ final class BenchFiles {
     return Files.createTempDirectory(root(), prefix);
   }
 
+  /**
+   * The {@code file-per-blob} peer's durable put: {@code bytes} into a new temp file beside {@code target},
+   * fsync, atomic rename to {@code target}, fsync of the directory.
+   */
+  static void putFilePerBlob(Path temp, Path target, byte[] bytes) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(temp,
+        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      ch.force(true);
+    }
+    Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(target.getParent(),
+        java.nio.file.StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
   static void deleteTree(Path dir) throws IOException {
     if (dir == null || !Files.exists(dir)) {
       return;

@@ -3,9 +3,7 @@ package io.crowdbackup.bench.store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -88,15 +86,7 @@ public class SmallPutLayoutBenchmark {
     switch (impl) {
       case "file-per-blob": {
         long n = names.incrementAndGet();
-        Path tmp = dir.resolve(n + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-          write(ch, 0);
-          ch.force(true);
-        }
-        Files.move(tmp, dir.resolve(n + ".blob"), StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-          d.force(true);
-        }
+        BenchFiles.putFilePerBlob(dir.resolve(n + ".tmp"), dir.resolve(n + ".blob"), record);
         return n;
       }
       case "pack-fsync-each": {

@@ -10,7 +10,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -163,14 +162,7 @@ public class StorePutBenchmark {
       case "crowdbackup-no-flush-behind":
         return store.put(request, Channels.newChannel(new ByteArrayInputStream(envelope)));
       case "file-per-blob":
-        try (FileChannel ch = FileChannel.open(blobTemp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-          writeFully(ch, envelope);
-          ch.force(true);
-        }
-        Files.move(blobTemp, blobFile, StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel d = FileChannel.open(blobDir, StandardOpenOption.READ)) {
-          d.force(true);
-        }
+        BenchFiles.putFilePerBlob(blobTemp, blobFile, envelope);
         return blobFile;
       case "limit":
         writeFully(segment, envelope);
