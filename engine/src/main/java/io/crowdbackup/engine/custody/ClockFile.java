@@ -41,13 +41,19 @@ public final class ClockFile {
    */
   public static long read(Path file) throws IOException {
     byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(ENCODED_BYTES + 1); // never more: the file is untrusted disk bytes
+      while (b.hasRemaining() && ch.read(b) >= 0) {
+        // read until the buffer is full or the file ends
+      }
+      bytes = Arrays.copyOf(b.array(), b.position());
     } catch (NoSuchFileException e) {
       return Long.MIN_VALUE;
     }
     if (bytes.length != ENCODED_BYTES) {
-      throw new IOException(file + ": custody clock file is " + bytes.length + " bytes, expected " + ENCODED_BYTES
+      throw new IOException(file + ": custody clock file is " + (bytes.length > ENCODED_BYTES ? "longer than "
+          + ENCODED_BYTES + " bytes" : bytes.length + " bytes, expected " + ENCODED_BYTES)
           + " (truncated or not a clock file?); delete it to restart custody time from the wall clock");
     }
     if (!Arrays.equals(Arrays.copyOf(bytes, MAGIC.length), MAGIC)) {

@@ -69,5 +69,10 @@ class StoreRefusalsAndClockFileTest {
     assertTrue(assertThrows(IOException.class, () -> ClockFile.read(f)).getMessage().contains("checksum failed"));
     Files.write(f, new byte[7]);
     assertTrue(assertThrows(IOException.class, () -> ClockFile.read(f)).getMessage().contains("7 bytes"));
+    // A huge file (a damaged disk, another program's file) is refused after 21 bytes, not read whole.
+    try (java.io.RandomAccessFile huge = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+      huge.setLength(1L << 40);
+    }
+    assertTrue(assertThrows(IOException.class, () -> ClockFile.read(f)).getMessage().contains("longer than 20 bytes"));
   }
 }
