@@ -84,6 +84,8 @@ final class SeedGenerator {
     out.put(dir(ChronicleIndexFuzzTest.class, "openForgedValues"), ChronicleIndexFuzzTest.forgedSeeds());
     out.put(dir(IndexEntryFuzzTest.class, "decodeValue"), IndexEntryFuzzTest.seeds());
     out.put(dir(IndexEntryFuzzTest.class, "roundTrip"), randomBytes(16));
+    out.put(dir(ClockFileFuzzTest.class, "readClockFile"), ClockFileFuzzTest.seeds());
+    out.put(dir(ClockFileFuzzTest.class, "roundTrip"), randomBytes(17));
     return out;
   }
 
