@@ -59,11 +59,11 @@ final class CleanMarker {
     if (!Files.exists(p)) {
       return null;
     }
-    byte[] b = Files.readAllBytes(p);
-    Files.delete(p);
-    StoreIo.fsyncDirectory(opener, root);
     byte[] name = indexName.getBytes(StandardCharsets.UTF_8);
     int expectedLength = 8 + 2 + 1 + name.length + 24 + 4;
+    byte[] b = StoreIo.readAtMost(opener, p, expectedLength + 1);
+    Files.delete(p);
+    StoreIo.fsyncDirectory(opener, root);
     if (b.length != expectedLength || !Arrays.equals(Arrays.copyOf(b, 8), CLEAN_MAGIC)
         || getU32(b, b.length - 4) != crc(b, 0, b.length - 4)) {
       return null;

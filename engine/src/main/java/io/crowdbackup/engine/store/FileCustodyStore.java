@@ -196,7 +196,7 @@ public final class FileCustodyStore implements CustodyStore {
       StoreIo.fsyncDirectory(opener, root);
       return;
     }
-    byte[] actual = Files.readAllBytes(p);
+    byte[] actual = StoreIo.readAtMost(opener, p, expected.length + 1);
     if (actual.length != expected.length || !java.util.Arrays.equals(java.util.Arrays.copyOf(actual, 8), STORE_MAGIC)
         || getU32(actual, 12) != crc(actual, 0, 12)) {
       throw new StoreException(Reason.UNSUPPORTED_FORMAT, p.toString(),

@@ -43,6 +43,17 @@ final class StoreIo {
     }
   }
 
+  /**
+   * The first {@code max} bytes of a small file of the store (fewer if it is shorter): what a reader of a
+   * fixed-size record needs to tell "right length" from "longer", without reading a damaged file whole.
+   */
+  static byte[] readAtMost(FileOpener opener, Path file, int max) throws IOException {
+    try (FileChannel ch = opener.open(file, java.util.EnumSet.of(StandardOpenOption.READ))) {
+      ByteBuffer b = ByteBuffer.allocate(max);
+      return java.util.Arrays.copyOf(b.array(), readUpTo(ch, b, 0));
+    }
+  }
+
   /** Reads up to {@code dst.remaining()} bytes; returns how many (fewer only at the end of the file). */
   static int readUpTo(FileChannel ch, ByteBuffer dst, long position) throws IOException {
     int total = 0;

@@ -193,6 +193,29 @@ class FaultInjectionTest {
     };
   }
 
+  /** CLEAN and STORE are fixed-size records: a huge file in their place is refused, never read whole. */
+  @Test
+  void hugeMarkerAndDescriptorFilesAreRefusedUnread() throws IOException {
+    Env e = envelope(18, 5_000);
+    store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
+    store.close();
+    Path root = dir.resolve("store");
+    try (RandomAccessFile clean = new RandomAccessFile(root.resolve(FileCustodyStore.CLEAN_FILE).toFile(), "rw")) {
+      clean.setLength(1L << 40);
+    }
+    store = FileCustodyStore.open(config());
+    assertFalse(store.openedClean(), "a 1 TiB CLEAN is no clean marker");
+    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+    store.close();
+    try (RandomAccessFile descriptor = new RandomAccessFile(root.resolve(FileCustodyStore.STORE_FILE).toFile(), "rw")) {
+      descriptor.setLength(1L << 40);
+    }
+    StoreException ex = assertThrows(StoreException.class, () -> FileCustodyStore.open(config()));
+    assertEquals(Reason.UNSUPPORTED_FORMAT, ex.reason());
+    Files.delete(root.resolve(FileCustodyStore.STORE_FILE));
+    store = FileCustodyStore.open(config());
+  }
+
   @Test
   void anIndexThatFailsIsRebuiltFromTheDataFiles() throws IOException {
     store.close();
