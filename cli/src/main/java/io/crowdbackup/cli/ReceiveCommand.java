@@ -95,7 +95,8 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
   private Path writeReceipt(Delivery d) throws CliException {
     Path file = receipts.resolve(d.fingerprint().toHex() + ".receipt");
     try {
-      if (Files.exists(file) && java.util.Arrays.equals(Files.readAllBytes(file), d.receiptBytes())) {
+      if (Files.exists(file) && Files.size(file) == d.receiptBytes().length
+          && java.util.Arrays.equals(Files.readAllBytes(file), d.receiptBytes())) {
         return file; // a duplicate's receipt is the same bytes
       }
       Files.deleteIfExists(file);
