@@ -49,7 +49,7 @@ public class EnvelopeException extends IOException {
     BAD_COMPRESSION,
     /** The encrypted metadata is malformed. */
     BAD_METADATA,
-    /** The decrypted content disagrees with its own metadata (length or SHA-256). */
+    /** The decrypted content disagrees with its own metadata (its plaintext length). */
     PLAINTEXT_MISMATCH,
     /** The plaintext source yielded a different number of bytes than the caller declared. */
     PLAINTEXT_LENGTH_MISMATCH,

@@ -1,17 +1,16 @@
 package io.crowdbackup.api;
 
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
  * What the envelope says about its plaintext, encrypted inside it: visible to the destination only.
- * The name is untrusted input: sanitise it before using it as a file name.
+ * The name is untrusted input: sanitise it before using it as a file name. Format v2 carries no plaintext
+ * hash: the opener computes the file's SHA-256 while it writes the plaintext ({@link OpenResult#plaintextSha256()}).
  */
 public final class InnerMetadata {
   private final String name;
   private final String mediaType;
   private final long plaintextLengthBytes;
-  private final byte[] plaintextSha256;
   private final long createdAtEpochMillis;
   private final ContentKind contentKind;
 
@@ -19,7 +18,6 @@ public final class InnerMetadata {
       String name,
       String mediaType,
       long plaintextLengthBytes,
-      byte[] plaintextSha256,
       long createdAtEpochMillis,
       ContentKind contentKind) {
     this.name = Objects.requireNonNull(name, "name");
@@ -28,7 +26,6 @@ public final class InnerMetadata {
       throw new IllegalArgumentException("plaintextLengthBytes must not be negative, was " + plaintextLengthBytes);
     }
     this.plaintextLengthBytes = plaintextLengthBytes;
-    this.plaintextSha256 = Bytes32.copyOfLength(plaintextSha256, 32, "plaintextSha256");
     this.createdAtEpochMillis = createdAtEpochMillis;
     this.contentKind = Objects.requireNonNull(contentKind, "contentKind");
   }
@@ -44,11 +41,6 @@ public final class InnerMetadata {
 
   public long plaintextLengthBytes() {
     return plaintextLengthBytes;
-  }
-
-  /** A copy of the SHA-256 of the plaintext. */
-  public byte[] plaintextSha256() {
-    return plaintextSha256.clone();
   }
 
   public long createdAtEpochMillis() {
@@ -69,8 +61,7 @@ public final class InnerMetadata {
         && createdAtEpochMillis == m.createdAtEpochMillis
         && name.equals(m.name)
         && mediaType.equals(m.mediaType)
-        && contentKind == m.contentKind
-        && Arrays.equals(plaintextSha256, m.plaintextSha256);
+        && contentKind == m.contentKind;
   }
 
   @Override

@@ -11,7 +11,7 @@ import io.crowdbackup.engine.envelope.StreamingSealer;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 
-/** Entry points to envelope format v1: sealer, opener, the holder's keyless header read and scan. */
+/** Entry points to envelope format v2: sealer, opener, the holder's keyless header read and scan. */
 public final class Envelopes {
   private Envelopes() {}
 

@@ -165,8 +165,8 @@ class EnvelopeOpenFuzzTest {
         byte[] body = Arrays.copyOfRange(m.plaintext, from, Math.min(total, from + m.chunk));
         m.add(encode(body, lz4), i, false);
       }
-      m.metadata = new InnerMetadata(Strings.wellFormed(fdp, 40), "image/jpeg", total, Fixtures.sha256(m.plaintext),
-          fdp.consumeLong(), ContentKind.FILE);
+      m.metadata = new InnerMetadata(Strings.wellFormed(fdp, 40), "image/jpeg", total, fdp.consumeLong(),
+          ContentKind.FILE);
       m.add(EnvelopeForge.metadata(m.metadata), dataChunks, true);
       m.header.to = Fixtures.DESTINATION.card();
       m.header.chunkSizeBytes = m.chunk;

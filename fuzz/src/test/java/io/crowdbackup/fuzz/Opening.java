@@ -45,7 +45,8 @@ final class Opening {
     InnerMetadata m = r.metadata();
     check(hashing.bytes == m.plaintextLengthBytes(),
         "wrote " + hashing.bytes + " plaintext bytes, metadata says " + m.plaintextLengthBytes());
-    check(MessageDigest.isEqual(hashing.sha.digest(), m.plaintextSha256()), "plaintext SHA-256 differs from metadata");
+    check(MessageDigest.isEqual(hashing.sha.digest(), r.plaintextSha256()),
+        "the opener's plaintext SHA-256 differs from the SHA-256 of what it wrote");
     EnvelopeHeader h = r.header();
     check(h.envelopeLengthBytes() == data.length, "accepted " + data.length + " bytes, header declares "
         + h.envelopeLengthBytes());

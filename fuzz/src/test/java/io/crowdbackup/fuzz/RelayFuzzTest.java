@@ -55,7 +55,7 @@ class RelayFuzzTest {
       chunks.add(new EnvelopeForge.Chunk(pt, counter++, false));
     }
     InnerMetadata meta = new InnerMetadata("", "application/vnd.crowdbackup.envelope", inner.length,
-        Fixtures.sha256(inner), 1_700_000_000_000L, kind);
+        1_700_000_000_000L, kind);
     chunks.add(new EnvelopeForge.Chunk(EnvelopeForge.metadata(meta), counter, true));
     Relay.unwrapAndOpen(EnvelopeForge.forge(h, chunks).bytes);
   }

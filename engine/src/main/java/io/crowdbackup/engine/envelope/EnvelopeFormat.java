@@ -3,7 +3,7 @@ package io.crowdbackup.engine.envelope;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Constants of envelope format v1. {@code docs/envelope-format.md} is the normative description; every
+ * Constants of envelope format v2. {@code docs/envelope-format.md} is the normative description; every
  * number here appears there with its meaning.
  */
 public final class EnvelopeFormat {
@@ -12,8 +12,13 @@ public final class EnvelopeFormat {
   /** "CRWDBK": the first six bytes of every envelope. */
   static final byte[] MAGIC = "CRWDBK".getBytes(StandardCharsets.US_ASCII);
   /** The only format version this code reads and writes. */
-  public static final int VERSION = 1;
-  /** The only suite of v1: X25519, HKDF-SHA-256, AES-256-GCM in STREAM chunks, SHA-256 fingerprint. */
+  public static final int VERSION = 2;
+  /**
+   * Format v1 (its metadata carried the plaintext SHA-256). Never deployed, so not read: refused as
+   * {@code VERSION_TOO_OLD} with a message naming it, with no second code path to keep.
+   */
+  static final int VERSION_1 = 1;
+  /** The only suite (v1 and v2): X25519, HKDF-SHA-256, AES-256-GCM in STREAM chunks, SHA-256 fingerprint. */
   public static final int SUITE_X25519_HKDF_SHA256_AES256GCM = 1;
 
   /** Magic (6) + version (2). */
@@ -30,7 +35,7 @@ public final class EnvelopeFormat {
   static final int MIN_CHUNK_SIZE_LOG2 = 12;
   static final int MAX_CHUNK_SIZE_LOG2 = 22;
 
-  /** Largest envelope v1 allows: 1 TiB. */
+  /** Largest envelope the format allows: 1 TiB. */
   public static final long MAX_ENVELOPE_BYTES = 1L << 40;
   /** Latest expiry accepted: 9999-12-31T23:59:59Z. */
   static final long MAX_EXPIRES_AT_EPOCH_SECOND = io.crowdbackup.api.SealRequest.MAX_EXPIRES_AT_EPOCH_SECOND;
@@ -54,8 +59,8 @@ public final class EnvelopeFormat {
   /** Smallest data-record ciphertext: encoding byte, one plaintext byte (or LZ4 token), tag. */
   static final int MIN_DATA_CIPHERTEXT_BYTES = 1 + 1 + TAG_BYTES;
 
-  static final byte[] INFO_HEADER_MAC = "crowdbackup v1 header mac".getBytes(StandardCharsets.US_ASCII);
-  static final byte[] INFO_PAYLOAD = "crowdbackup v1 payload".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] INFO_HEADER_MAC = "crowdbackup v2 header mac".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] INFO_PAYLOAD = "crowdbackup v2 payload".getBytes(StandardCharsets.US_ASCII);
 
   /** Largest data-record ciphertext for a chunk size. */
   static int maxDataCiphertextBytes(int chunkSizeBytes) {

@@ -93,6 +93,11 @@ final class HeaderCodec {
         throw new EnvelopeException(Reason.VERSION_TOO_NEW,
             "format version " + version + ", this reader supports " + VERSION + " (upgrade the reader)");
       }
+      if (version == VERSION_1) {
+        throw new EnvelopeException(Reason.VERSION_TOO_OLD, "format version 1 (its metadata carried the"
+            + " plaintext SHA-256; never deployed, no longer read), this reader supports " + VERSION
+            + ": seal the file again");
+      }
       if (version < VERSION) {
         throw new EnvelopeException(Reason.VERSION_TOO_OLD,
             "format version " + version + ", this reader supports " + VERSION);
@@ -130,7 +135,7 @@ final class HeaderCodec {
     int suite = b.get() & 0xff;
     if (suite != SUITE_X25519_HKDF_SHA256_AES256GCM) {
       throw new EnvelopeException(Reason.UNSUPPORTED_SUITE,
-          "suite " + suite + ", v1 defines only " + SUITE_X25519_HKDF_SHA256_AES256GCM);
+          "suite " + suite + ", format v" + VERSION + " defines only " + SUITE_X25519_HKDF_SHA256_AES256GCM);
     }
     int chunkLog2 = b.get() & 0xff;
     if (chunkLog2 < MIN_CHUNK_SIZE_LOG2 || chunkLog2 > MAX_CHUNK_SIZE_LOG2) {
@@ -164,7 +169,7 @@ final class HeaderCodec {
     if (locLength != bodyLength - FIXED_HEADER_BODY_BYTES) {
       throw new EnvelopeException(Reason.FIELD_OUT_OF_BOUNDS, "locator length " + locLength
           + " disagrees with header length " + bodyLength + " (expected " + (bodyLength - FIXED_HEADER_BODY_BYTES)
-          + "); v1 has no fields after the locator");
+          + "); the format has no fields after the locator");
     }
     String locator = decodeLocator(piece0, b.position(), locLength);
     return new EnvelopeHeader(VERSION, suite, chunkSizeBytes, envelopeLength, expires, locator,

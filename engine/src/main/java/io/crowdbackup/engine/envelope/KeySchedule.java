@@ -22,8 +22,8 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  *   shared  = X25519(ephemeral secret, destination public)      -- or the reverse on open
  *   ikm     = shared || ephemeral public || destination public
  *   prk     = HKDF-Extract(salt, ikm)
- *   macKey  = HKDF-Expand(prk, "crowdbackup v1 header mac", 32)
- *   payload = HKDF-Expand(prk, "crowdbackup v1 payload" || SHA-256(piece 0), 39)
+ *   macKey  = HKDF-Expand(prk, "crowdbackup v2 header mac", 32)
+ *   payload = HKDF-Expand(prk, "crowdbackup v2 payload" || SHA-256(piece 0), 39)
  *           = AES-256 key (32) || nonce prefix (7)
  * </pre>
  *

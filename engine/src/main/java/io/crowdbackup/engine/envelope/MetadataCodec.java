@@ -19,7 +19,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  *   u8  encoding = 2        u8  content kind        u64 plaintext length
- *   32  plaintext SHA-256   i64 created (epoch ms)
+ *   i64 created (epoch ms)                          (format v2: no plaintext SHA-256)
  *   u8  name length (0..255)         name, UTF-8
  *   u8  media type length (0..127)   media type, printable ASCII
  *   zero bytes up to 512
@@ -39,7 +39,7 @@ final class MetadataCodec {
     }
     ByteBuffer b = ByteBuffer.allocate(METADATA_PLAINTEXT_BYTES);
     b.put((byte) ENCODING_METADATA).put((byte) m.contentKind().code()).putLong(m.plaintextLengthBytes());
-    b.put(m.plaintextSha256()).putLong(m.createdAtEpochMillis());
+    b.putLong(m.createdAtEpochMillis());
     b.put((byte) name.length).put(name).put((byte) type.length).put(type);
     return b.array();
   }
@@ -65,8 +65,6 @@ final class MetadataCodec {
       if (plaintextLength < 0 || plaintextLength > MAX_ENVELOPE_BYTES) {
         throw new EnvelopeException(Reason.BAD_METADATA, "plaintext length " + plaintextLength + " out of bounds");
       }
-      byte[] sha = new byte[32];
-      b.get(sha);
       long created = b.getLong();
       int nameLength = b.get() & 0xff;
       String name = utf8(p, b.position(), nameLength);
@@ -89,7 +87,7 @@ final class MetadataCodec {
               "metadata padding byte at " + (b.position() - 1) + " is not zero");
         }
       }
-      return new InnerMetadata(name, new String(type, StandardCharsets.US_ASCII), plaintextLength, sha, created,
+      return new InnerMetadata(name, new String(type, StandardCharsets.US_ASCII), plaintextLength, created,
           kind);
     } catch (BufferUnderflowException e) {
       throw new EnvelopeException(Reason.BAD_METADATA, "metadata fields overrun the 512-byte final chunk", e);

@@ -25,8 +25,9 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 /**
  * Opens envelopes addressed to one destination key pair. Checks, in order: prelude and header bounds,
  * that the header names this key, the header MAC, then every chunk as it arrives (tag, counter, final
- * flag, framing, LZ4 block), the metadata, the plaintext's length and SHA-256 against the metadata, the
- * absence of trailing bytes, and the fingerprint. See {@link EnvelopeOpener} for when plaintext may be
+ * flag, framing, LZ4 block), the metadata, the plaintext's length against the metadata, the absence of
+ * trailing bytes, and the fingerprint. While writing the plaintext it computes its SHA-256, the file hash
+ * the destination records with the delivery ({@link OpenResult#plaintextSha256()}). See {@link EnvelopeOpener} for when plaintext may be
  * trusted. Buffers: two of at most one chunk each, allocated only after the header has been checked.
  */
 public final class StreamingOpener implements EnvelopeOpener {
@@ -177,15 +178,12 @@ public final class StreamingOpener implements EnvelopeOpener {
       throw new EnvelopeException(Reason.PLAINTEXT_MISMATCH, "metadata says " + metadata.plaintextLengthBytes()
           + " plaintext bytes, the chunks held " + plaintextLength);
     }
-    if (!MessageDigest.isEqual(metadata.plaintextSha256(), plaintextSha.digest())) {
-      throw new EnvelopeException(Reason.PLAINTEXT_MISMATCH, "plaintext SHA-256 differs from the metadata's");
-    }
     Fingerprint actual = fingerprint.finish();
     if (expected != null && !expected.equals(actual)) {
       throw new EnvelopeException(Reason.FINGERPRINT_MISMATCH,
           "fingerprint is " + actual + ", expected " + expected);
     }
-    return new OpenResult(actual, header, metadata);
+    return new OpenResult(actual, header, metadata, plaintextSha.digest());
   }
 
   /** Finishes a piece digest into a reused buffer: no allocation per chunk. */

@@ -20,7 +20,6 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Locale;
@@ -33,14 +32,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /**
- * The envelope sealer. One pass over the plaintext: each chunk is read once, hashed for the metadata,
- * optionally compressed, encrypted, framed and hashed for the fingerprint. Memory is a fixed number of
- * chunk buffers ({@code 2 * parallelism + 1} when parallel, one otherwise), whatever the plaintext size.
+ * The envelope sealer. One pass over the plaintext: each chunk is read once, optionally compressed,
+ * encrypted, framed and hashed for the fingerprint — the only hash of each byte (format v2 has no
+ * plaintext hash). Memory is a fixed number of chunk buffers ({@code 2 * parallelism + 1} when parallel,
+ * one otherwise), whatever the plaintext size.
  *
  * <p>With {@code parallelism > 1}, chunks are encrypted and piece-hashed on worker threads (chunks are
- * independent once the header is fixed) while the calling thread reads, hashes the plaintext (a
- * sequential SHA-256 by definition) and writes records in order. Close a parallel sealer to stop its
- * threads.
+ * independent once the header is fixed) while the calling thread reads and writes records in order.
+ * Close a parallel sealer to stop its threads.
  */
 public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
   /** Where the ephemeral key and salt come from. Production: {@link SecureRandom}. */
@@ -233,7 +232,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     return ch;
   }
 
-  /** The metadata fields fixed before sealing; length and hash are filled in at the end. */
+  /** The metadata fields fixed before sealing; the length is filled in at the end. */
   private static final class Meta {
     final String name;
     final String mediaType;
@@ -279,7 +278,6 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private final Slot[] slots;
     private final ThreadLocal<ChunkEncoder> workerEncoders;
     private final ChunkEncoder callerEncoder;
-    private final MessageDigest plaintextSha = FingerprintAccumulator.Sha256.newDigest();
     private final FingerprintAccumulator fingerprint = new FingerprintAccumulator();
     private long plaintextSeen;
     private long written;
@@ -380,7 +378,6 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       if (s.counter > 0xFFFF_FFFEL) {
         throw new IllegalStateException("chunk counter exhausted");
       }
-      plaintextSha.update(s.in, 1, s.length);
       if (pool == null) {
         s.recordLength = callerEncoder.encodeData(s.counter, s.in, s.length, s.out, s.digest);
         emit(s);
@@ -430,8 +427,8 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       for (long c = nextToEmit; c < nextCounter; c++) {
         emit(slots[(int) (c % slots.length)]);
       }
-      InnerMetadata m = new InnerMetadata(meta.name, meta.mediaType, plaintextSeen, plaintextSha.digest(),
-          meta.createdAtEpochMillis, meta.kind);
+      InnerMetadata m = new InnerMetadata(meta.name, meta.mediaType, plaintextSeen, meta.createdAtEpochMillis,
+          meta.kind);
       byte[] metadata = MetadataCodec.encode(m);
       Slot s = filling;
       byte[] finalOut = s.out.length >= FINAL_RECORD_BYTES ? s.out : new byte[FINAL_RECORD_BYTES];

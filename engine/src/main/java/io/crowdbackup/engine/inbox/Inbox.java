@@ -300,8 +300,8 @@ public final class Inbox implements Closeable {
           tee.finish();
         }
         // In both modes the published bytes are the outer envelope's plaintext, whose SHA-256 the opener
-        // has just checked against the metadata: no second hash.
-        publishedSha256 = opened.metadata().plaintextSha256();
+        // computed while writing it: no second hash.
+        publishedSha256 = opened.plaintextSha256();
         publishedLength = sink.written;
         sink.force();
       }

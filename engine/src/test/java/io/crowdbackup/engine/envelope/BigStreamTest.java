@@ -78,7 +78,7 @@ class BigStreamTest {
     assertEquals(PLAINTEXT_BYTES, opened.length, "opened plaintext length");
     byte[] expectedSha = plaintext.sha256.digest();
     assertArrayEquals(expectedSha, opened.sha256.digest(), "opened plaintext SHA-256");
-    assertArrayEquals(expectedSha, result.metadata().plaintextSha256(), "metadata plaintext SHA-256");
+    assertArrayEquals(expectedSha, result.plaintextSha256(), "the opener's plaintext SHA-256");
     assertEquals(PLAINTEXT_BYTES, result.metadata().plaintextLengthBytes());
     assertEquals(sealed.fingerprint(), result.fingerprint());
     assertEquals(sealed.envelopeLengthBytes(), envelopeIn.count, "envelope bytes through the pipe");

@@ -88,7 +88,8 @@ class RoundTripTest {
     opened = out.toByteArray();
     assertArrayEquals(plaintext, opened);
     assertEquals(size, result.metadata().plaintextLengthBytes());
-    assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(plaintext), result.metadata().plaintextSha256());
+    assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(plaintext), result.plaintextSha256(),
+        "the opener hashes what it wrote");
     assertEquals("photo.jpg", result.metadata().name());
     assertEquals(ContentKind.FILE, result.metadata().contentKind());
     assertEquals(DEST.card().locator(), result.header().locator());

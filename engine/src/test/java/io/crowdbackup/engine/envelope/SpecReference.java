@@ -30,7 +30,7 @@ import javax.crypto.spec.SecretKeySpec;
 import net.jpountz.lz4.LZ4Factory;
 
 /**
- * A second implementation of envelope format v1 and receipts, written from {@code docs/envelope-format.md}
+ * A second implementation of envelope format v2 and receipts, written from {@code docs/envelope-format.md}
  * with the JDK's own primitives only (X25519 and Ed25519 from the JDK, HKDF by hand over HmacSHA256),
  * sharing no code with the engine, which uses Bouncy Castle for X25519, HKDF and Ed25519. The vector
  * generator takes its intermediate values from here, and {@link VectorsTest} checks that both
@@ -38,8 +38,8 @@ import net.jpountz.lz4.LZ4Factory;
  */
 final class SpecReference {
   static final byte[] MAGIC = "CRWDBK".getBytes(StandardCharsets.US_ASCII);
-  static final byte[] INFO_HEADER_MAC = "crowdbackup v1 header mac".getBytes(StandardCharsets.US_ASCII);
-  static final byte[] INFO_PAYLOAD = "crowdbackup v1 payload".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] INFO_HEADER_MAC = "crowdbackup v2 header mac".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] INFO_PAYLOAD = "crowdbackup v2 payload".getBytes(StandardCharsets.US_ASCII);
   static final byte[] RECEIPT_DOMAIN = "crowdbackup receipt v1".getBytes(StandardCharsets.US_ASCII);
   static final byte[] X25519_BASE_POINT = new byte[32];
 
@@ -250,7 +250,7 @@ final class SpecReference {
     Derived d = keySchedule(x25519(p.ephemeralSecret, p.destinationAgreementKey), ephemeralPublic,
         p.destinationAgreementKey, p.salt);
     ByteBuffer h = ByteBuffer.allocate(piece0Length - 32);
-    h.put(MAGIC).putShort((short) 1).putShort((short) bodyLength).put((byte) 1).put((byte) p.chunkSizeLog2)
+    h.put(MAGIC).putShort((short) 2).putShort((short) bodyLength).put((byte) 1).put((byte) p.chunkSizeLog2)
         .putLong(envelopeLength).putLong(p.expiresAtEpochSecond).put(ephemeralPublic).put(p.salt)
         .put(p.receiptKey).put(p.releaseKey).putShort((short) locator.length).put(locator);
     byte[] withoutMac = h.array();
@@ -277,12 +277,12 @@ final class SpecReference {
   }
 
   /** The 512-byte final chunk plaintext. */
-  static byte[] metadata(int contentKind, long plaintextLength, byte[] plaintextSha256, long createdAtEpochMillis,
-      String name, String mediaType) {
+  static byte[] metadata(int contentKind, long plaintextLength, long createdAtEpochMillis, String name,
+      String mediaType) {
     byte[] n = name.getBytes(StandardCharsets.UTF_8);
     byte[] t = mediaType.getBytes(StandardCharsets.US_ASCII);
     return ByteBuffer.allocate(512).put((byte) 2).put((byte) contentKind).putLong(plaintextLength)
-        .put(plaintextSha256).putLong(createdAtEpochMillis).put((byte) n.length).put(n).put((byte) t.length).put(t)
+        .putLong(createdAtEpochMillis).put((byte) n.length).put(n).put((byte) t.length).put(t)
         .array();
   }
 
@@ -311,7 +311,7 @@ final class SpecReference {
     byte[] magic = new byte[6];
     b.get(magic);
     require(Arrays.equals(magic, MAGIC), "magic");
-    require(b.getShort() == 1, "version");
+    require(b.getShort() == 2, "version");
     int bodyLength = b.getShort() & 0xffff;
     require(bodyLength >= 149 && bodyLength <= 148 + 1024, "header length");
     require(b.get() == 1, "suite");
@@ -383,8 +383,6 @@ final class SpecReference {
     o.contentKind = mb.get();
     require(o.contentKind == 0 || o.contentKind == 1, "content kind");
     long length = mb.getLong();
-    byte[] sha = new byte[32];
-    mb.get(sha);
     o.createdAtEpochMillis = mb.getLong();
     byte[] name = new byte[mb.get() & 0xff];
     mb.get(name);
@@ -401,7 +399,6 @@ final class SpecReference {
     }
     o.plaintext = plain.toByteArray();
     require(o.plaintext.length == length, "plaintext length");
-    require(Arrays.equals(sha256(o.plaintext), sha), "plaintext SHA-256");
     o.fingerprint = sha256(o.pieceDigests.toArray(new byte[0][]));
     return o;
   }

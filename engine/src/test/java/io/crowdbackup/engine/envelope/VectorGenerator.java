@@ -358,8 +358,8 @@ public final class VectorGenerator {
             Arrays.copyOfRange(ref.plaintext, off, Math.min(ref.plaintext.length, off + chunk))));
       }
     }
-    p.metadataPlaintext = SpecReference.metadata(ref.contentKind, ref.plaintext.length,
-        SpecReference.sha256(ref.plaintext), CREATED_AT_EPOCH_MILLIS, ref.name, ref.mediaType);
+    p.metadataPlaintext = SpecReference.metadata(ref.contentKind, ref.plaintext.length, CREATED_AT_EPOCH_MILLIS,
+        ref.name, ref.mediaType);
     return p;
   }
 
@@ -401,6 +401,13 @@ public final class VectorGenerator {
     negativeLines.add(Json.line(v));
   }
 
+  /** direct-1 as format v1 sealed it, kept as a test resource. */
+  static byte[] v1Envelope() throws IOException {
+    try (java.io.InputStream in = VectorGenerator.class.getResourceAsStream("v1-direct-1.hex")) {
+      return Hex.parse(new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip());
+    }
+  }
+
   private static byte[] with(byte[] base, int offset, byte... values) {
     byte[] t = base.clone();
     System.arraycopy(values, 0, t, offset, values.length);
@@ -436,10 +443,15 @@ public final class VectorGenerator {
     String dest = "destination";
     negative("bad-magic", "First magic byte changed: not an envelope.", b, "byte 0 xor 0x20", xor(e, 0, 0x20), dest,
         null, EnvelopeException.Reason.BAD_MAGIC);
-    negative("version-too-new", "Format version 2.", b, "bytes 6..7 = 0002", with(e, 6, u16(2)), dest, null,
+    negative("version-too-new", "Format version 3.", b, "bytes 6..7 = 0003", with(e, 6, u16(3)), dest, null,
         EnvelopeException.Reason.VERSION_TOO_NEW);
     negative("version-too-old", "Format version 0.", b, "bytes 6..7 = 0000", with(e, 6, u16(0)), dest, null,
         EnvelopeException.Reason.VERSION_TOO_OLD);
+    negative("version-1", "Format version 1 in a v2 envelope's prelude.", b, "bytes 6..7 = 0001",
+        with(e, 6, u16(1)), dest, null, EnvelopeException.Reason.VERSION_TOO_OLD);
+    negative("v1-envelope", "A genuine format v1 envelope (direct-1 of the v1 vectors: its metadata carries the"
+            + " plaintext SHA-256). v1 was never deployed; a v2 reader refuses it by its version alone.", null,
+        "none: the v1 envelope as it was", v1Envelope(), dest, null, EnvelopeException.Reason.VERSION_TOO_OLD);
     negative("header-too-large", "Header body length 65535, over the 1172-byte bound.", b, "bytes 8..9 = ffff",
         with(e, 8, u16(0xffff)), dest, null, EnvelopeException.Reason.HEADER_TOO_LARGE);
     negative("header-too-small", "Header body length 148, under the 149-byte minimum.", b, "bytes 8..9 = 0094",
@@ -544,8 +556,8 @@ public final class VectorGenerator {
     }
     check(other.length == e2.length, "second seal length");
     negative("header-swapped", "The header of another envelope of the same length to the same destination"
-            + " (ephemeral secret and salt from labels \"header-swapped ephemeral secret\" and \"header-swapped"
-            + " salt\") followed by direct-8193's records.", b2, "other header + records of direct-8193",
+            + " (ephemeral secret and salt from labels \"" + LABEL_PREFIX + "header-swapped ephemeral secret\" and \""
+            + LABEL_PREFIX + "header-swapped salt\") followed by direct-8193's records.", b2, "other header + records of direct-8193",
         EnvelopeLayout.concat(EnvelopeLayout.of(other).piece0(other), Arrays.copyOfRange(e2, h2.length, e2.length)),
         dest, null, EnvelopeException.Reason.BAD_CHUNK_TAG);
 
@@ -560,9 +572,8 @@ public final class VectorGenerator {
    */
   private void crafted() throws Exception {
     byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-    byte[] helloSha = SpecReference.sha256(hello);
-    byte[] goodMeta = SpecReference.metadata(0, 5, helloSha, CREATED_AT_EPOCH_MILLIS, "hello.txt", "text/plain");
-    byte[] emptyMeta = SpecReference.metadata(0, 0, SpecReference.sha256(), CREATED_AT_EPOCH_MILLIS, "", "a/b");
+    byte[] goodMeta = SpecReference.metadata(0, 5, CREATED_AT_EPOCH_MILLIS, "hello.txt", "text/plain");
+    byte[] emptyMeta = SpecReference.metadata(0, 0, CREATED_AT_EPOCH_MILLIS, "", "a/b");
     byte[] rawHello = EnvelopeLayout.concat(new byte[] {0}, hello);
     craft("crafted-valid", "A valid envelope built by the reference sealer (the control for the crafted"
         + " vectors): opens to \"hello\".", List.of(rawHello), goodMeta, null);
@@ -585,17 +596,12 @@ public final class VectorGenerator {
     byte[] both = EnvelopeLayout.concat(repeatPhrase(100), repeatPhrase(4096));
     craft("crafted-short-chunk-not-last", "A 100-byte data chunk followed by a full one: only the last data chunk"
             + " may be short.", List.of(shortChunk, fullChunk),
-        SpecReference.metadata(0, both.length, SpecReference.sha256(both), CREATED_AT_EPOCH_MILLIS, "", "a/b"),
+        SpecReference.metadata(0, both.length, CREATED_AT_EPOCH_MILLIS, "", "a/b"),
         EnvelopeException.Reason.BAD_RECORD_LENGTH);
     craft("crafted-empty-lz4-chunk", "Data chunk with encoding 1 whose LZ4 block decodes to zero bytes.",
         List.of(new byte[] {1, 0}), emptyMeta, EnvelopeException.Reason.BAD_RECORD_LENGTH);
     craft("crafted-length-mismatch", "Metadata says 6 plaintext bytes, the chunks hold 5.", List.of(rawHello),
-        SpecReference.metadata(0, 6, helloSha, CREATED_AT_EPOCH_MILLIS, "hello.txt", "text/plain"),
-        EnvelopeException.Reason.PLAINTEXT_MISMATCH);
-    byte[] wrongSha = helloSha.clone();
-    wrongSha[0] ^= 1;
-    craft("crafted-sha256-mismatch", "Metadata SHA-256 differs from the plaintext's.", List.of(rawHello),
-        SpecReference.metadata(0, 5, wrongSha, CREATED_AT_EPOCH_MILLIS, "hello.txt", "text/plain"),
+        SpecReference.metadata(0, 6, CREATED_AT_EPOCH_MILLIS, "hello.txt", "text/plain"),
         EnvelopeException.Reason.PLAINTEXT_MISMATCH);
     byte[] badPadding = goodMeta.clone();
     badPadding[511] = 1;
@@ -610,10 +616,10 @@ public final class VectorGenerator {
     craft("crafted-metadata-encoding", "Final chunk encoding 0 instead of 2.", List.of(rawHello), badEncoding,
         EnvelopeException.Reason.BAD_METADATA);
     craft("crafted-metadata-media-type", "Metadata media type \"text plain\" has a space.", List.of(rawHello),
-        SpecReference.metadata(0, 5, helloSha, CREATED_AT_EPOCH_MILLIS, "hello.txt", "text plain"),
+        SpecReference.metadata(0, 5, CREATED_AT_EPOCH_MILLIS, "hello.txt", "text plain"),
         EnvelopeException.Reason.BAD_METADATA);
     byte[] badName = goodMeta.clone();
-    badName[1 + 1 + 8 + 32 + 8 + 1] = (byte) 0xc3; // "hello.txt"[0] becomes a lone UTF-8 lead byte
+    badName[1 + 1 + 8 + 8 + 1] = (byte) 0xc3; // "hello.txt"[0] becomes a lone UTF-8 lead byte
     craft("crafted-metadata-name-utf8", "Metadata name is not valid UTF-8.", List.of(rawHello), badName,
         EnvelopeException.Reason.BAD_METADATA);
     byte[] raw511 = EnvelopeLayout.concat(new byte[] {0}, repeatPhrase(511));
@@ -641,8 +647,8 @@ public final class VectorGenerator {
     for (byte[] c : chunks) {
       chunkHex.add(hex(c));
     }
-    String mutation = "sealed by the reference from labels \"" + name + " ephemeral secret\" and \"" + name
-        + " salt\" with chunk plaintexts " + Json.line(chunkHex) + " and " + (metadata == null
+    String mutation = "sealed by the reference from labels \"" + LABEL_PREFIX + name + " ephemeral secret\" and \""
+        + LABEL_PREFIX + name + " salt\" with chunk plaintexts " + Json.line(chunkHex) + " and " + (metadata == null
         ? "no final chunk" : "final chunk plaintext " + hex(metadata));
     if (expected == null) {
       // The control: engine and reference both open it.

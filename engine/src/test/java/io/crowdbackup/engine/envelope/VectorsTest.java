@@ -291,6 +291,22 @@ class VectorsTest {
     assertEquals(l.get("fingerprint"), Hex.of(SpecReference.fingerprint(e)), what);
     EnvelopeHeader h = EnvelopeHeaders.decode(e);
     assertEquals(l.get("locator"), h.locator(), what);
+    // The engine's opener hashes the plaintext it writes (v2 carries no hash): the destination's record.
+    OpenResult engine = new StreamingOpener(opener).open(Channels.newChannel(new ByteArrayInputStream(e)),
+        Channels.newChannel(new ByteArrayOutputStream()));
+    assertEquals(l.get("plaintext_sha256"), Hex.of(engine.plaintextSha256()), what);
+  }
+
+  @Test
+  void aFormatV1EnvelopeIsRefusedByItsVersionNamingIt() throws Exception {
+    byte[] v1 = VectorGenerator.v1Envelope();
+    EnvelopeException e = assertThrows(EnvelopeException.class, () -> new StreamingOpener(DESTINATIONS.get("destination"))
+        .open(Channels.newChannel(new ByteArrayInputStream(v1)), Channels.newChannel(new ByteArrayOutputStream())));
+    assertEquals(EnvelopeException.Reason.VERSION_TOO_OLD, e.reason());
+    assertTrue(e.getMessage().contains("format version 1"), e.getMessage());
+    EnvelopeException keyless = assertThrows(EnvelopeException.class,
+        () -> EnvelopeScanner.scan(Channels.newChannel(new ByteArrayInputStream(v1))));
+    assertEquals(EnvelopeException.Reason.VERSION_TOO_OLD, keyless.reason());
   }
 
   @Test
