@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Computes the fingerprint of CrowdBackup envelopes (format v1) with standard tools only: bash, coreutils
+# Computes the fingerprint of CrowdBackup envelopes (format v2) with standard tools only: bash, coreutils
 # (dd, od, sha256sum, wc, mktemp) and xxd (or bash's printf where xxd is missing).
 #
 #   docs/fingerprint.sh [--pieces] ENVELOPE...
@@ -11,8 +11,11 @@
 #   fingerprint = SHA-256( SHA-256(piece 0) || SHA-256(piece 1) || ... || SHA-256(piece n) )
 #   piece 0 = prelude, header body and header MAC; piece i (i >= 1) = record i-1, its 4-byte length included.
 #
-# The script walks the framing exactly as a holder does (no key needed) and refuses a file whose framing
-# is broken, so it never prints a fingerprint for something that is not a well-framed envelope. It is a
+# The script checks what a holder checks (no key needed), in the spec's order: magic, version, header
+# bounds, suite, chunk size, declared length and the room it leaves for records, expiry, locator length,
+# locator UTF-8 (strict: no overlong forms, surrogates or code points past U+10FFFF) and control characters,
+# then every record's framing and the final record. It refuses (prints nothing, exit 1) whatever a holder
+# refuses, so it never prints a fingerprint for something that is not a well-formed envelope. It is a
 # reference, not a fast path: it starts a few processes per chunk (about a minute per GiB at 64 KiB chunks).
 set -euo pipefail
 
@@ -26,6 +29,9 @@ readonly FINAL_CIPHERTEXT_BYTES=528
 readonly MIN_DATA_CIPHERTEXT_BYTES=18   # encoding byte + at least one body byte + tag
 readonly MAX_ENVELOPE_BYTES=$((1 << 40))
 readonly MAX_DATA_RECORDS=4294967295    # 2^32 - 1: counters 0..2^32-2 for data, the final chunk's fits in u32
+readonly VERSION=2
+readonly SUITE=1
+readonly MAX_EXPIRY=253402300799        # 9999-12-31T23:59:59Z
 
 die() {
   echo "fingerprint.sh: $*" >&2
@@ -48,6 +54,35 @@ piece_sha256() {
   echo "${sum%% *}"
 }
 
+# check_locator FILE OFFSET LENGTH: strict UTF-8 and no ISO control character (U+0000..U+001F,
+# U+007F..U+009F), as the spec's header checks 12 and 13 say; dies otherwise.
+check_locator() {
+  local -a b
+  read -r -a b <<<"$(od -An -v -tu1 -j "$2" -N "$3" -- "$1" | tr -s ' \n' ' ')"
+  local i=0 n=${#b[@]} c need cp min k
+  (( n == $3 )) || die "$1: ends inside the locator"
+  while (( i < n )); do
+    c=${b[i]}
+    if (( c < 0x80 )); then need=0; cp=$c; min=0
+    elif (( c >= 0xc2 && c <= 0xdf )); then need=1; cp=$((c & 0x1f)); min=0x80
+    elif (( c >= 0xe0 && c <= 0xef )); then need=2; cp=$((c & 0x0f)); min=0x800
+    elif (( c >= 0xf0 && c <= 0xf4 )); then need=3; cp=$((c & 0x07)); min=0x10000
+    else die "$1: locator byte $i (0x$(printf %02x "$c")) is not valid UTF-8"
+    fi
+    for (( k = 1; k <= need; k++ )); do
+      (( i + k < n )) || die "$1: locator ends inside a UTF-8 sequence at byte $i"
+      c=${b[i + k]}
+      (( c >= 0x80 && c <= 0xbf )) || die "$1: locator byte $((i + k)) is not a UTF-8 continuation byte"
+      cp=$(( (cp << 6) | (c & 0x3f) ))
+    done
+    (( cp >= min )) || die "$1: locator has an overlong UTF-8 form at byte $i"
+    (( cp < 0xd800 || cp > 0xdfff )) || die "$1: locator encodes a surrogate at byte $i"
+    (( cp <= 0x10ffff )) || die "$1: locator encodes a code point past U+10FFFF at byte $i"
+    (( cp > 0x1f && (cp < 0x7f || cp > 0x9f) )) || die "$1: locator has a control character at byte $i"
+    i=$((i + need + 1))
+  done
+}
+
 hex_to_binary() {
   if command -v xxd >/dev/null 2>&1; then
     xxd -r -p
@@ -62,30 +97,39 @@ hex_to_binary() {
 fingerprint() {
   local file=$1 show_pieces=$2
   [[ -f $file ]] || die "$file: not a regular file"
-  local size magic version body_length chunk_log2 declared locator_length piece0 max_ct
+  local size magic version suite body_length chunk_log2 declared room expiry locator_length piece0 max_ct
   size=$(wc -c <"$file")
   (( size >= PRELUDE_AND_LENGTH_BYTES )) || die "$file: $size bytes, shorter than the prelude"
 
   magic=$(od -An -v -tx1 -N 6 -- "$file" | tr -d ' \n')
   [[ $magic == 43525744424b ]] || die "$file: bad magic $magic, expected 43525744424b (\"CRWDBK\"): not an envelope"
   version=$(u_be "$file" 6 2)
-  (( version == 1 )) || die "$file: format version $version, this script reads version 1"
+  (( version <= VERSION )) || die "$file: format version $version is too new, this script reads version $VERSION"
+  (( version == VERSION )) || die "$file: format version $version is too old, this script reads version $VERSION"
   body_length=$(u_be "$file" 8 2)
   (( body_length > FIXED_BODY_BYTES && body_length <= FIXED_BODY_BYTES + MAX_LOCATOR_BYTES )) \
     || die "$file: header body length $body_length, expected $((FIXED_BODY_BYTES + 1))..$((FIXED_BODY_BYTES + MAX_LOCATOR_BYTES))"
   piece0=$((PRELUDE_AND_LENGTH_BYTES + body_length + MAC_BYTES))
   (( size >= piece0 )) || die "$file: $size bytes, the header alone is $piece0"
 
+  suite=$(u_be "$file" 10 1)
+  (( suite == SUITE )) || die "$file: suite $suite, format v$VERSION defines only $SUITE"
   chunk_log2=$(u_be "$file" 11 1)
   (( chunk_log2 >= 12 && chunk_log2 <= 22 )) || die "$file: chunk size exponent $chunk_log2, expected 12..22"
   max_ct=$((1 + (1 << chunk_log2) + TAG_BYTES))
   declared=$(u_be "$file" 12 8)
   (( declared >= piece0 + FINAL_RECORD_BYTES && declared <= MAX_ENVELOPE_BYTES )) \
     || die "$file: header declares $declared envelope bytes, out of bounds"
+  room=$((declared - piece0 - FINAL_RECORD_BYTES))
+  (( room == 0 || room >= 4 + MIN_DATA_CIPHERTEXT_BYTES )) \
+    || die "$file: header declares $declared envelope bytes, leaving $room for data records (neither 0 nor at least $((4 + MIN_DATA_CIPHERTEXT_BYTES)))"
+  expiry=$(u_be "$file" 20 8)
+  (( expiry >= 0 && expiry <= MAX_EXPIRY )) || die "$file: expiry $expiry, after $MAX_EXPIRY (9999-12-31T23:59:59Z)"
   (( declared == size )) || die "$file: header declares $declared envelope bytes, the file has $size (truncated or trailing data)"
   locator_length=$(u_be "$file" $((PRELUDE_AND_LENGTH_BYTES + FIXED_BODY_BYTES - 2)) 2)
   (( locator_length == body_length - FIXED_BODY_BYTES )) \
     || die "$file: locator length $locator_length disagrees with header body length $body_length"
+  check_locator "$file" $((PRELUDE_AND_LENGTH_BYTES + FIXED_BODY_BYTES)) "$locator_length"
 
   local digests index offset final_start ct digest
   digests=$(mktemp)

@@ -7,6 +7,7 @@ import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.OpenResult;
 import io.crowdbackup.engine.envelope.EnvelopeHeaders;
+import io.crowdbackup.engine.envelope.RelayLayers;
 
 /**
  * Relay unwrapping as the engine's pieces compose it (the engine has no relay entry point yet): the relay
@@ -41,6 +42,16 @@ final class Relay {
     Contract.Outcome<EnvelopeHeader> next = Contract.envelope(() -> EnvelopeHeaders.decode(inner));
     if (next.ok()) {
       EnvelopeHeaderFuzzTest.checkBounds(next.value);
+      // The relay's duty (spec §14): an outer layer that outlives its inner one is refused, not forwarded.
+      Contract.Outcome<Void> duty = Contract.envelope(() -> {
+        RelayLayers.checkOuterAgainstInner(outer.value.header(), next.value);
+        return null;
+      });
+      if (!duty.ok()) {
+        check(outer.value.header().expiresAtEpochSecond() > next.value.expiresAtEpochSecond(),
+            "relay refused an outer layer that does not outlive its inner one: " + duty.reason());
+        return new Unwrapped(outer, null, null);
+      }
     }
     return new Unwrapped(outer, inner, next.value);
   }

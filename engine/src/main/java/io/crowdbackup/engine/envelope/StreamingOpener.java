@@ -18,9 +18,6 @@ import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Objects;
-import net.jpountz.lz4.LZ4Exception;
-import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4SafeDecompressor;
 
 /**
  * Opens envelopes addressed to one destination key pair. Checks, in order: prelude and header bounds,
@@ -31,9 +28,6 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * trusted. Buffers: two of at most one chunk each, allocated only after the header has been checked.
  */
 public final class StreamingOpener implements EnvelopeOpener {
-  /** The pure-Java safe decompressor: bounds-checked on every hostile block, no native code. */
-  private static final LZ4SafeDecompressor LZ4 = LZ4Factory.safeInstance().safeDecompressor();
-
   private final DestinationKeyPair keys;
 
   public StreamingOpener(DestinationKeyPair keys) {
@@ -129,10 +123,10 @@ public final class StreamingOpener implements EnvelopeOpener {
         bodyLength = ptLength - 1;
       } else if (encoding == ENCODING_LZ4) {
         try {
-          bodyLength = LZ4.decompress(plain, 1, ptLength - 1, inflated, 0, chunk);
-        } catch (LZ4Exception e) {
+          bodyLength = Lz4Block.decode(plain, 1, ptLength - 1, inflated, chunk);
+        } catch (Lz4Block.MalformedBlockException e) {
           throw new EnvelopeException(Reason.BAD_COMPRESSION,
-              "chunk " + counter + " holds an LZ4 block that does not decode into " + chunk + " bytes", e);
+              "chunk " + counter + " holds an LZ4 block that breaks the format's block rules: " + e.getMessage());
         }
         body = inflated;
         bodyOffset = 0;

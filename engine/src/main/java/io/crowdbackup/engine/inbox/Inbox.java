@@ -298,6 +298,7 @@ public final class Inbox implements Closeable {
         }
         if (tee != null) {
           tee.finish();
+          io.crowdbackup.engine.envelope.RelayLayers.checkOuterAgainstInner(opened.header(), tee.header);
         }
         // In both modes the published bytes are the outer envelope's plaintext, whose SHA-256 the opener
         // computed while writing it: no second hash.

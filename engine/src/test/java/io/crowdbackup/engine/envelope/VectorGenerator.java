@@ -467,6 +467,11 @@ public final class VectorGenerator {
     negative("envelope-length-too-small", "Envelope length one byte less than header + final record.", b,
         "bytes 12..19 = 216 + 532 - 1", with(e, 12, u64(l.piece0Length + 532 - 1)), dest, null,
         EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);
+    negative("envelope-length-no-room", "Envelope length leaving 21 bytes for data records: neither 0 nor one"
+            + " smallest record (22 bytes; header check 9a).", b, "bytes 12..19 = 216 + 532 + 21, and the file cut to"
+            + " that length (its last byte removed)",
+        Arrays.copyOf(with(e, 12, u64(l.piece0Length + 532 + 21)), l.piece0Length + 532 + 21),
+        dest, null, EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);
     negative("expiry-out-of-bounds", "Expiry 253402300800, one second after 9999-12-31T23:59:59Z.", b,
         "bytes 20..27 = 253402300800", with(e, 20, u64(253_402_300_800L)), dest, null,
         EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);
@@ -587,6 +592,36 @@ public final class VectorGenerator {
     craft("crafted-lz4-overlong", "Data chunk with an LZ4 block that decodes to 8192 bytes, more than the 4096-byte"
             + " chunk.", List.of(EnvelopeLayout.concat(new byte[] {1}, Arrays.copyOf(overlong, n))), emptyMeta,
         EnvelopeException.Reason.BAD_COMPRESSION);
+    // The LZ4 block rules of the spec (§8), one broken rule per vector; 'abcdefgh' = 61..68.
+    byte[] abc = "abcdefgh".getBytes(StandardCharsets.US_ASCII);
+    byte[] twelve = "ijklmnopqrst".getBytes(StandardCharsets.US_ASCII);
+    craft("crafted-lz4-offset-zero", "LZ4 block: 8 literals, a 4-byte match with offset 0 (invalid in LZ4; a lenient"
+            + " decoder copies whatever its buffer held), 12 literals.",
+        List.of(EnvelopeLayout.concat(new byte[] {1, (byte) 0x80}, abc, new byte[] {0, 0, (byte) 0xc0}, twelve)),
+        emptyMeta, EnvelopeException.Reason.BAD_COMPRESSION);
+    craft("crafted-lz4-offset-before-start", "LZ4 block: 8 literals, a 4-byte match with offset 9 (before the"
+            + " block's first byte), 12 literals.",
+        List.of(EnvelopeLayout.concat(new byte[] {1, (byte) 0x80}, abc, new byte[] {9, 0, (byte) 0xc0}, twelve)),
+        emptyMeta, EnvelopeException.Reason.BAD_COMPRESSION);
+    craft("crafted-lz4-ends-with-match", "LZ4 block: 8 literals, then an 8-byte match, and nothing after: the last"
+            + " sequence must be literals only.",
+        List.of(EnvelopeLayout.concat(new byte[] {1, (byte) 0x84}, abc, new byte[] {8, 0})), emptyMeta,
+        EnvelopeException.Reason.BAD_COMPRESSION);
+    craft("crafted-lz4-match-in-last-5", "LZ4 block of 20 bytes: 8 literals, an 8-byte match (starts 12 bytes before"
+            + " the end), 4 literals: the match ends 4 bytes before the end, the last 5 must be literals.",
+        List.of(EnvelopeLayout.concat(new byte[] {1, (byte) 0x84}, abc, new byte[] {8, 0, (byte) 0x40},
+            Arrays.copyOf(twelve, 4))), emptyMeta, EnvelopeException.Reason.BAD_COMPRESSION);
+    craft("crafted-lz4-last-match-too-late", "LZ4 block of 17 bytes: 8 literals, a 4-byte match, 5 literals: the"
+            + " match ends 5 bytes before the end but starts 9 before, the last match must start at least 12"
+            + " before.",
+        List.of(EnvelopeLayout.concat(new byte[] {1, (byte) 0x80}, abc, new byte[] {8, 0, (byte) 0x50},
+            Arrays.copyOf(twelve, 5))), emptyMeta, EnvelopeException.Reason.BAD_COMPRESSION);
+    craft("crafted-lz4-edge", "LZ4 block of 20 bytes at the edge of the rules (the control for the LZ4 vectors):"
+            + " 8 literals, a 7-byte match starting exactly 12 and ending exactly 5 bytes before the end, 5 literals;"
+            + " opens to \"abcdefghabcdefgijklm\".",
+        List.of(EnvelopeLayout.concat(new byte[] {1, (byte) 0x83}, abc, new byte[] {8, 0, (byte) 0x50},
+            Arrays.copyOf(twelve, 5))),
+        SpecReference.metadata(0, 20, CREATED_AT_EPOCH_MILLIS, "", "a/b"), null);
     craft("crafted-unknown-encoding", "Data chunk with encoding 3.", List.of(new byte[] {3, 'a'}), emptyMeta,
         EnvelopeException.Reason.BAD_COMPRESSION);
     craft("crafted-metadata-encoding-in-data", "Data chunk with encoding 2 (metadata).", List.of(new byte[] {2, 'a'}),

@@ -156,7 +156,7 @@ class VectorsTest {
       }
       Map<String, Object> v = obj(Json.parse(read(file)));
       if (!v.containsKey("layers")) {
-        // crafted-valid: the reference-built control.
+        // crafted-valid, crafted-lz4-edge: the reference-built controls.
         byte[] e = hex(v.get("envelope_hex"));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         OpenResult r = new StreamingOpener(DESTINATIONS.get("destination"))

@@ -177,6 +177,65 @@ class KeysTest {
   }
 
   @Test
+  void theFileLimitCountsUtf8BytesNotCharacters() throws KeyFormatException {
+    String card = Keys.encodeCard(DEST.card());
+    // Pad with a comment of 3-byte characters: within 4096 characters, over 4096 bytes.
+    int room = Keys.MAX_FILE_BYTES - card.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - 2;
+    String fits = card + "#" + "x".repeat(room) + "\n";
+    assertEquals(Keys.MAX_FILE_BYTES, fits.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    Keys.decodeCard(fits);
+    String over = card + "#" + "\u20ac".repeat(room / 3 + 1) + "\n";
+    assertTrue(over.length() < Keys.MAX_FILE_BYTES, "under the limit in characters");
+    assertMessage(assertThrows(KeyFormatException.class, () -> Keys.decodeCard(over)), "bytes, at most 4096");
+  }
+
+  /**
+   * envelope-format.md §16 defines whitespace exactly: lines and values are trimmed of U+0000..U+0020 and
+   * nothing else; a locator must not begin or end with any character of the listed set.
+   */
+  @Test
+  void whitespaceIsExactlyWhatTheSpecLists() throws KeyFormatException {
+    java.util.Set<Integer> edgeRefused = new java.util.HashSet<>();
+    for (int c = 0x09; c <= 0x0d; c++) {
+      edgeRefused.add(c);
+    }
+    for (int c = 0x1c; c <= 0x20; c++) {
+      edgeRefused.add(c);
+    }
+    for (int c = 0x2000; c <= 0x200a; c++) {
+      edgeRefused.add(c);
+    }
+    for (int c : new int[] {0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000}) {
+      edgeRefused.add(c);
+    }
+    String card = Keys.encodeCard(DEST.card());
+    for (int c = 0; c < 0x10000; c++) {
+      if (c == '\n' || Character.isSurrogate((char) c)) {
+        continue;
+      }
+      boolean control = c <= 0x1f || (c >= 0x7f && c <= 0x9f);
+      String ch = String.valueOf((char) c);
+      // At the edge of the value: trimmed away when <= U+0020, else kept and then refused or accepted.
+      String edged = replaceLine(card, "locator", "locator https://home.example/inbox" + ch);
+      boolean trimmed = c <= 0x20;
+      if (trimmed) {
+        assertEquals("https://home.example/inbox", Keys.decodeCard(edged).locator(), "U+" + Integer.toHexString(c));
+      } else if (edgeRefused.contains(c) || control) {
+        assertThrows(KeyFormatException.class, () -> Keys.decodeCard(edged), "U+" + Integer.toHexString(c));
+      } else {
+        assertEquals("https://home.example/inbox" + ch, Keys.decodeCard(edged).locator(), "U+" + Integer.toHexString(c));
+      }
+      // Inside the value: only control characters are refused.
+      String inside = replaceLine(card, "locator", "locator https://home" + ch + ".example/inbox");
+      if (control) {
+        assertThrows(KeyFormatException.class, () -> Keys.decodeCard(inside), "U+" + Integer.toHexString(c));
+      } else {
+        assertEquals("https://home" + ch + ".example/inbox", Keys.decodeCard(inside).locator());
+      }
+    }
+  }
+
+  @Test
   void toStringNeverShowsSecretBytes() {
     DestinationKeyPair d = TestEnvelopes.destination(77, "https://home.example/inbox");
     SigningKeyPair s = TestEnvelopes.source(78);
