@@ -362,6 +362,7 @@ final class SpecReference {
       } else if (p[0] == 1) {
         byte[] inflated = new byte[chunk];
         int n = LZ4Factory.safeInstance().safeDecompressor().decompress(p, 1, p.length - 1, inflated, 0, chunk);
+        requireBlockRules(p, n);
         body = Arrays.copyOf(inflated, n);
       } else {
         throw new IllegalArgumentException("data chunk encoding " + p[0]);
@@ -401,6 +402,53 @@ final class SpecReference {
     require(o.plaintext.length == length, "plaintext length");
     o.fingerprint = sha256(o.pieceDigests.toArray(new byte[0][]));
     return o;
+  }
+
+  /**
+   * The spec's LZ4 block rules (§8) that a lenient decoder skips, checked by walking the sequences of the
+   * block in {@code p[1..]} that decoded to {@code decoded} bytes: no offset 0, the last match ends at
+   * least 5 and starts at least 12 bytes before the end.
+   */
+  private static void requireBlockRules(byte[] p, int decoded) {
+    int i = 1;
+    long out = 0;
+    long lastStart = -1;
+    long lastEnd = -1;
+    while (true) {
+      int token = p[i++] & 0xff;
+      long lit = token >>> 4;
+      if (lit == 15) {
+        int b;
+        do {
+          b = p[i++] & 0xff;
+          lit += b;
+        } while (b == 255);
+      }
+      i += (int) lit;
+      out += lit;
+      if (i >= p.length) {
+        break;
+      }
+      int offset = (p[i] & 0xff) | (p[i + 1] & 0xff) << 8;
+      i += 2;
+      require(offset != 0, "LZ4 match offset 0");
+      long len = token & 15;
+      if (len == 15) {
+        int b;
+        do {
+          b = p[i++] & 0xff;
+          len += b;
+        } while (b == 255);
+      }
+      lastStart = out;
+      out += len + 4;
+      lastEnd = out;
+    }
+    require(out == decoded, "LZ4 sequences");
+    if (lastEnd >= 0) {
+      require(decoded - lastEnd >= 5, "LZ4: the last 5 bytes are literals");
+      require(decoded - lastStart >= 12, "LZ4: the last match starts at least 12 bytes before the end");
+    }
   }
 
   /** The fingerprint from framing alone: what a holder computes. */

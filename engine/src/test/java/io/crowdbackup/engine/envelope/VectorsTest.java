@@ -338,7 +338,13 @@ class VectorsTest {
       if (expectedFp != null) {
         assertNotEquals(expectedFp.toHex(), Hex.of(SpecReference.open(e, secret).fingerprint), name);
       } else {
-        assertThrows(Exception.class, () -> SpecReference.open(e, secret), name + ": the reference accepted it");
+        Exception refused = assertThrows(Exception.class, () -> SpecReference.open(e, secret),
+            name + ": the reference accepted it");
+        if (name.startsWith("crafted-lz4-")) {
+          // For the block rules, the reference refuses for the same cause, not at the metadata after it.
+          assertTrue(String.valueOf(refused.getMessage()).contains("LZ4")
+              || refused instanceof net.jpountz.lz4.LZ4Exception, name + ": " + refused);
+        }
       }
     }
     // Every reason an envelope can be refused for on open has a vector (sealing-side reasons excluded).
