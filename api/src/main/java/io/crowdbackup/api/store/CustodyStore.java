@@ -50,6 +50,16 @@ public interface CustodyStore extends Closeable {
   List<UploadInfo> uploads() throws IOException;
 
   /**
+   * Discards a resumable upload (one not open in a handle, such as one a killed process left): its files
+   * are removed and its reservation ends ({@code ABORTED}). An upload open in a handle is aborted through
+   * that handle.
+   *
+   * @return whether there was such an upload
+   * @throws StoreException {@link StoreException.Reason#DUPLICATE} if the upload is open in a handle
+   */
+  boolean abortUpload(Fingerprint fingerprint) throws IOException;
+
+  /**
    * Opens a stored blob for reading. Each piece is verified against its digest before any of its bytes is
    * returned; a mismatch quarantines the blob and the channel throws {@link StoreException.Reason#CORRUPT}.
    *

@@ -394,12 +394,54 @@ public final class FileCustodyStore implements CustodyStore {
       }
       PartialUpload u = new PartialUpload(h, p, journal);
       u.durableOffset = UploadImpl.durableOffsetOf(this, u);
-      // The abandonment clock restarts at open: file times and the injected clock need not agree, and
-      // a sender that was cut off by our own restart deserves its full window to come back.
-      u.lastActivityMillis = nowMillis;
+      if (u.durableOffset == 0) {
+        // Never checkpointed: it promised nothing, and what a crash left of it must not hold a reservation
+        // (a killed one-shot put, which checkpoints only every 4,096 pieces, ends here).
+        Files.deleteIfExists(p);
+        Files.deleteIfExists(journal);
+        continue;
+      }
+      // Idle time counts across restarts: each command of a CLI is a fresh open, so a window that
+      // restarted at open would keep a killed upload's reservation for ever.
+      u.lastActivityMillis = lastProgressMillis(journal, nowMillis);
+      if (nowMillis - u.lastActivityMillis > config.abandonedUploadAfterMillis()) {
+        Files.deleteIfExists(p);
+        Files.deleteIfExists(journal);
+        continue;
+      }
       uploads.put(h.fingerprint, u);
     }
     StoreIo.fsyncDirectory(opener, partialDir);
+  }
+
+  /**
+   * When an upload last made progress durable, in store time: each checkpoint stamps it on the journal's
+   * modification time ({@link #recordProgress}). A stamp later than now (a clock set back) counts as now.
+   */
+  private static long lastProgressMillis(Path journal, long nowMillis) {
+    try {
+      return Math.min(nowMillis, Files.getLastModifiedTime(journal, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          .toMillis());
+    } catch (IOException e) {
+      return nowMillis; // unreadable: give the sender its full window rather than drop its upload early
+    }
+  }
+
+  /**
+   * Records that {@code u} made progress durable at {@code nowMillis} (store time, so custody time under a
+   * custodian): in memory, and on the journal's modification time so that it survives a restart. The
+   * stamp is best effort: without it the file system's own time of the journal write stands in, which is
+   * the wall clock the custody clock follows.
+   */
+  void recordProgress(PartialUpload u, long nowMillis) {
+    synchronized (this) {
+      u.lastActivityMillis = nowMillis;
+    }
+    try {
+      Files.setLastModifiedTime(u.journalPath, java.nio.file.attribute.FileTime.fromMillis(nowMillis));
+    } catch (IOException | RuntimeException ignored) {
+      // Best effort, see above.
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -451,9 +493,13 @@ public final class FileCustodyStore implements CustodyStore {
                 + "until " + e.expiresAtEpochSecond() + " so it is not taken again")
             : new StoreException(Reason.DUPLICATE, blobPath(e).toString(), "blob " + fp + " is already stored");
       }
-      if (uploads.containsKey(fp)) {
-        throw new StoreException(Reason.DUPLICATE, partialDir.toString(),
-            "an upload of " + fp + " is already in progress; resume it instead of beginning again");
+      PartialUpload inProgress = uploads.get(fp);
+      if (inProgress != null) {
+        throw new StoreException(Reason.DUPLICATE, partialDir.toString(), "an upload of " + fp + " is already in "
+            + "progress (" + inProgress.durableOffset + " of " + inProgress.header.declaredLengthBytes + " bytes durable"
+            + (inProgress.attached ? ", open in another handle" : "") + "); resume it (resume) or discard it "
+            + "(abortUpload); left idle, it is discarded " + config.abandonedUploadAfterMillis() / 60_000
+            + " min after its last progress");
       }
       RecordHeader h = new RecordHeader(fp, random.nextLong(), request.declaredLengthBytes(),
           request.expiresNoLaterThanEpochSecond(), config.clock().millis(), request.kind(), request.sourcePeer());
@@ -468,12 +514,12 @@ public final class FileCustodyStore implements CustodyStore {
       return UploadImpl.create(this, u, oneShot);
     } catch (IOException | RuntimeException e) {
       synchronized (this) {
-        if (uploads.remove(fp) != null) {
-          config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
+        try {
+          discard(u, StoreListener.UploadEnd.ABORTED);
+        } catch (IOException cleanup) {
+          e.addSuppressed(cleanup);
         }
       }
-      Files.deleteIfExists(u.dataPath);
-      Files.deleteIfExists(u.journalPath);
       throw e instanceof IOException ? StoreIo.wrap((IOException) e, u.dataPath, "beginning an upload")
           : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "beginning an upload failed: " + e, e);
     }
@@ -511,9 +557,50 @@ public final class FileCustodyStore implements CustodyStore {
     ensureOpen();
     List<UploadInfo> out = new ArrayList<>();
     for (PartialUpload u : uploads.values()) {
-      out.add(new UploadInfo(u.header.toRequest(), u.durableOffset, u.header.startedAtEpochMillis));
+      out.add(info(u));
     }
     return out;
+  }
+
+  @Override
+  public boolean abortUpload(Fingerprint fingerprint) throws IOException {
+    synchronized (this) {
+      ensureOpen();
+      PartialUpload u = uploads.get(fingerprint);
+      if (u == null) {
+        return false;
+      }
+      if (u.attached) {
+        throw new StoreException(Reason.DUPLICATE, u.dataPath.toString(), "the upload of " + fingerprint
+            + " is open in a handle; abort it through that handle");
+      }
+      try {
+        discard(u, StoreListener.UploadEnd.ABORTED);
+      } catch (IOException e) {
+        throw StoreIo.wrap(e, u.dataPath, "removing the aborted upload");
+      }
+    }
+    StoreIo.fsyncDirectory(opener, partialDir);
+    return true;
+  }
+
+  /** For tests of the abort race: runs right after an upload left the list of uploads. */
+  volatile Runnable afterUploadForgotten;
+
+  /**
+   * Removes an upload's files, then forgets it, all under the lock: a begin of the same fingerprint then
+   * never meets its leftovers. The caller fsyncs the partial directory (outside the lock).
+   */
+  private void discard(PartialUpload u, StoreListener.UploadEnd how) throws IOException {
+    Files.deleteIfExists(u.dataPath);
+    Files.deleteIfExists(u.journalPath);
+    if (uploads.remove(u.header.fingerprint, u)) {
+      config.listener().uploadEnded(info(u), how);
+    }
+    Runnable hook = afterUploadForgotten;
+    if (hook != null) {
+      hook.run();
+    }
   }
 
   /** Called by an upload once its file is complete, fsynced and checked: make it visible. */
@@ -584,14 +671,17 @@ public final class FileCustodyStore implements CustodyStore {
     });
   }
 
-  synchronized void forgetUpload(PartialUpload u) {
-    if (uploads.remove(u.header.fingerprint) != null) {
-      config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
+  /** An upload's handle aborted it: its files go, then it is forgotten (see {@link #discard}). */
+  void abortFromHandle(PartialUpload u) throws IOException {
+    synchronized (this) {
+      discard(u, StoreListener.UploadEnd.ABORTED);
     }
+    StoreIo.fsyncDirectory(opener, partialDir);
   }
 
   private static UploadInfo info(PartialUpload u) {
-    return new UploadInfo(u.header.toRequest(), u.durableOffset, u.header.startedAtEpochMillis);
+    return new UploadInfo(u.header.toRequest(), u.durableOffset, u.header.startedAtEpochMillis,
+        u.lastActivityMillis);
   }
 
   private void removed(IndexEntry e, StoreListener.Removal why) {
@@ -912,10 +1002,7 @@ public final class FileCustodyStore implements CustodyStore {
       }
     }
     for (PartialUpload u : stale) {
-      uploads.remove(u.header.fingerprint);
-      config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABANDONED);
-      Files.deleteIfExists(u.dataPath);
-      Files.deleteIfExists(u.journalPath);
+      discard(u, StoreListener.UploadEnd.ABANDONED);
     }
     if (!stale.isEmpty()) {
       StoreIo.fsyncDirectory(opener, partialDir);

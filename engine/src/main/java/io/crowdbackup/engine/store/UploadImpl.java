@@ -300,6 +300,7 @@ final class UploadImpl implements Upload {
       synchronized (store) {
         u.durableOffset = r.endOffset;
       }
+      store.recordProgress(u, store.config.clock().millis()); // a resume is activity: a full window again
       return up;
     } catch (IOException | RuntimeException e) {
       FileCustodyStore.closeQuietly(data);
@@ -458,11 +459,10 @@ final class UploadImpl implements Upload {
     }
     durable = pendingEnd;
     sinceCheckpointBytes = 0;
-    long now = store.config.clock().millis();
     synchronized (store) {
       u.durableOffset = durable;
-      u.lastActivityMillis = now;
     }
+    store.recordProgress(u, store.config.clock().millis());
     return durable;
   }
 
@@ -591,11 +591,8 @@ final class UploadImpl implements Upload {
     awaitFlushBehindQuietly();
     FileCustodyStore.closeQuietly(data);
     FileCustodyStore.closeQuietly(journal);
-    store.forgetUpload(u);
     try {
-      java.nio.file.Files.deleteIfExists(u.dataPath);
-      java.nio.file.Files.deleteIfExists(u.journalPath);
-      StoreIo.fsyncDirectory(store.opener, store.partialDir);
+      store.abortFromHandle(u);
     } catch (IOException e) {
       throw StoreIo.wrap(e, u.dataPath, "removing the aborted upload (it is removed on the next open)");
     }
