@@ -112,6 +112,12 @@ public interface CustodyStore extends Closeable {
    */
   long dropExpired(long nowEpochSecond) throws IOException;
 
+  /**
+   * Every file in quarantine (blobs that failed their checks at open or on read, and copies of damaged
+   * state logs), oldest first. Costs a listing of the quarantine folder.
+   */
+  List<QuarantinedBlob> quarantined() throws IOException;
+
   /** Byte accounting now. */
   StoreUsage usage();
 

@@ -10,6 +10,7 @@ import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.CustodyStore;
+import io.crowdbackup.api.store.QuarantinedBlob;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.api.store.Upload;
@@ -703,8 +704,25 @@ public final class Custodian implements Closeable {
     }
     StoreUsage usage = store.usage();
     return new CustodyStats(ledger.stats(), forwarding.size(), droppedByReceipt.sum(), droppedByRelease.sum(),
-        sync.evicted.sum(), sync.evictedBytes.sum(), sync.quarantined.sum(), usage.ownHeldBytes(),
+        sync.evicted.sum(), sync.evictedBytes.sum(), sync.quarantined.sum(), sync.damagedLogRecords.sum(),
+        usage.ownHeldBytes(),
         ledger.usageByPeer(), receipts);
+  }
+
+  /** Every file in the store's quarantine, with why it is there, oldest first. */
+  public List<QuarantinedBlob> quarantined() throws IOException {
+    return store.quarantined();
+  }
+
+  /** The latest quarantine of {@code fingerprint}'s blob, or null if it was never quarantined. */
+  public QuarantinedBlob quarantineOf(Fingerprint fingerprint) throws IOException {
+    QuarantinedBlob found = null;
+    for (QuarantinedBlob q : store.quarantined()) {
+      if (fingerprint.equals(q.fingerprint())) {
+        found = q;
+      }
+    }
+    return found;
   }
 
   /** The store's own byte accounting (custody and own, held and reserved), read under the store's lock. */
@@ -809,6 +827,7 @@ public final class Custodian implements Closeable {
     final LongAdder evicted = new LongAdder();
     final LongAdder evictedBytes = new LongAdder();
     final LongAdder quarantined = new LongAdder();
+    final LongAdder damagedLogRecords = new LongAdder();
     final LongAdder anomalies = new LongAdder();
 
     LedgerSync(QuotaLedger<String> ledger) {
@@ -841,9 +860,17 @@ public final class Custodian implements Closeable {
       if (why == Removal.EXPIRED) {
         evicted.increment();
         evictedBytes.add(blob.envelopeLengthBytes());
-      } else if (why == Removal.QUARANTINED) {
-        quarantined.increment();
       }
+    }
+
+    @Override
+    public void quarantined(QuarantinedBlob blob) {
+      quarantined.increment(); // own or custody, at open or on read: every one is counted
+    }
+
+    @Override
+    public void stateLogDamaged(String log, List<String> damage) {
+      damagedLogRecords.add(damage.size());
     }
   }
 

@@ -7,6 +7,7 @@ import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.CustodyStore;
+import io.crowdbackup.api.store.QuarantinedBlob;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreException.Reason;
 import io.crowdbackup.api.store.StoreUsage;
@@ -63,6 +64,8 @@ public final class FileCustodyStore implements CustodyStore {
   static final String BLOB_SUFFIX = ".blob";
   static final String PART_SUFFIX = ".part";
   static final String JOURNAL_SUFFIX = ".pieces";
+  static final String WHY_SUFFIX = ".why";
+  private static final int MAX_WHY_BYTES = 4096;
 
   final StoreConfig config;
   final FileOpener opener;
@@ -82,6 +85,8 @@ public final class FileCustodyStore implements CustodyStore {
   private long blobCount;
   private boolean closed;
   private final boolean openedClean;
+  private long quarantinedSinceOpen;
+  private long damagedLogRecordsSinceOpen;
   /** One daemon thread for every upload's flush behind; created on first use, guarded by {@code this}. */
   private java.util.concurrent.ExecutorService flusher;
 
@@ -300,8 +305,15 @@ public final class FileCustodyStore implements CustodyStore {
     }
     Map<Fingerprint, BlobState> states = new HashMap<>();
     Map<Fingerprint, StateLog.Entry> tombstones = new HashMap<>();
-    List<StateLog.Entry> log = StateLog.read(opener, group.resolve(STATE_LOG));
-    StateLog.truncateTo(opener, group.resolve(STATE_LOG), log.size());
+    Path logPath = group.resolve(STATE_LOG);
+    StateLog.Contents contents = StateLog.readAll(opener, logPath);
+    List<StateLog.Entry> log = contents.entries;
+    if (contents.damaged()) {
+      keepDamagedLog(logPath, contents.damage);
+      StateLog.rewrite(opener, logPath, log);
+    } else if (contents.tornTailBytes > 0) {
+      StateLog.cutTornTail(opener, logPath);
+    }
     for (StateLog.Entry e : log) {
       BlobFile bf = files.get(e.fingerprint);
       if (e.stateCode == BlobState.DELIVERED.ordinal()) {
@@ -1030,13 +1042,14 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   private Path quarantineFile(Path file, String why) {
-    Path target = quarantineDir.resolve(file.getFileName() + "." + config.clock().millis());
+    long now = config.clock().millis();
+    Path target = quarantineDir.resolve(file.getFileName() + "." + now);
+    Path moved;
     try {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-      Files.write(quarantineDir.resolve(target.getFileName() + ".why"), why.getBytes(StandardCharsets.UTF_8));
-      StoreIo.fsyncDirectory(opener, quarantineDir);
+      writeWhy(target, why);
       StoreIo.fsyncDirectory(opener, file.getParent());
-      return target;
+      moved = target;
     } catch (IOException ex) {
       // Could not move it: delete it rather than risk serving it after a restart.
       try {
@@ -1044,8 +1057,90 @@ public final class FileCustodyStore implements CustodyStore {
       } catch (IOException ignored) {
         // Nothing more to do; the index no longer lists it.
       }
-      return file;
+      moved = file;
+      why = why + " (it could not be moved to quarantine and was deleted: " + ex.getMessage() + ")";
     }
+    quarantinedSinceOpen++;
+    config.listener().quarantined(new QuarantinedBlob(fingerprintNamed(file.getFileName().toString()),
+        target.getFileName().toString(), now, why));
+    return moved;
+  }
+
+  /** Writes the reason beside a quarantined file (best effort: the move itself is what protects readers). */
+  private void writeWhy(Path target, String why) throws IOException {
+    Path whyFile = quarantineDir.resolve(target.getFileName() + WHY_SUFFIX);
+    try (FileChannel ch = opener.open(whyFile, EnumSet.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING))) {
+      StoreIo.writeFully(ch, ByteBuffer.wrap(why.getBytes(StandardCharsets.UTF_8)), 0);
+      ch.force(true);
+    }
+    StoreIo.fsyncDirectory(opener, quarantineDir);
+  }
+
+  /**
+   * Recovery found damage in a state log: a copy goes to quarantine (for a person to look at), the damage
+   * is counted and reported, and the caller rewrites the log without it.
+   */
+  private void keepDamagedLog(Path log, List<String> damage) throws IOException {
+    long now = config.clock().millis();
+    String why = "state log " + log + " damaged: " + String.join("; ", damage);
+    Path copy = quarantineDir.resolve(log.getParent().getFileName() + "." + STATE_LOG + "." + now);
+    Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    writeWhy(copy, why);
+    damagedLogRecordsSinceOpen += damage.size();
+    config.listener().stateLogDamaged(log.toString(), java.util.Collections.unmodifiableList(damage));
+  }
+
+  /** The fingerprint a store file name ({@code <64 hex>.blob…}) names, or null. */
+  private static Fingerprint fingerprintNamed(String name) {
+    if (name.length() < 64) {
+      return null;
+    }
+    try {
+      return Fingerprint.fromHex(name.substring(0, 64));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public List<QuarantinedBlob> quarantined() throws IOException {
+    ensureOpen();
+    List<QuarantinedBlob> out = new ArrayList<>();
+    for (Path p : listDirectory(quarantineDir)) {
+      String name = p.getFileName().toString();
+      if (name.endsWith(WHY_SUFFIX)) {
+        continue;
+      }
+      long at = 0;
+      int dot = name.lastIndexOf('.');
+      try {
+        at = Long.parseLong(name.substring(dot + 1));
+      } catch (NumberFormatException | IndexOutOfBoundsException e) {
+        // not named by the store; listed with time 0
+      }
+      String why;
+      Path whyFile = quarantineDir.resolve(name + WHY_SUFFIX);
+      try {
+        // Bounded: the reason file is disk bytes like any other.
+        why = new String(StoreIo.readAtMost(opener, whyFile, MAX_WHY_BYTES), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        why = "(no reason recorded)";
+      }
+      out.add(new QuarantinedBlob(fingerprintNamed(name), name, at, why));
+    }
+    out.sort(Comparator.comparingLong(QuarantinedBlob::quarantinedAtEpochMillis));
+    return out;
+  }
+
+  /** Files quarantined since this store was opened (at open and on read). */
+  public synchronized long quarantinedSinceOpen() {
+    return quarantinedSinceOpen;
+  }
+
+  /** Damaged state-log entries (and headers) recovery found since this store was opened. */
+  public synchronized long damagedLogRecordsSinceOpen() {
+    return damagedLogRecordsSinceOpen;
   }
 
   // ---------------------------------------------------------------------------------------------------
