@@ -119,4 +119,27 @@ class CustodianRecoveryTest {
       assertArrayEquals(e.bytes, StoreTestSupport.readAll(c.openOwn(e.fingerprint, "p9")));
     }
   }
+
+  @Test
+  void anOwnBlobQuarantinedAtOpenIsCountedAndFoundByItsFingerprint() throws Exception {
+    Env own = envelope(7, 20_000);
+    try (Custodian c = open()) {
+      c.putOwn(own.fingerprint, own.bytes.length, own.channel());
+    }
+    Path blob;
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir.resolve("store").resolve("groups"))) {
+      blob = files.filter(p -> p.toString().endsWith(".blob")).findFirst().orElseThrow();
+    }
+    try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(blob.toFile(), "rw")) {
+      raf.setLength(raf.length() + 5); // extended at rest
+    }
+    java.nio.file.Files.delete(dir.resolve("store").resolve("CLEAN"));
+    try (Custodian c = open()) {
+      assertNull(c.stat(own.fingerprint));
+      assertEquals(1, c.stats().quarantinedCount(), "a quarantine at open, of an own blob, is counted");
+      io.crowdbackup.api.store.QuarantinedBlob q = c.quarantineOf(own.fingerprint);
+      assertTrue(q != null && !q.reason().isEmpty(), String.valueOf(q));
+      assertEquals(1, c.quarantined().size());
+    }
+  }
 }
