@@ -178,6 +178,11 @@ public final class FileCustodyStore implements CustodyStore {
     }
   }
 
+  /** How long an upload may stay idle (no durable progress) before it is discarded; {@link StoreConfig}. */
+  public long abandonedUploadAfterMillis() {
+    return config.abandonedUploadAfterMillis();
+  }
+
   /**
    * Whether the last close was clean (a valid {@code CLEAN} marker). The index and byte counts were then
    * taken as they were if the index came up populated; an index that cannot prove itself (the portable one

@@ -343,7 +343,7 @@ final class UploadImpl implements Upload {
       } catch (IOException e) {
         failed = "writing failed: " + e;
         throw StoreIo.wrap(e, u.dataPath, "writing upload bytes at offset " + offset
-            + " (the upload stays resumable from offset " + durable + ")");
+            + " (" + afterFailure() + ")");
       }
       ((Buffer) src).position(src.position() + n);
       offset += n;
@@ -390,7 +390,7 @@ final class UploadImpl implements Upload {
           Throwable cause = e.getCause();
           failed = "a background fsync failed: " + cause;
           throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
-              + "to disk (the upload stays resumable from offset " + durable + ")")
+              + "to disk (" + afterFailure() + ")")
               : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
                   + cause, cause);
         }
@@ -409,6 +409,14 @@ final class UploadImpl implements Upload {
     } catch (IOException ignored) {
       // The upload is being closed or aborted; durability was never claimed for these bytes.
     }
+  }
+
+  /**
+   * What a failure leaves, for its message: a one-shot put is aborted by its caller, so it must not
+   * promise a resume.
+   */
+  private String afterFailure() {
+    return oneShot ? "nothing was stored" : "the upload stays resumable from offset " + durable;
   }
 
   private void checkHeader() throws IOException {
@@ -454,8 +462,8 @@ final class UploadImpl implements Upload {
       }
     } catch (IOException e) {
       failed = "checkpoint failed: " + e;
-      throw StoreIo.wrap(e, u.journalPath, "making the upload durable (it stays resumable from offset "
-          + durable + ")");
+      throw StoreIo.wrap(e, u.journalPath, "making the upload durable ("
+          + afterFailure() + ")");
     }
     durable = pendingEnd;
     sinceCheckpointBytes = 0;
@@ -497,7 +505,8 @@ final class UploadImpl implements Upload {
       data.force(true);
     } catch (IOException e) {
       failed = "commit failed: " + e;
-      throw StoreIo.wrap(e, u.dataPath, "writing the blob's footer (nothing is visible; resume to retry)");
+      throw StoreIo.wrap(e, u.dataPath, "writing the blob's footer ("
+          + (oneShot ? "nothing was stored" : "nothing is visible; resume to retry") + ")");
     }
     FileCustodyStore.closeQuietly(data);
     FileCustodyStore.closeQuietly(journal);
