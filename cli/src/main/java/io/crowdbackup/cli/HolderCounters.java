@@ -99,6 +99,7 @@ final class HolderCounters {
     add("evicted", s.evictedCount());
     add("evictedBytes", s.evictedBytes());
     add("quarantined", s.quarantinedCount());
+    add("damagedLogRecords", s.damagedLogRecordCount());
   }
 
   private void add(String name, long v) {

@@ -9,6 +9,8 @@ import io.crowdbackup.api.policy.TimeSource;
 import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.api.store.QuarantinedBlob;
+import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Forward;
@@ -67,6 +69,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
         StoreCommand.Put.class, StoreCommand.Get.class, StoreCommand.Stat.class, StoreCommand.Ls.class,
         StoreCommand.Rm.class, StoreCommand.Evict.class, StoreCommand.Release.class, StoreCommand.Stats.class,
+        StoreCommand.Uploads.class, StoreCommand.Abort.class, StoreCommand.Quarantine.class,
         StoreCommand.Config.class})
 final class StoreCommand implements Runnable, HasGlobals {
   @Mixin GlobalOptions globals;
@@ -125,6 +128,11 @@ final class StoreCommand implements Runnable, HasGlobals {
 
   /** The settings file, its values overridden by the options given. */
   HolderSettings settings() throws CliException {
+    if (Files.exists(dir()) && !Files.isDirectory(dir())) {
+      // Said before anything inside it is looked for: the settings file is not the problem.
+      throw new CliException(ExitCodes.IO, "NOT_A_FOLDER", dir.toString(), dir + ": not a folder (--dir names the "
+          + "holder folder, which a 'store put' creates)", null);
+    }
     Path file = config != null ? config : dir().resolve(HolderSettings.FILE_NAME);
     if (config != null && !Files.exists(config)) {
       throw new CliException(ExitCodes.IO, "NOT_FOUND", config.toString(), config + ": no such file or folder", null);
@@ -253,14 +261,26 @@ final class StoreCommand implements Runnable, HasGlobals {
       if (hex.length() == 64) {
         return Fingerprint.fromHex(hex);
       }
-      Fingerprint found = null;
+      java.util.Set<Fingerprint> known = new java.util.HashSet<>();
       for (BlobStat s : h.store.list()) {
-        if (s.fingerprint().toHex().startsWith(hex)) {
+        known.add(s.fingerprint());
+      }
+      for (UploadInfo u : h.store.uploads()) {
+        known.add(u.request().fingerprint());
+      }
+      for (QuarantinedBlob q : h.store.quarantined()) {
+        if (q.fingerprint() != null) {
+          known.add(q.fingerprint());
+        }
+      }
+      Fingerprint found = null;
+      for (Fingerprint fp : known) {
+        if (fp.toHex().startsWith(hex)) {
           if (found != null) {
             throw new CliException(ExitCodes.USAGE, "USAGE", null, hex + " is the start of more than one "
                 + "fingerprint in this store; give more digits", null);
           }
-          found = s.fingerprint();
+          found = fp;
         }
       }
       if (found == null) {
@@ -272,6 +292,53 @@ final class StoreCommand implements Runnable, HasGlobals {
     static CliException notFound(Holder h, String what) {
       return new CliException(ExitCodes.IO, "NOT_FOUND", h.dir.toString(), "store " + h.dir + ": no blob " + what,
           null);
+    }
+
+    /** The upload of {@code fp} waiting in the store, or null. */
+    static UploadInfo upload(Holder h, Fingerprint fp) throws IOException {
+      for (UploadInfo u : h.store.uploads()) {
+        if (u.request().fingerprint().equals(fp)) {
+          return u;
+        }
+      }
+      return null;
+    }
+
+    /** "NOT_FOUND: no blob", or, for what the store does know of {@code fp}, what that is. */
+    static CliException notFoundExplained(Holder h, Fingerprint fp) throws IOException {
+      UploadInfo u = upload(h, fp);
+      if (u != null) {
+        return new CliException(ExitCodes.IO, "NOT_FOUND", h.dir.toString(), "store " + h.dir + ": no blob "
+            + fp.toHex() + " yet: an upload of it is waiting (" + u.durableOffsetBytes() + " of "
+            + u.request().declaredLengthBytes() + " bytes); see 'store uploads'", null);
+      }
+      QuarantinedBlob q = h.custodian.quarantineOf(fp);
+      if (q != null) {
+        return new CliException(ExitCodes.IO, "NOT_FOUND", h.dir.toString(), "store " + h.dir + ": no blob "
+            + fp.toHex() + ": it was quarantined at " + Units.instant(q.quarantinedAtEpochMillis() / 1000) + " ("
+            + oneLine(q.reason()) + "); see 'store quarantine'", null);
+      }
+      return notFound(h, fp.toHex());
+    }
+
+    static String oneLine(String text) {
+      String t = text.replaceAll("\\s+", " ").strip();
+      return t.length() > 300 ? t.substring(0, 300) + "…" : t;
+    }
+
+    /** A note on stderr when uploads wait or files sit in quarantine: they are invisible to 'ls'. */
+    void noteHidden(Holder h) throws IOException {
+      int uploads = h.store.uploads().size();
+      int quarantined = h.store.quarantined().size();
+      if (uploads > 0) {
+        spec.commandLine().getErr().println("note: " + uploads + " upload" + (uploads == 1 ? "" : "s")
+            + " waiting to be resumed or discarded; see 'store uploads'");
+      }
+      if (quarantined > 0) {
+        spec.commandLine().getErr().println("note: " + quarantined + " file" + (quarantined == 1 ? "" : "s")
+            + " in quarantine (failed their checks, no longer served); see 'store quarantine'");
+      }
+      spec.commandLine().getErr().flush();
     }
 
     Json.Obj json(BlobStat s) {
@@ -313,12 +380,57 @@ final class StoreCommand implements Runnable, HasGlobals {
             + " it for the holder's maximum retention only.")
     boolean fullRetention;
 
+    @Option(names = "--expect-fingerprint", paramLabel = "FINGERPRINT",
+        description = "Refuse (exit 4) unless the envelope's bytes hash to this fingerprint (64 hex digits). "
+            + "One ENVELOPE only.")
+    String expectFingerprint;
+
     @Parameters(paramLabel = "ENVELOPE", arity = "1..*", description = "Envelope files.")
     List<Path> envelopes;
 
     @Override
     boolean createsStore() {
       return true;
+    }
+
+    @Override
+    void validate() throws CliException {
+      if (expectFingerprint != null) {
+        if (!expectFingerprint.trim().toLowerCase(Locale.ROOT).matches("[0-9a-f]{64}")) {
+          throw new CliException(ExitCodes.USAGE, "USAGE", null, "--expect-fingerprint: '"
+              + OpenCommand.quoted(expectFingerprint).replaceAll("^\"|\"$", "") + "' is not a fingerprint (64 hex digits)",
+              null);
+        }
+        if (envelopes.size() != 1) {
+          throw new CliException(ExitCodes.USAGE, "USAGE", null, "--expect-fingerprint takes one ENVELOPE, got "
+              + envelopes.size(), null);
+        }
+      }
+    }
+
+    /**
+     * Checks the computed fingerprint against what the user expects: the option refuses a mismatch; a file
+     * named {@code <fingerprint>.cbe} for another fingerprint (a copy mix-up?) is warned about.
+     */
+    private void checkExpected(Path envelope, Fingerprint fp) throws CliException {
+      if (expectFingerprint != null) {
+        Fingerprint expected = Fingerprint.fromHex(expectFingerprint.trim().toLowerCase(Locale.ROOT));
+        if (!expected.equals(fp)) {
+          throw new CliException(ExitCodes.ENVELOPE_REJECTED, "FINGERPRINT_MISMATCH", envelope.toString(), envelope
+              + ": its bytes hash to " + fp.toHex() + ", expected " + expected.toHex()
+              + " (--expect-fingerprint); nothing was stored", null);
+        }
+        return;
+      }
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9a-f]{64})\\.cbe")
+          .matcher(envelope.getFileName().toString().toLowerCase(Locale.ROOT));
+      if (m.matches() && !m.group(1).equals(fp.toHex())) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("crowdbackup: warning: " + envelope + " is named for fingerprint " + m.group(1)
+            + " but its bytes hash to " + fp.toHex() + "; it is stored under the latter (give --expect-fingerprint "
+            + "to refuse such a file)");
+        err.flush();
+      }
     }
 
     @Override
@@ -361,6 +473,7 @@ final class StoreCommand implements Runnable, HasGlobals {
           }
           Fingerprint fp = scanner.finish();
           EnvelopeHeader header = scanner.header();
+          checkExpected(envelope, fp);
           try (FileChannel in = FileChannel.open(envelope)) {
             ReadableByteChannel counted = OpenCommand.counting(in, bar);
             if (source.own) {
@@ -425,7 +538,7 @@ final class StoreCommand implements Runnable, HasGlobals {
         Fingerprint fp = resolve(h, text);
         BlobStat s = h.custodian.stat(fp);
         if (s == null) {
-          throw notFound(h, fp.toHex());
+          throw notFoundExplained(h, fp);
         }
         Path target = outDir.resolve(fp.toHex() + ".cbe");
         if (Files.exists(target)) {
@@ -487,23 +600,44 @@ final class StoreCommand implements Runnable, HasGlobals {
         Fingerprint fp = resolve(h, text);
         BlobStat s = h.custodian.stat(fp);
         if (s == null) {
-          throw notFound(h, fp.toHex());
+          QuarantinedBlob q = h.custodian.quarantineOf(fp);
+          if (q == null) {
+            throw notFoundExplained(h, fp);
+          }
+          // A blob that failed its checks does not just vanish: say where it went and why.
+          if (globals.json) {
+            out().println(Json.obj().put("fingerprint", fp.toHex()).put("state", "QUARANTINED")
+                .put("quarantinedAtEpochMillis", q.quarantinedAtEpochMillis())
+                .put("quarantinedAt", Units.instant(q.quarantinedAtEpochMillis() / 1000))
+                .put("file", q.fileName()).put("reason", q.reason()));
+          } else {
+            PrintWriter o = out();
+            o.println("fingerprint  " + fp.toHex());
+            o.println("state        QUARANTINED (failed its checks; no longer served or counted)");
+            o.println("since        " + Units.instant(q.quarantinedAtEpochMillis() / 1000));
+            o.println("reason       " + oneLine(q.reason()));
+            o.println("file         " + h.dir.resolve(Holder.BLOBS_DIR).resolve("quarantine").resolve(q.fileName()));
+          }
+          continue;
         }
         if (globals.json) {
           out().println(json(s));
           continue;
         }
+        boolean forgotten = s.state() == BlobState.DELIVERED; // a tombstone keeps no peer, locator or time
         PrintWriter o = out();
         o.println("fingerprint  " + s.fingerprint().toHex());
         o.println("state        " + s.state() + (s.state() == BlobState.DELIVERED
             ? " (bytes dropped; remembered until expiry so a re-offer is refused)" : ""));
         o.println("kind         " + (s.kind() == BlobKind.OWN ? "OWN (this device's own envelope)"
-            : "CUSTODY from " + OpenCommand.quoted(s.sourcePeer())));
+            : "CUSTODY" + (forgotten || s.sourcePeer().isEmpty() ? " (source peer forgotten with the bytes)"
+                : " from " + OpenCommand.quoted(s.sourcePeer()))));
         o.println("length       " + s.envelopeLengthBytes() + " bytes");
         o.println("expires      " + Units.instant(s.expiresAtEpochSecond()) + " ("
             + Units.relative(s.expiresAtEpochSecond(), now) + ")");
         o.println("locator      " + (s.locator().isEmpty() ? "(forgotten with the bytes)" : s.locator()));
-        o.println("stored at    " + java.time.Instant.ofEpochMilli(s.storedAtEpochMillis()));
+        o.println("stored at    " + (s.storedAtEpochMillis() == 0 ? "(forgotten with the bytes)"
+            : java.time.Instant.ofEpochMilli(s.storedAtEpochMillis()).toString()));
       }
       return ExitCodes.OK;
     }
@@ -539,6 +673,7 @@ final class StoreCommand implements Runnable, HasGlobals {
               s.locator().isEmpty() ? "-" : s.locator()));
         }
       }
+      noteHidden(h);
       return ExitCodes.OK;
     }
   }
@@ -557,7 +692,7 @@ final class StoreCommand implements Runnable, HasGlobals {
       for (String text : fingerprints) {
         Fingerprint fp = resolve(h, text);
         if (!h.store.delete(fp)) {
-          throw notFound(h, fp.toHex());
+          throw notFoundExplained(h, fp);
         }
         if (globals.json) {
           out().println(Json.obj().put("fingerprint", fp.toHex()).put("outcome", "REMOVED"));
@@ -698,7 +833,9 @@ final class StoreCommand implements Runnable, HasGlobals {
             .put("peers", peerJson)
             .put("droppedByReceipt", totals.get("droppedByReceipt")).put("droppedByRelease", totals.get("droppedByRelease"))
             .put("evicted", totals.get("evicted")).put("evictedBytes", totals.get("evictedBytes"))
-            .put("quarantined", totals.get("quarantined")).put("refusals", totals.refusals())
+            .put("quarantined", totals.get("quarantined")).put("inQuarantine", h.store.quarantined().size())
+            .put("damagedLogRecords", totals.get("damagedLogRecords")).put("uploads", h.store.uploads().size())
+            .put("refusals", totals.refusals())
             .put("receiptRefusals", totals.receiptRefusals()).put("custodyNowEpochSecond", h.custodian.nowEpochSecond()));
         return ExitCodes.OK;
       }
@@ -727,7 +864,18 @@ final class StoreCommand implements Runnable, HasGlobals {
       o.println("dropped        " + totals.get("droppedByReceipt") + " by receipt, " + totals.get("droppedByRelease")
           + " by release");
       o.println("evicted        " + totals.get("evicted") + " (" + Units.bytes(totals.get("evictedBytes")) + ")");
-      o.println("quarantined    " + totals.get("quarantined"));
+      int inQuarantine = h.store.quarantined().size();
+      o.println("quarantined    " + totals.get("quarantined") + " (" + inQuarantine + " file"
+          + (inQuarantine == 1 ? "" : "s") + " now in quarantine" + (inQuarantine == 0 ? "" : "; see 'store quarantine'")
+          + ")");
+      if (totals.get("damagedLogRecords") > 0) {
+        o.println("damaged log    " + totals.get("damagedLogRecords") + " state-log entr"
+            + (totals.get("damagedLogRecords") == 1 ? "y" : "ies") + " found damaged and dropped (copies in quarantine)");
+      }
+      int waiting = h.store.uploads().size();
+      if (waiting > 0) {
+        o.println("uploads        " + waiting + " waiting to be resumed or discarded; see 'store uploads'");
+      }
       o.println("refusals       " + listing(totals.refusals()));
       o.println("receipts refused  " + listing(totals.receiptRefusals()));
       if (totals.damaged()) {
@@ -743,6 +891,97 @@ final class StoreCommand implements Runnable, HasGlobals {
       StringBuilder b = new StringBuilder();
       m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
       return b.toString();
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------------
+
+  @Command(name = "uploads", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {
+          "List uploads waiting to be resumed or discarded.",
+          "An upload cut off (a peer walked away, a process was killed) keeps its",
+          "durable part and its quota reservation. The same 'put' resumes it; 'abort'",
+          "discards it; left idle past the window it is discarded by 'evict' or the",
+          "next command. Fingerprint, kind, source peer, bytes durable, last progress."})
+  static final class Uploads extends Sub {
+    @Override
+    int run(Holder h) throws Exception {
+      long windowMillis = h.store.abandonedUploadAfterMillis();
+      for (UploadInfo u : h.custodian.allUploads()) {
+        io.crowdbackup.api.store.UploadRequest r = u.request();
+        long discardAt = (u.lastProgressEpochMillis() + windowMillis) / 1000;
+        if (globals.json) {
+          out().println(Json.obj().put("fingerprint", r.fingerprint().toHex()).put("kind", r.kind().name())
+              .put("sourcePeer", r.sourcePeer()).put("durableBytes", u.durableOffsetBytes())
+              .put("envelopeBytes", r.declaredLengthBytes())
+              .put("startedAt", Units.instant(u.startedAtEpochMillis() / 1000))
+              .put("lastProgressAt", Units.instant(u.lastProgressEpochMillis() / 1000))
+              .put("discardedIfIdleAt", Units.instant(discardAt)));
+        } else {
+          out().println(String.format(Locale.ROOT, "%s  %-7s %-12s %10d of %10d bytes  last progress %s, "
+                  + "discarded if idle at %s", r.fingerprint().toHex(), r.kind(),
+              r.kind() == BlobKind.OWN ? "(own)" : OpenCommand.quoted(r.sourcePeer()), u.durableOffsetBytes(),
+              r.declaredLengthBytes(), Units.instant(u.lastProgressEpochMillis() / 1000), Units.instant(discardAt)));
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------------
+
+  @Command(name = "abort", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {
+          "Discard waiting uploads.",
+          "Removes each upload's partial files and frees its quota reservation. A",
+          "stored blob is not touched (that is 'rm')."})
+  static final class Abort extends ByFingerprints {
+    @Override
+    int run(Holder h) throws Exception {
+      for (String text : fingerprints) {
+        Fingerprint fp = resolve(h, text);
+        UploadInfo u = upload(h, fp);
+        if (u == null || !h.custodian.abortUpload(fp)) {
+          throw new CliException(ExitCodes.IO, "NOT_FOUND", h.dir.toString(), "store " + h.dir + ": no upload of "
+              + fp.toHex() + " waiting" + (h.custodian.stat(fp) != null ? " (it is stored; 'rm' removes a blob)" : ""),
+              null);
+        }
+        if (globals.json) {
+          out().println(Json.obj().put("fingerprint", fp.toHex()).put("outcome", "ABORTED")
+              .put("freedBytes", u.request().declaredLengthBytes()));
+        } else {
+          out().println(fp.toHex() + "  aborted  (" + Units.bytes(u.request().declaredLengthBytes())
+              + " reservation freed)");
+        }
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------------
+
+  @Command(name = "quarantine", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {
+          "List what failed its checks and was moved aside.",
+          "Blobs whose header, footer or bytes were damaged, truncated, extended or",
+          "renamed (found when the store opens or when they are read), and copies of",
+          "damaged state logs. None is served or counted; they stay in",
+          "DIR/blobs/quarantine for a person to look at. Time, fingerprint, reason."})
+  static final class Quarantine extends Sub {
+    @Override
+    int run(Holder h) throws Exception {
+      for (QuarantinedBlob q : h.custodian.quarantined()) {
+        String fp = q.fingerprint() == null ? "-" : q.fingerprint().toHex();
+        if (globals.json) {
+          out().println(Json.obj().put("fingerprint", q.fingerprint() == null ? null : fp).put("file", q.fileName())
+              .put("quarantinedAtEpochMillis", q.quarantinedAtEpochMillis())
+              .put("quarantinedAt", Units.instant(q.quarantinedAtEpochMillis() / 1000)).put("reason", q.reason()));
+        } else {
+          out().println(Units.instant(q.quarantinedAtEpochMillis() / 1000) + "  " + fp + "  " + q.fileName() + "  "
+              + oneLine(q.reason()));
+        }
+      }
+      return ExitCodes.OK;
     }
   }
 

@@ -50,6 +50,16 @@ public interface CustodyStore extends Closeable {
   List<UploadInfo> uploads() throws IOException;
 
   /**
+   * Discards a resumable upload (one not open in a handle, such as one a killed process left): its files
+   * are removed and its reservation ends ({@code ABORTED}). An upload open in a handle is aborted through
+   * that handle.
+   *
+   * @return whether there was such an upload
+   * @throws StoreException {@link StoreException.Reason#DUPLICATE} if the upload is open in a handle
+   */
+  boolean abortUpload(Fingerprint fingerprint) throws IOException;
+
+  /**
    * Opens a stored blob for reading. Each piece is verified against its digest before any of its bytes is
    * returned; a mismatch quarantines the blob and the channel throws {@link StoreException.Reason#CORRUPT}.
    *
@@ -101,6 +111,12 @@ public interface CustodyStore extends Closeable {
    * @return the number of blobs dropped
    */
   long dropExpired(long nowEpochSecond) throws IOException;
+
+  /**
+   * Every file in quarantine (blobs that failed their checks at open or on read, and copies of damaged
+   * state logs), oldest first. Costs a listing of the quarantine folder.
+   */
+  List<QuarantinedBlob> quarantined() throws IOException;
 
   /** Byte accounting now. */
   StoreUsage usage();

@@ -10,6 +10,7 @@ import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.CustodyStore;
+import io.crowdbackup.api.store.QuarantinedBlob;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.api.store.Upload;
@@ -174,6 +175,10 @@ public final class Custodian implements Closeable {
         }
         throw refuse(Refusal.of(Refusal.Reason.ALREADY_HELD, fp + " is already held (" + known.state() + ")"));
       }
+      UploadInfo inProgress = upload(fp);
+      if (inProgress != null) {
+        throw refuse(uploadInProgress(inProgress));
+      }
       long now = clock.nowEpochSecond();
       long expires = offer.requireFullRetention()
           ? policy.retention().grant(offer.envelopeExpiresAtEpochSecond(), now)
@@ -239,12 +244,40 @@ public final class Custodian implements Closeable {
         policy.ingress().forPeer(r.sourcePeer()), ingressTimeoutNanos);
   }
 
+  /** The upload of {@code fingerprint} in progress or resumable, or null. */
+  private UploadInfo upload(Fingerprint fingerprint) throws IOException {
+    for (UploadInfo u : store.uploads()) {
+      if (u.request().fingerprint().equals(fingerprint)) {
+        return u;
+      }
+    }
+    return null;
+  }
+
+  private static Refusal uploadInProgress(UploadInfo u) {
+    UploadRequest r = u.request();
+    return Refusal.of(Refusal.Reason.UPLOAD_IN_PROGRESS, "an upload of " + r.fingerprint() + " is in progress ("
+        + (r.kind() == BlobKind.OWN ? "this device's own" : "from '" + r.sourcePeer() + "'") + ", "
+        + u.durableOffsetBytes() + " of " + r.declaredLengthBytes() + " bytes durable); the same offer from the "
+        + "same peer resumes it, and left idle it is discarded");
+  }
+
   /**
    * One-shot: {@link #accept}, the whole stream, {@link CustodyUpload#commit()}. On any failure the upload
    * is aborted (its reservation freed); use {@link #accept} for a resumable transfer.
+   *
+   * <p>If a resumable upload of the same envelope from the same peer is waiting (a transfer that was cut
+   * off, or a process killed mid-upload), it is resumed: its reservation is kept, the first
+   * {@link CustodyUpload#durableOffset()} bytes of {@code in} are skipped, and the rest is appended. Any
+   * other upload of the fingerprint in progress is refused {@code UPLOAD_IN_PROGRESS}.
    */
   public BlobStat receive(Offer offer, ReadableByteChannel in) throws IOException, RefusalException {
-    CustodyUpload u = accept(offer);
+    CustodyUpload u = resumeMatching(offer);
+    if (u != null) {
+      skip(in, u.durableOffset());
+    } else {
+      u = accept(offer);
+    }
     boolean done = false;
     try {
       u.transferFrom(in);
@@ -260,6 +293,75 @@ public final class Custodian implements Closeable {
         }
       }
     }
+  }
+
+  /**
+   * The waiting upload that {@code offer} continues (same fingerprint, peer and length), resumed; null if
+   * there is none. One whose stored part no longer checks out is discarded, and the offer starts afresh.
+   */
+  private CustodyUpload resumeMatching(Offer offer) throws IOException, RefusalException {
+    UploadInfo waiting = upload(offer.fingerprint());
+    if (waiting == null) {
+      return null;
+    }
+    UploadRequest r = waiting.request();
+    if (r.kind() != BlobKind.CUSTODY || !r.sourcePeer().equals(offer.sourcePeer())
+        || r.declaredLengthBytes() != offer.declaredLengthBytes()) {
+      throw refuse(uploadInProgress(waiting));
+    }
+    try {
+      return resume(offer.fingerprint());
+    } catch (StoreException e) {
+      if (e.reason() == StoreException.Reason.DUPLICATE) {
+        throw refuse(uploadInProgress(waiting)); // open in another handle right now
+      }
+      if (e.reason() == StoreException.Reason.CORRUPT) {
+        store.abortUpload(offer.fingerprint());
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** Reads and drops the first {@code bytes} of {@code in}: what a resumed upload already holds durably. */
+  static void skip(ReadableByteChannel in, long bytes) throws IOException {
+    if (bytes == 0) {
+      return;
+    }
+    if (in instanceof java.nio.channels.SeekableByteChannel) {
+      java.nio.channels.SeekableByteChannel sc = (java.nio.channels.SeekableByteChannel) in;
+      sc.position(sc.position() + bytes);
+      return;
+    }
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64 * 1024);
+    long left = bytes;
+    while (left > 0) {
+      ((java.nio.Buffer) buf).clear().limit((int) Math.min(buf.capacity(), left));
+      int n = in.read(buf);
+      if (n < 0) {
+        throw new java.io.EOFException("the stream ended " + left + " bytes before the " + bytes
+            + " bytes the resumed upload already holds");
+      }
+      left -= n;
+    }
+  }
+
+  /**
+   * Discards a resumable upload (custody or own) that is not open in a handle — one a killed process or a
+   * peer that walked away left — and frees its reservation.
+   *
+   * @return whether there was one
+   */
+  public boolean abortUpload(Fingerprint fingerprint) throws IOException {
+    ensureOpen();
+    return store.abortUpload(fingerprint);
+  }
+
+  /** Uploads in flight or resumable, custody and own, oldest first. */
+  public List<UploadInfo> allUploads() throws IOException {
+    List<UploadInfo> out = new ArrayList<>(store.uploads());
+    out.sort(Comparator.comparingLong(UploadInfo::startedAtEpochMillis));
+    return out;
   }
 
   /** Custody uploads in flight or resumable. */
@@ -279,8 +381,52 @@ public final class Custodian implements Closeable {
    */
   public BlobStat putOwn(Fingerprint fingerprint, long lengthBytes, ReadableByteChannel in) throws IOException {
     ensureOpen();
+    UploadInfo waiting = upload(fingerprint);
+    if (waiting != null && waiting.request().kind() == BlobKind.OWN) {
+      // A put of this envelope was cut off (a killed process): continue it if it is the same envelope and
+      // its stored part checks out, else start over.
+      Upload u = null;
+      if (waiting.request().declaredLengthBytes() == lengthBytes) {
+        try {
+          u = store.resume(fingerprint);
+        } catch (StoreException e) {
+          if (e.reason() != StoreException.Reason.CORRUPT) {
+            throw e;
+          }
+        }
+      }
+      if (u == null) {
+        store.abortUpload(fingerprint);
+      } else {
+        return finishOwn(u, in);
+      }
+    }
     return store.put(UploadRequest.newBuilder().fingerprint(fingerprint).declaredLengthBytes(lengthBytes).own()
         .build(), in);
+  }
+
+  private static BlobStat finishOwn(Upload u, ReadableByteChannel in) throws IOException {
+    boolean done = false;
+    try {
+      skip(in, u.durableOffset());
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64 * 1024);
+      while (in.read(buf) >= 0) {
+        ((java.nio.Buffer) buf).flip();
+        u.write(buf);
+        ((java.nio.Buffer) buf).clear();
+      }
+      BlobStat s = u.commit();
+      done = true;
+      return s;
+    } finally {
+      if (!done) {
+        try {
+          u.abort();
+        } catch (IOException ignored) {
+          // The first failure is the one to report; leftovers are removed on the next open.
+        }
+      }
+    }
   }
 
   /** This device's own envelopes still held: what it offers to peers. Soonest expiry first. */
@@ -558,8 +704,25 @@ public final class Custodian implements Closeable {
     }
     StoreUsage usage = store.usage();
     return new CustodyStats(ledger.stats(), forwarding.size(), droppedByReceipt.sum(), droppedByRelease.sum(),
-        sync.evicted.sum(), sync.evictedBytes.sum(), sync.quarantined.sum(), usage.ownHeldBytes(),
+        sync.evicted.sum(), sync.evictedBytes.sum(), sync.quarantined.sum(), sync.damagedLogRecords.sum(),
+        usage.ownHeldBytes(),
         ledger.usageByPeer(), receipts);
+  }
+
+  /** Every file in the store's quarantine, with why it is there, oldest first. */
+  public List<QuarantinedBlob> quarantined() throws IOException {
+    return store.quarantined();
+  }
+
+  /** The latest quarantine of {@code fingerprint}'s blob, or null if it was never quarantined. */
+  public QuarantinedBlob quarantineOf(Fingerprint fingerprint) throws IOException {
+    QuarantinedBlob found = null;
+    for (QuarantinedBlob q : store.quarantined()) {
+      if (fingerprint.equals(q.fingerprint())) {
+        found = q;
+      }
+    }
+    return found;
   }
 
   /** The store's own byte accounting (custody and own, held and reserved), read under the store's lock. */
@@ -628,14 +791,14 @@ public final class Custodian implements Closeable {
     List<LedgerEntry<String>> entries = new ArrayList<>();
     List<Fingerprint> interrupted = new ArrayList<>();
     for (BlobStat s : store.list()) {
+      if (s.state() == BlobState.FORWARDING) {
+        interrupted.add(s.fingerprint()); // own blobs too: a killed forward of either kind has failed
+      }
       if (s.kind() != BlobKind.CUSTODY || s.state() == BlobState.DELIVERED) {
         continue;
       }
       // EXPIRED here is "past expiry, bytes still on disk until evicted": it still counts.
       entries.add(LedgerEntry.held(s.fingerprint(), s.envelopeLengthBytes(), s.sourcePeer()));
-      if (s.state() == BlobState.FORWARDING) {
-        interrupted.add(s.fingerprint());
-      }
     }
     for (UploadInfo u : store.uploads()) {
       if (u.request().kind() == BlobKind.CUSTODY) {
@@ -664,6 +827,7 @@ public final class Custodian implements Closeable {
     final LongAdder evicted = new LongAdder();
     final LongAdder evictedBytes = new LongAdder();
     final LongAdder quarantined = new LongAdder();
+    final LongAdder damagedLogRecords = new LongAdder();
     final LongAdder anomalies = new LongAdder();
 
     LedgerSync(QuotaLedger<String> ledger) {
@@ -696,9 +860,17 @@ public final class Custodian implements Closeable {
       if (why == Removal.EXPIRED) {
         evicted.increment();
         evictedBytes.add(blob.envelopeLengthBytes());
-      } else if (why == Removal.QUARANTINED) {
-        quarantined.increment();
       }
+    }
+
+    @Override
+    public void quarantined(QuarantinedBlob blob) {
+      quarantined.increment(); // own or custody, at open or on read: every one is counted
+    }
+
+    @Override
+    public void stateLogDamaged(String log, List<String> damage) {
+      damagedLogRecords.add(damage.size());
     }
   }
 

@@ -22,12 +22,13 @@ public final class CustodyStats {
   private final long evictedCount;
   private final long evictedBytes;
   private final long quarantinedCount;
+  private final long damagedLogRecordCount;
   private final long ownHeldBytes;
   private final Map<String, QuotaLedger.PeerUsage> usageByPeer;
   private final Map<ReceiptException.Reason, Long> receiptRefusals;
 
   CustodyStats(QuotaStats quota, long forwardingCount, long deliveredByReceiptCount, long releasedCount,
-      long evictedCount, long evictedBytes, long quarantinedCount, long ownHeldBytes,
+      long evictedCount, long evictedBytes, long quarantinedCount, long damagedLogRecordCount, long ownHeldBytes,
       Map<String, QuotaLedger.PeerUsage> usageByPeer, Map<ReceiptException.Reason, Long> receiptRefusals) {
     this.quota = quota;
     this.forwardingCount = forwardingCount;
@@ -36,6 +37,7 @@ public final class CustodyStats {
     this.evictedCount = evictedCount;
     this.evictedBytes = evictedBytes;
     this.quarantinedCount = quarantinedCount;
+    this.damagedLogRecordCount = damagedLogRecordCount;
     this.ownHeldBytes = ownHeldBytes;
     this.usageByPeer = Collections.unmodifiableMap(new HashMap<>(usageByPeer));
     this.receiptRefusals = Collections.unmodifiableMap(new EnumMap<>(receiptRefusals));
@@ -98,9 +100,17 @@ public final class CustodyStats {
     return evictedBytes;
   }
 
-  /** Custody blobs that failed verification on read and were quarantined since open. */
+  /**
+   * Files moved to quarantine since open: blobs (own or custody) that failed their checks at open or on
+   * read. {@code Custodian.quarantined()} lists what the quarantine folder holds, with reasons.
+   */
   public long quarantinedCount() {
     return quarantinedCount;
+  }
+
+  /** Damaged state-log entries (or headers) the store found and dropped at open, each reported. */
+  public long damagedLogRecordCount() {
+    return damagedLogRecordCount;
   }
 
   /** The device's own envelopes held (not counted against the quota). */
@@ -130,7 +140,8 @@ public final class CustodyStats {
   public String toString() {
     return "CustodyStats{" + quota + ", forwarding=" + forwardingCount + ", deliveredByReceipt="
         + deliveredByReceiptCount + ", released=" + releasedCount + ", evicted=" + evictedCount + " ("
-        + evictedBytes + " bytes), quarantined=" + quarantinedCount + ", ownHeldBytes=" + ownHeldBytes
+        + evictedBytes + " bytes), quarantined=" + quarantinedCount
+        + ", damagedLogRecords=" + damagedLogRecordCount + ", ownHeldBytes=" + ownHeldBytes
         + ", peers=" + usageByPeer.size() + ", receiptRefusals=" + receiptRefusals + "}";
   }
 }

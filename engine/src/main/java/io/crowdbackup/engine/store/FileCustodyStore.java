@@ -7,6 +7,7 @@ import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.CustodyStore;
+import io.crowdbackup.api.store.QuarantinedBlob;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreException.Reason;
 import io.crowdbackup.api.store.StoreUsage;
@@ -63,6 +64,8 @@ public final class FileCustodyStore implements CustodyStore {
   static final String BLOB_SUFFIX = ".blob";
   static final String PART_SUFFIX = ".part";
   static final String JOURNAL_SUFFIX = ".pieces";
+  static final String WHY_SUFFIX = ".why";
+  private static final int MAX_WHY_BYTES = 4096;
 
   final StoreConfig config;
   final FileOpener opener;
@@ -82,6 +85,8 @@ public final class FileCustodyStore implements CustodyStore {
   private long blobCount;
   private boolean closed;
   private final boolean openedClean;
+  private long quarantinedSinceOpen;
+  private long damagedLogRecordsSinceOpen;
   /** One daemon thread for every upload's flush behind; created on first use, guarded by {@code this}. */
   private java.util.concurrent.ExecutorService flusher;
 
@@ -171,6 +176,11 @@ public final class FileCustodyStore implements CustodyStore {
       }
       throw StoreIo.wrap((IOException) e, root, "opening the store");
     }
+  }
+
+  /** How long an upload may stay idle (no durable progress) before it is discarded; {@link StoreConfig}. */
+  public long abandonedUploadAfterMillis() {
+    return config.abandonedUploadAfterMillis();
   }
 
   /**
@@ -300,8 +310,15 @@ public final class FileCustodyStore implements CustodyStore {
     }
     Map<Fingerprint, BlobState> states = new HashMap<>();
     Map<Fingerprint, StateLog.Entry> tombstones = new HashMap<>();
-    List<StateLog.Entry> log = StateLog.read(opener, group.resolve(STATE_LOG));
-    StateLog.truncateTo(opener, group.resolve(STATE_LOG), log.size());
+    Path logPath = group.resolve(STATE_LOG);
+    StateLog.Contents contents = StateLog.readAll(opener, logPath);
+    List<StateLog.Entry> log = contents.entries;
+    if (contents.damaged()) {
+      keepDamagedLog(logPath, contents.damage);
+      StateLog.rewrite(opener, logPath, log);
+    } else if (contents.tornTailBytes > 0) {
+      StateLog.cutTornTail(opener, logPath);
+    }
     for (StateLog.Entry e : log) {
       BlobFile bf = files.get(e.fingerprint);
       if (e.stateCode == BlobState.DELIVERED.ordinal()) {
@@ -394,12 +411,54 @@ public final class FileCustodyStore implements CustodyStore {
       }
       PartialUpload u = new PartialUpload(h, p, journal);
       u.durableOffset = UploadImpl.durableOffsetOf(this, u);
-      // The abandonment clock restarts at open: file times and the injected clock need not agree, and
-      // a sender that was cut off by our own restart deserves its full window to come back.
-      u.lastActivityMillis = nowMillis;
+      if (u.durableOffset == 0) {
+        // Never checkpointed: it promised nothing, and what a crash left of it must not hold a reservation
+        // (a killed one-shot put, which checkpoints only every 4,096 pieces, ends here).
+        Files.deleteIfExists(p);
+        Files.deleteIfExists(journal);
+        continue;
+      }
+      // Idle time counts across restarts: each command of a CLI is a fresh open, so a window that
+      // restarted at open would keep a killed upload's reservation for ever.
+      u.lastActivityMillis = lastProgressMillis(journal, nowMillis);
+      if (nowMillis - u.lastActivityMillis > config.abandonedUploadAfterMillis()) {
+        Files.deleteIfExists(p);
+        Files.deleteIfExists(journal);
+        continue;
+      }
       uploads.put(h.fingerprint, u);
     }
     StoreIo.fsyncDirectory(opener, partialDir);
+  }
+
+  /**
+   * When an upload last made progress durable, in store time: each checkpoint stamps it on the journal's
+   * modification time ({@link #recordProgress}). A stamp later than now (a clock set back) counts as now.
+   */
+  private static long lastProgressMillis(Path journal, long nowMillis) {
+    try {
+      return Math.min(nowMillis, Files.getLastModifiedTime(journal, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          .toMillis());
+    } catch (IOException e) {
+      return nowMillis; // unreadable: give the sender its full window rather than drop its upload early
+    }
+  }
+
+  /**
+   * Records that {@code u} made progress durable at {@code nowMillis} (store time, so custody time under a
+   * custodian): in memory, and on the journal's modification time so that it survives a restart. The
+   * stamp is best effort: without it the file system's own time of the journal write stands in, which is
+   * the wall clock the custody clock follows.
+   */
+  void recordProgress(PartialUpload u, long nowMillis) {
+    synchronized (this) {
+      u.lastActivityMillis = nowMillis;
+    }
+    try {
+      Files.setLastModifiedTime(u.journalPath, java.nio.file.attribute.FileTime.fromMillis(nowMillis));
+    } catch (IOException | RuntimeException ignored) {
+      // Best effort, see above.
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -451,9 +510,13 @@ public final class FileCustodyStore implements CustodyStore {
                 + "until " + e.expiresAtEpochSecond() + " so it is not taken again")
             : new StoreException(Reason.DUPLICATE, blobPath(e).toString(), "blob " + fp + " is already stored");
       }
-      if (uploads.containsKey(fp)) {
-        throw new StoreException(Reason.DUPLICATE, partialDir.toString(),
-            "an upload of " + fp + " is already in progress; resume it instead of beginning again");
+      PartialUpload inProgress = uploads.get(fp);
+      if (inProgress != null) {
+        throw new StoreException(Reason.DUPLICATE, partialDir.toString(), "an upload of " + fp + " is already in "
+            + "progress (" + inProgress.durableOffset + " of " + inProgress.header.declaredLengthBytes + " bytes durable"
+            + (inProgress.attached ? ", open in another handle" : "") + "); resume it (resume) or discard it "
+            + "(abortUpload); left idle, it is discarded " + config.abandonedUploadAfterMillis() / 60_000
+            + " min after its last progress");
       }
       RecordHeader h = new RecordHeader(fp, random.nextLong(), request.declaredLengthBytes(),
           request.expiresNoLaterThanEpochSecond(), config.clock().millis(), request.kind(), request.sourcePeer());
@@ -468,12 +531,12 @@ public final class FileCustodyStore implements CustodyStore {
       return UploadImpl.create(this, u, oneShot);
     } catch (IOException | RuntimeException e) {
       synchronized (this) {
-        if (uploads.remove(fp) != null) {
-          config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
+        try {
+          discard(u, StoreListener.UploadEnd.ABORTED);
+        } catch (IOException cleanup) {
+          e.addSuppressed(cleanup);
         }
       }
-      Files.deleteIfExists(u.dataPath);
-      Files.deleteIfExists(u.journalPath);
       throw e instanceof IOException ? StoreIo.wrap((IOException) e, u.dataPath, "beginning an upload")
           : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "beginning an upload failed: " + e, e);
     }
@@ -511,9 +574,50 @@ public final class FileCustodyStore implements CustodyStore {
     ensureOpen();
     List<UploadInfo> out = new ArrayList<>();
     for (PartialUpload u : uploads.values()) {
-      out.add(new UploadInfo(u.header.toRequest(), u.durableOffset, u.header.startedAtEpochMillis));
+      out.add(info(u));
     }
     return out;
+  }
+
+  @Override
+  public boolean abortUpload(Fingerprint fingerprint) throws IOException {
+    synchronized (this) {
+      ensureOpen();
+      PartialUpload u = uploads.get(fingerprint);
+      if (u == null) {
+        return false;
+      }
+      if (u.attached) {
+        throw new StoreException(Reason.DUPLICATE, u.dataPath.toString(), "the upload of " + fingerprint
+            + " is open in a handle; abort it through that handle");
+      }
+      try {
+        discard(u, StoreListener.UploadEnd.ABORTED);
+      } catch (IOException e) {
+        throw StoreIo.wrap(e, u.dataPath, "removing the aborted upload");
+      }
+    }
+    StoreIo.fsyncDirectory(opener, partialDir);
+    return true;
+  }
+
+  /** For tests of the abort race: runs right after an upload left the list of uploads. */
+  volatile Runnable afterUploadForgotten;
+
+  /**
+   * Removes an upload's files, then forgets it, all under the lock: a begin of the same fingerprint then
+   * never meets its leftovers. The caller fsyncs the partial directory (outside the lock).
+   */
+  private void discard(PartialUpload u, StoreListener.UploadEnd how) throws IOException {
+    Files.deleteIfExists(u.dataPath);
+    Files.deleteIfExists(u.journalPath);
+    if (uploads.remove(u.header.fingerprint, u)) {
+      config.listener().uploadEnded(info(u), how);
+    }
+    Runnable hook = afterUploadForgotten;
+    if (hook != null) {
+      hook.run();
+    }
   }
 
   /** Called by an upload once its file is complete, fsynced and checked: make it visible. */
@@ -584,14 +688,17 @@ public final class FileCustodyStore implements CustodyStore {
     });
   }
 
-  synchronized void forgetUpload(PartialUpload u) {
-    if (uploads.remove(u.header.fingerprint) != null) {
-      config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
+  /** An upload's handle aborted it: its files go, then it is forgotten (see {@link #discard}). */
+  void abortFromHandle(PartialUpload u) throws IOException {
+    synchronized (this) {
+      discard(u, StoreListener.UploadEnd.ABORTED);
     }
+    StoreIo.fsyncDirectory(opener, partialDir);
   }
 
   private static UploadInfo info(PartialUpload u) {
-    return new UploadInfo(u.header.toRequest(), u.durableOffset, u.header.startedAtEpochMillis);
+    return new UploadInfo(u.header.toRequest(), u.durableOffset, u.header.startedAtEpochMillis,
+        u.lastActivityMillis);
   }
 
   private void removed(IndexEntry e, StoreListener.Removal why) {
@@ -912,10 +1019,7 @@ public final class FileCustodyStore implements CustodyStore {
       }
     }
     for (PartialUpload u : stale) {
-      uploads.remove(u.header.fingerprint);
-      config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABANDONED);
-      Files.deleteIfExists(u.dataPath);
-      Files.deleteIfExists(u.journalPath);
+      discard(u, StoreListener.UploadEnd.ABANDONED);
     }
     if (!stale.isEmpty()) {
       StoreIo.fsyncDirectory(opener, partialDir);
@@ -943,13 +1047,14 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   private Path quarantineFile(Path file, String why) {
-    Path target = quarantineDir.resolve(file.getFileName() + "." + config.clock().millis());
+    long now = config.clock().millis();
+    Path target = quarantineDir.resolve(file.getFileName() + "." + now);
+    Path moved;
     try {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-      Files.write(quarantineDir.resolve(target.getFileName() + ".why"), why.getBytes(StandardCharsets.UTF_8));
-      StoreIo.fsyncDirectory(opener, quarantineDir);
+      writeWhy(target, why);
       StoreIo.fsyncDirectory(opener, file.getParent());
-      return target;
+      moved = target;
     } catch (IOException ex) {
       // Could not move it: delete it rather than risk serving it after a restart.
       try {
@@ -957,8 +1062,90 @@ public final class FileCustodyStore implements CustodyStore {
       } catch (IOException ignored) {
         // Nothing more to do; the index no longer lists it.
       }
-      return file;
+      moved = file;
+      why = why + " (it could not be moved to quarantine and was deleted: " + ex.getMessage() + ")";
     }
+    quarantinedSinceOpen++;
+    config.listener().quarantined(new QuarantinedBlob(fingerprintNamed(file.getFileName().toString()),
+        target.getFileName().toString(), now, why));
+    return moved;
+  }
+
+  /** Writes the reason beside a quarantined file (best effort: the move itself is what protects readers). */
+  private void writeWhy(Path target, String why) throws IOException {
+    Path whyFile = quarantineDir.resolve(target.getFileName() + WHY_SUFFIX);
+    try (FileChannel ch = opener.open(whyFile, EnumSet.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING))) {
+      StoreIo.writeFully(ch, ByteBuffer.wrap(why.getBytes(StandardCharsets.UTF_8)), 0);
+      ch.force(true);
+    }
+    StoreIo.fsyncDirectory(opener, quarantineDir);
+  }
+
+  /**
+   * Recovery found damage in a state log: a copy goes to quarantine (for a person to look at), the damage
+   * is counted and reported, and the caller rewrites the log without it.
+   */
+  private void keepDamagedLog(Path log, List<String> damage) throws IOException {
+    long now = config.clock().millis();
+    String why = "state log " + log + " damaged: " + String.join("; ", damage);
+    Path copy = quarantineDir.resolve(log.getParent().getFileName() + "." + STATE_LOG + "." + now);
+    Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    writeWhy(copy, why);
+    damagedLogRecordsSinceOpen += damage.size();
+    config.listener().stateLogDamaged(log.toString(), java.util.Collections.unmodifiableList(damage));
+  }
+
+  /** The fingerprint a store file name ({@code <64 hex>.blob…}) names, or null. */
+  private static Fingerprint fingerprintNamed(String name) {
+    if (name.length() < 64) {
+      return null;
+    }
+    try {
+      return Fingerprint.fromHex(name.substring(0, 64));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public List<QuarantinedBlob> quarantined() throws IOException {
+    ensureOpen();
+    List<QuarantinedBlob> out = new ArrayList<>();
+    for (Path p : listDirectory(quarantineDir)) {
+      String name = p.getFileName().toString();
+      if (name.endsWith(WHY_SUFFIX)) {
+        continue;
+      }
+      long at = 0;
+      int dot = name.lastIndexOf('.');
+      try {
+        at = Long.parseLong(name.substring(dot + 1));
+      } catch (NumberFormatException | IndexOutOfBoundsException e) {
+        // not named by the store; listed with time 0
+      }
+      String why;
+      Path whyFile = quarantineDir.resolve(name + WHY_SUFFIX);
+      try {
+        // Bounded: the reason file is disk bytes like any other.
+        why = new String(StoreIo.readAtMost(opener, whyFile, MAX_WHY_BYTES), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        why = "(no reason recorded)";
+      }
+      out.add(new QuarantinedBlob(fingerprintNamed(name), name, at, why));
+    }
+    out.sort(Comparator.comparingLong(QuarantinedBlob::quarantinedAtEpochMillis));
+    return out;
+  }
+
+  /** Files quarantined since this store was opened (at open and on read). */
+  public synchronized long quarantinedSinceOpen() {
+    return quarantinedSinceOpen;
+  }
+
+  /** Damaged state-log entries (and headers) recovery found since this store was opened. */
+  public synchronized long damagedLogRecordsSinceOpen() {
+    return damagedLogRecordsSinceOpen;
   }
 
   // ---------------------------------------------------------------------------------------------------

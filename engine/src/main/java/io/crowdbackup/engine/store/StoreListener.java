@@ -1,13 +1,17 @@
 package io.crowdbackup.engine.store;
 
 import io.crowdbackup.api.store.BlobStat;
+import io.crowdbackup.api.store.QuarantinedBlob;
 import io.crowdbackup.api.store.UploadInfo;
+import java.util.List;
 
 /**
  * Told of every change to what a running store holds, so that a policy layer (quotas, per-peer shares)
  * can keep its ledger exact without polling — including the changes the store makes on its own
- * (quarantine, abandoned uploads, expiry). Not told of what recovery finds at open: read
- * {@link FileCustodyStore#usage()}, {@code list()} and {@code uploads()} once after opening.
+ * (quarantine, abandoned uploads, expiry). Not told of the blobs and uploads recovery finds at open: read
+ * {@link FileCustodyStore#usage()}, {@code list()} and {@code uploads()} once after opening. Damage is the
+ * exception: {@link #quarantined} and {@link #stateLogDamaged} are called for what open finds too, so no
+ * damage passes unreported.
  *
  * <p>Called under the store's lock, after the change is durable: return quickly, do not call back into
  * the store, and do not throw (an exception propagates to the caller of the store operation, whose change
@@ -46,4 +50,18 @@ public interface StoreListener {
 
   /** {@code blob} is the stat as it was just before the removal. */
   default void blobRemoved(BlobStat blob, Removal why) {}
+
+  /**
+   * A file failed its checks and was moved to quarantine: at open (then no {@link #blobRemoved} precedes
+   * it, the blob was never counted) or on read (after {@code blobRemoved(…, QUARANTINED)}), own or custody.
+   */
+  default void quarantined(QuarantinedBlob blob) {}
+
+  /**
+   * Recovery found damaged entries (or a damaged header) in a state log: each is dropped, the entries
+   * after it are kept, a copy of the damaged log is put in quarantine, and the log is rewritten sound.
+   *
+   * @param damage one line per damaged part: its offset and why
+   */
+  default void stateLogDamaged(String log, List<String> damage) {}
 }

@@ -300,6 +300,7 @@ final class UploadImpl implements Upload {
       synchronized (store) {
         u.durableOffset = r.endOffset;
       }
+      store.recordProgress(u, store.config.clock().millis()); // a resume is activity: a full window again
       return up;
     } catch (IOException | RuntimeException e) {
       FileCustodyStore.closeQuietly(data);
@@ -342,7 +343,7 @@ final class UploadImpl implements Upload {
       } catch (IOException e) {
         failed = "writing failed: " + e;
         throw StoreIo.wrap(e, u.dataPath, "writing upload bytes at offset " + offset
-            + " (the upload stays resumable from offset " + durable + ")");
+            + " (" + afterFailure() + ")");
       }
       ((Buffer) src).position(src.position() + n);
       offset += n;
@@ -389,7 +390,7 @@ final class UploadImpl implements Upload {
           Throwable cause = e.getCause();
           failed = "a background fsync failed: " + cause;
           throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
-              + "to disk (the upload stays resumable from offset " + durable + ")")
+              + "to disk (" + afterFailure() + ")")
               : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
                   + cause, cause);
         }
@@ -408,6 +409,14 @@ final class UploadImpl implements Upload {
     } catch (IOException ignored) {
       // The upload is being closed or aborted; durability was never claimed for these bytes.
     }
+  }
+
+  /**
+   * What a failure leaves, for its message: a one-shot put is aborted by its caller, so it must not
+   * promise a resume.
+   */
+  private String afterFailure() {
+    return oneShot ? "nothing was stored" : "the upload stays resumable from offset " + durable;
   }
 
   private void checkHeader() throws IOException {
@@ -453,16 +462,15 @@ final class UploadImpl implements Upload {
       }
     } catch (IOException e) {
       failed = "checkpoint failed: " + e;
-      throw StoreIo.wrap(e, u.journalPath, "making the upload durable (it stays resumable from offset "
-          + durable + ")");
+      throw StoreIo.wrap(e, u.journalPath, "making the upload durable ("
+          + afterFailure() + ")");
     }
     durable = pendingEnd;
     sinceCheckpointBytes = 0;
-    long now = store.config.clock().millis();
     synchronized (store) {
       u.durableOffset = durable;
-      u.lastActivityMillis = now;
     }
+    store.recordProgress(u, store.config.clock().millis());
     return durable;
   }
 
@@ -497,7 +505,8 @@ final class UploadImpl implements Upload {
       data.force(true);
     } catch (IOException e) {
       failed = "commit failed: " + e;
-      throw StoreIo.wrap(e, u.dataPath, "writing the blob's footer (nothing is visible; resume to retry)");
+      throw StoreIo.wrap(e, u.dataPath, "writing the blob's footer ("
+          + (oneShot ? "nothing was stored" : "nothing is visible; resume to retry") + ")");
     }
     FileCustodyStore.closeQuietly(data);
     FileCustodyStore.closeQuietly(journal);
@@ -591,11 +600,8 @@ final class UploadImpl implements Upload {
     awaitFlushBehindQuietly();
     FileCustodyStore.closeQuietly(data);
     FileCustodyStore.closeQuietly(journal);
-    store.forgetUpload(u);
     try {
-      java.nio.file.Files.deleteIfExists(u.dataPath);
-      java.nio.file.Files.deleteIfExists(u.journalPath);
-      StoreIo.fsyncDirectory(store.opener, store.partialDir);
+      store.abortFromHandle(u);
     } catch (IOException e) {
       throw StoreIo.wrap(e, u.dataPath, "removing the aborted upload (it is removed on the next open)");
     }

@@ -81,6 +81,9 @@ class FaultInjectionTest {
     assertEquals(Reason.DISK_FULL, ex.reason(), ex.getMessage());
     assertTrue(ex.path().endsWith(".part"), ex.path());
     assertTrue(ex.getMessage().contains("free space"), ex.getMessage());
+    // The put removed its partial: its message must not promise a resume.
+    assertFalse(ex.getMessage().contains("resumable"), ex.getMessage());
+    assertTrue(ex.getMessage().contains("nothing was stored"), ex.getMessage());
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
     assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
     faults.reset();
