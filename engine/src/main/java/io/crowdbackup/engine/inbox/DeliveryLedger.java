@@ -420,7 +420,7 @@ final class DeliveryLedger implements Closeable {
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
-      throw new InboxException(InboxException.Reason.IO, path, "appending a ledger record failed", e);
+      throw InboxException.io(path, "appending a ledger record failed: " + e, e);
     }
   }
 
