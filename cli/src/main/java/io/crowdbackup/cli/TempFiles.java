@@ -2,11 +2,18 @@ package io.crowdbackup.cli;
 
 import io.crowdbackup.engine.inbox.AtomicFiles;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -31,36 +38,30 @@ final class TempFiles {
 
   private TempFiles() {}
 
-  /** A new temporary file in {@code dir}, deleted if the process is interrupted before {@link #done}. */
-  static Path create(Path dir) throws IOException {
+  /** A new temporary file in {@code dir}, open for writing, deleted on an interrupt or when closed unpublished. */
+  static Output create(Path dir) throws IOException {
     Path temp = AtomicFiles.createTemp(dir);
     LIVE.add(temp);
-    return temp;
-  }
-
-  /** The temporary file was published (it no longer exists under its temporary name) or deleted. */
-  static void done(Path temp) {
-    if (temp != null) {
-      LIVE.remove(temp);
+    try {
+      return new Output(temp, FileChannel.open(temp, StandardOpenOption.WRITE));
+    } catch (IOException | RuntimeException e) {
+      delete(temp);
+      throw e;
     }
   }
 
-  /** Deletes a temporary file that will not be published, best effort. */
-  static void delete(Path temp) {
-    if (temp == null) {
-      return;
-    }
+  private static void delete(Path temp) {
     try {
       Files.deleteIfExists(temp);
     } catch (IOException ignored) {
       // Left for the next run in this folder, which removes it (removeStale).
     }
-    done(temp);
+    LIVE.remove(temp);
   }
 
   /**
    * Marks a folder (an open inbox) whose every temporary file is this process's while it holds the folder's
-   * lock: an interrupt deletes them all. Undone by {@link #release}.
+   * lock, so that an interrupt deletes them all. Undone by {@link #release}.
    */
   static void own(Path dir) {
     OWNED_FOLDERS.add(dir);
@@ -72,36 +73,37 @@ final class TempFiles {
 
   /**
    * Removes our temporary files in {@code dir} that are older than this run: what a killed run left. A
-   * newer one may be another run's, still being written, and is kept.
-   *
-   * @return how many were removed
+   * newer one may be another run's, still being written, and is kept. Says on stderr what it removed.
    */
-  static int removeStale(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return 0;
-    }
-    long runStartMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
+  static void removeStale(Path dir, PrintWriter err, GlobalOptions globals) throws CliException {
     int removed = 0;
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, AtomicFiles.TEMP_PREFIX + "*")) {
-      for (Path p : entries) {
-        if (OURS.matcher(p.getFileName().toString()).matches() && !LIVE.contains(p)
-            && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-            && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < runStartMillis
-            && Files.deleteIfExists(p)) {
-          removed++;
+    try {
+      if (!Files.isDirectory(dir)) {
+        return;
+      }
+      long runStartMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, AtomicFiles.TEMP_PREFIX + "*")) {
+        for (Path p : entries) {
+          if (OURS.matcher(p.getFileName().toString()).matches() && !LIVE.contains(p)
+              && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+              && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < runStartMillis
+              && Files.deleteIfExists(p)) {
+            removed++;
+          }
         }
       }
+    } catch (IOException e) {
+      throw Failures.io(dir, e);
     }
-    return removed;
+    if (removed > 0 && !globals.json) {
+      err.println("crowdbackup: removed " + removed + " temporary file" + (removed == 1 ? "" : "s")
+          + " that an interrupted run left in " + dir);
+    }
   }
 
   private static void deleteLive() {
     for (Path p : LIVE) {
-      try {
-        Files.deleteIfExists(p);
-      } catch (IOException ignored) {
-        // Shutting down: the next run in this folder removes it.
-      }
+      delete(p);
     }
     for (Path dir : OWNED_FOLDERS) {
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, AtomicFiles.TEMP_PREFIX + "*")) {
@@ -111,7 +113,92 @@ final class TempFiles {
           }
         }
       } catch (IOException ignored) {
-        // As above: the inbox removes its leftovers when it next opens.
+        // Shutting down: the inbox removes its leftovers when it next opens.
+      }
+    }
+  }
+
+  /**
+   * A temporary file being written. A write or fsync failure names the file (which {@link Failures} reports
+   * as its folder); closing it unpublished deletes it.
+   */
+  static final class Output implements WritableByteChannel {
+    final Path path;
+    private final FileChannel channel;
+    private boolean published;
+
+    private Output(Path path, FileChannel channel) {
+      this.path = path;
+      this.channel = channel;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      try {
+        return channel.write(src);
+      } catch (IOException e) {
+        throw failed(e);
+      }
+    }
+
+    /** Writes all of {@code bytes}. */
+    void writeFully(ByteBuffer bytes) throws IOException {
+      while (bytes.hasRemaining()) {
+        write(bytes);
+      }
+    }
+
+    void force() throws IOException {
+      try {
+        channel.force(true);
+      } catch (IOException e) {
+        throw failed(e);
+      }
+    }
+
+    /** Publishes the fsynced file as {@code target} unless that name is taken (then false; it is deleted on close). */
+    boolean publishNoReplace(Path target) throws IOException {
+      published = AtomicFiles.publishNoReplace(path, target);
+      return published;
+    }
+
+    /** Publishes the fsynced file under {@code sanitizedName} or its first free clash name. */
+    Path publishUnique(String sanitizedName) throws IOException {
+      Path p = AtomicFiles.publishUnique(path, sanitizedName);
+      published = true;
+      return p;
+    }
+
+    /** Replaces {@code target} with the fsynced file, atomically. */
+    void replace(Path target) throws IOException {
+      Files.move(path, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      published = true;
+    }
+
+    private IOException failed(IOException e) {
+      if (e instanceof FileSystemException) {
+        return e;
+      }
+      FileSystemException f = new FileSystemException(path.toString(), null, e.getMessage());
+      f.initCause(e);
+      return f;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return channel.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        channel.close();
+      } finally {
+        if (published) {
+          LIVE.remove(path);
+        } else {
+          delete(path);
+        }
       }
     }
   }
