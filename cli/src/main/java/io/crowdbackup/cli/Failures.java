@@ -6,15 +6,18 @@ import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.custody.CustodyException;
+import io.crowdbackup.engine.inbox.AtomicFiles;
 import io.crowdbackup.engine.inbox.InboxException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Turns exceptions into the one line and exit code a user sees. */
 final class Failures {
@@ -128,12 +131,38 @@ final class Failures {
     return new CliException(code, reason, e.path() != null ? e.path() : str(file), "store: " + e.getMessage(), e);
   }
 
-  /** An I/O failure, worded by what happened rather than by the exception's class. */
+  /**
+   * Fails with NOT_FOUND (or NOT_A_FILE for a folder) unless every input exists: checked before a command
+   * creates any folder, store or file.
+   */
+  static void requireInputs(List<Path> inputs) throws CliException {
+    for (Path p : inputs) {
+      if (!Files.exists(p)) {
+        throw new CliException(ExitCodes.IO, "NOT_FOUND", p.toString(), p + ": no such file or folder", null);
+      }
+      if (Files.isDirectory(p)) {
+        throw new CliException(ExitCodes.IO, "NOT_A_FILE", p.toString(), p + ": not a regular file", null);
+      }
+    }
+  }
+
+  /**
+   * An I/O failure, worded by what happened rather than by the exception's class. A failure on one of the
+   * CLI's temporary files is reported as its folder (the {@code --out} or {@code --dir} the user gave).
+   */
   static CliException io(Path file, IOException e) {
     String what;
     String reason;
     String path = e instanceof FileSystemException && ((FileSystemException) e).getFile() != null
         ? ((FileSystemException) e).getFile() : str(file);
+    String context = "";
+    if (path != null) {
+      Path p = Path.of(path);
+      if (p.getFileName() != null && TempFiles.OURS.matcher(p.getFileName().toString()).matches()) {
+        path = p.getParent() == null ? "." : p.getParent().toString();
+        context = " (writing a temporary file there)";
+      }
+    }
     if (e instanceof NoSuchFileException) {
       what = "no such file or folder";
       reason = "NOT_FOUND";
@@ -149,7 +178,7 @@ final class Failures {
     } else if (e instanceof DirectoryNotEmptyException) {
       what = "folder not empty";
       reason = "NOT_EMPTY";
-    } else if (String.valueOf(e.getMessage()).contains("No space left on device")) {
+    } else if (AtomicFiles.isDiskFull(e)) {
       what = "no space left on device";
       reason = "DISK_FULL";
     } else {
@@ -159,7 +188,7 @@ final class Failures {
         what = ((FileSystemException) e).getReason();
       }
     }
-    return new CliException(ExitCodes.IO, reason, path, path + ": " + what, e);
+    return new CliException(ExitCodes.IO, reason, path, path + ": " + what + context, e);
   }
 
   private static String str(Object o) {

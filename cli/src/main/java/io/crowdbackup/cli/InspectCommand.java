@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Show an envelope as a holder sees it, without any key: the public header, and the fingerprint",
-        "computed over the whole envelope while checking its framing (lengths, record structure, size).",
+        "Show an envelope as a holder sees it, without any key.",
+        "Prints the public header, and the fingerprint computed over the whole envelope while checking its",
+        "framing (lengths, record structure, size).",
         "This cannot tell whether the encrypted content was altered: only the destination can."})
 final class InspectCommand implements Callable<Integer>, HasGlobals {
   @Mixin GlobalOptions globals;

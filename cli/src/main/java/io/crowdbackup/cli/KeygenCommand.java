@@ -18,8 +18,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "keygen", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Create a destination key pair: DIR/destination.key (secret, owner-only) and DIR/destination.card",
-        "(public: give it to the devices that seal files for you).",
+        "Create a destination key pair, or a source signing key.",
+        "DIR/destination.key is secret (owner-only); DIR/destination.card is public: give it to the devices",
+        "that seal files for you.",
         "With --signing, create a source signing key instead: DIR/signing.key (secret) and DIR/signing.pub;",
         "pass the key to 'seal --signing-key' so that you can later release envelopes you delivered yourself.",
         "Existing files are never replaced."})

@@ -13,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,11 +24,11 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "open", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Verify and decrypt envelopes with a destination key, writing each file into DIR under the name",
-        "the sender gave it, made safe (no folders, no hidden or device names) and never replacing a",
-        "file: a clash becomes 'name (2).ext'. A file appears only once its envelope verified completely;",
-        "a tampered or truncated envelope writes nothing. Unlike 'receive', keeps no record and signs no",
-        "receipt."})
+        "Verify and decrypt envelopes with a destination key.",
+        "Each file is written into DIR under the name the sender gave it, made safe (no folders, no",
+        "hidden or device names) and never replacing a file: a clash becomes 'name (2).ext'. A file",
+        "appears only once its envelope verified completely; a tampered or truncated envelope writes",
+        "nothing. Unlike 'receive', keeps no record and signs no receipt."})
 final class OpenCommand implements Callable<Integer>, HasGlobals {
   @Mixin GlobalOptions globals;
   @Spec CommandSpec spec;
@@ -50,11 +49,19 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
 
   @Override
   public Integer call() throws Exception {
+    Failures.requireInputs(envelopes);
     DestinationKeyPair keys = KeyFiles.destination(key);
     try {
       OutputFiles.createFolder(out);
     } catch (IOException e) {
+      keys.destroy();
       throw Failures.io(out, e);
+    }
+    try {
+      TempFiles.removeStale(out, spec.commandLine().getErr(), globals);
+    } catch (CliException e) {
+      keys.destroy();
+      throw e;
     }
     StreamingOpener opener = new StreamingOpener(keys);
     int code = ExitCodes.OK;
@@ -77,35 +84,25 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
   }
 
   private void openOne(StreamingOpener opener, Path envelope) throws CliException {
-    Path temp = null;
     try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(),
-        Files.size(envelope), globals.progressEnabled())) {
-      temp = AtomicFiles.createTemp(out);
+        Files.size(envelope), globals.progressEnabled());
+        TempFiles.Output plain = TempFiles.create(out)) {
       OpenResult result;
-      try (FileChannel in = FileChannel.open(envelope);
-          FileChannel plain = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+      try (FileChannel in = FileChannel.open(envelope)) {
+        // Until open() returns, the plaintext is unverified: it lives only under the temporary name.
         result = opener.open(counting(in, bar), plain);
-        if (result.metadata().contentKind() != ContentKind.FILE) {
-          throw new EnvelopeException(EnvelopeException.Reason.WRONG_CONTENT_KIND, "it holds a "
-              + result.metadata().contentKind() + " for a relay to forward; use 'crowdbackup receive --relay'");
-        }
-        plain.force(true);
       }
-      Path published = AtomicFiles.publishUnique(temp, FileNames.sanitize(result.metadata().name()));
-      temp = null;
+      if (result.metadata().contentKind() != ContentKind.FILE) {
+        throw new EnvelopeException(EnvelopeException.Reason.WRONG_CONTENT_KIND, "it holds a "
+            + result.metadata().contentKind() + " for a relay to forward; use 'crowdbackup receive --relay'");
+      }
+      plain.force();
+      Path published = plain.publishUnique(FileNames.sanitize(result.metadata().name()));
       AtomicFiles.fsyncDirectory(out);
       bar.finish();
       print(envelope, published, result);
     } catch (IOException | RuntimeException e) {
       throw Failures.of(envelope, e);
-    } finally {
-      if (temp != null) {
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-          // Best effort; the name starts with a dot and says what it is.
-        }
-      }
     }
   }
 

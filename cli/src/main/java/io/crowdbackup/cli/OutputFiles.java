@@ -1,13 +1,10 @@
 package io.crowdbackup.cli;
 
-import io.crowdbackup.engine.inbox.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Small files the CLI writes whole: key files, cards, receipts. Temp, fsync, no-replace publish. */
@@ -21,23 +18,15 @@ final class OutputFiles {
    */
   static void writeNew(Path target, byte[] bytes, boolean secret) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
-    Path temp = AtomicFiles.createTemp(dir);
-    try {
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
-        ch.force(true);
+    try (TempFiles.Output temp = TempFiles.create(dir)) {
+      temp.writeFully(ByteBuffer.wrap(bytes));
+      temp.force();
+      if (!secret && Files.getFileStore(temp.path).supportsFileAttributeView("posix")) {
+        Files.setPosixFilePermissions(temp.path, PosixFilePermissions.fromString("rw-r--r--"));
       }
-      if (!secret && Files.getFileStore(temp).supportsFileAttributeView("posix")) {
-        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
-      }
-      if (!AtomicFiles.publishNoReplace(temp, target)) {
+      if (!temp.publishNoReplace(target)) {
         throw new FileAlreadyExistsException(target.toString(), null, "refusing to replace it");
       }
-    } finally {
-      Files.deleteIfExists(temp);
     }
   }
 

@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "receive", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Deliver envelopes into a destination's inbox folder and print the signed receipts. The inbox keeps",
-        "the first copy of each envelope: a re-delivered one writes nothing and gets the same receipt.",
+        "Deliver envelopes into an inbox folder and print the signed receipts.",
+        "The inbox keeps the first copy of each envelope: a re-delivered one writes nothing and gets the",
+        "same receipt.",
         "Files appear whole or not at all, under the sender's name made safe, never replacing a file.",
         "With --relay, DIR is a relay's outbox: each envelope's outer layer is removed and the inner",
         "envelope is queued there, unchanged, as <fingerprint>.cbe for forwarding."})
@@ -53,17 +54,22 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
 
   @Override
   public Integer call() throws Exception {
+    Failures.requireInputs(envelopes);
     DestinationKeyPair keys = KeyFiles.destination(key);
     if (receipts != null) {
       try {
         OutputFiles.createFolder(receipts);
       } catch (IOException e) {
+        keys.destroy();
         throw Failures.io(receipts, e);
       }
     }
     int code = ExitCodes.OK;
     try (Inbox box = Inbox.newBuilder().directory(inbox).keys(keys)
         .mode(relay ? Inbox.Mode.RELAY : Inbox.Mode.DESTINATION).open()) {
+      // While this process holds the inbox's lock, every temporary file in it is ours: an interrupt
+      // deletes them (unverified plaintext), as the next open would.
+      TempFiles.own(box.directory());
       if (!box.recovery().clean() && !globals.json) {
         spec.commandLine().getErr().println("crowdbackup: inbox recovered from an interrupted run: "
             + box.recovery());
@@ -87,6 +93,7 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
     } catch (IOException e) {
       throw Failures.of(inbox, e);
     } finally {
+      TempFiles.release(inbox);
       keys.destroy();
     }
     return code;

@@ -11,12 +11,10 @@ import io.crowdbackup.engine.inbox.AtomicFiles;
 import io.crowdbackup.engine.keys.Keys;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -29,9 +27,10 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "seal", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Seal each FILE into one envelope for the destination on CARD, written to DIR as",
-        "<fingerprint>.cbe, and print the fingerprints. Only that destination can open it; holders",
-        "see the public header and the fingerprint, nothing of the content or its name."})
+        "Seal files into envelopes that only one destination can open.",
+        "Each FILE becomes one envelope for the destination on CARD, written to DIR as <fingerprint>.cbe,",
+        "and its fingerprint is printed. Holders see the public header and the fingerprint, nothing of",
+        "the content or its name."})
 final class SealCommand implements Callable<Integer>, HasGlobals {
   /** Files smaller than this are sealed on one thread: starting the workers costs more than it saves. */
   static final long PARALLEL_THRESHOLD_BYTES = 4L * 1024 * 1024;
@@ -96,6 +95,12 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
     if (threads < 0 || threads > 256) {
       throw new CliException(ExitCodes.USAGE, "USAGE", null, "--threads must be 0..256, was " + threads, null);
     }
+    if (Integer.bitCount(chunkSizeBytes) != 1 || chunkSizeBytes < SealRequest.MIN_CHUNK_SIZE_BYTES
+        || chunkSizeBytes > SealRequest.MAX_CHUNK_SIZE_BYTES) {
+      throw new CliException(ExitCodes.USAGE, "USAGE", null, "--chunk-size must be a power of two from 4KiB to "
+          + "4MiB, was " + Units.bytes(chunkSizeBytes) + " (" + chunkSizeBytes + " bytes)", null);
+    }
+    Failures.requireInputs(files);
     DestinationCard destination = KeyFiles.card(to);
     DestinationCard relayCard = relay == null ? null : KeyFiles.card(relay);
     SigningKeyPair source = signingKey == null ? Keys.generateSigning() : KeyFiles.signing(signingKey);
@@ -120,6 +125,7 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
     } catch (IOException e) {
       throw Failures.io(out, e);
     }
+    TempFiles.removeStale(out, spec.commandLine().getErr(), globals);
     int parallelism = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
     try (StreamingSealer single = Envelopes.sealer();
         StreamingSealer parallel = parallelism > 1 ? Envelopes.parallelSealer(parallelism) : null) {
@@ -161,32 +167,18 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
       throw new CliException(ExitCodes.USAGE, "USAGE", file.toString(), file + ": " + e.getMessage(), e);
     }
     StreamingSealer sealer = parallel != null && size >= PARALLEL_THRESHOLD_BYTES ? parallel : single;
-    Path temp = null;
     try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), file.getFileName().toString(), size,
-        globals.progressEnabled())) {
-      temp = AtomicFiles.createTemp(out);
-      SealResult result;
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        result = sealer.seal(request, file, counting(ch, bar));
-        ch.force(true);
-      }
+        globals.progressEnabled());
+        TempFiles.Output temp = TempFiles.create(out)) {
+      SealResult result = sealer.seal(request, file, counting(temp, bar));
+      temp.force();
       Path envelope = out.resolve(result.fingerprint().toHex() + ".cbe");
-      if (!AtomicFiles.publishNoReplace(temp, envelope)) {
-        Files.delete(temp); // the same fingerprint is the same bytes: already there
-      }
-      temp = null;
+      // Not published when the name is taken: the same fingerprint is the same bytes, already there.
+      temp.publishNoReplace(envelope);
       bar.finish();
       print(file, envelope, result);
     } catch (IOException | RuntimeException e) {
       throw Failures.of(file, e);
-    } finally {
-      if (temp != null) {
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-          // Best effort: a leftover temp file starts with a dot and is removed by the next inbox open.
-        }
-      }
     }
   }
 
@@ -212,7 +204,7 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
     }
   }
 
-  private static WritableByteChannel counting(FileChannel ch, ProgressBar bar) {
+  private static WritableByteChannel counting(WritableByteChannel ch, ProgressBar bar) {
     return new WritableByteChannel() {
       @Override
       public int write(ByteBuffer src) throws IOException {

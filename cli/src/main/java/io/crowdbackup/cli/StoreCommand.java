@@ -31,8 +31,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -393,6 +391,12 @@ final class StoreCommand implements Runnable, HasGlobals {
       return true;
     }
 
+    /** A missing envelope fails before the store is opened: it must not create one. */
+    @Override
+    void validate() throws CliException {
+      Failures.requireInputs(envelopes);
+    }
+
     @Override
     void validate() throws CliException {
       if (expectFingerprint != null) {
@@ -529,52 +533,49 @@ final class StoreCommand implements Runnable, HasGlobals {
 
     @Override
     int run(Holder h) throws Exception {
-      try {
-        OutputFiles.createFolder(outDir);
-      } catch (IOException e) {
-        throw Failures.io(outDir, e);
-      }
+      // Every blob is looked up before anything is created: a missing one leaves no folder behind.
+      List<BlobStat> blobs = new ArrayList<>();
       for (String text : fingerprints) {
         Fingerprint fp = resolve(h, text);
         BlobStat s = h.custodian.stat(fp);
         if (s == null) {
           throw notFoundExplained(h, fp);
         }
+        blobs.add(s);
+      }
+      try {
+        OutputFiles.createFolder(outDir);
+      } catch (IOException e) {
+        throw Failures.io(outDir, e);
+      }
+      TempFiles.removeStale(outDir, spec.commandLine().getErr(), globals);
+      for (BlobStat s : blobs) {
+        Fingerprint fp = s.fingerprint();
         Path target = outDir.resolve(fp.toHex() + ".cbe");
         if (Files.exists(target)) {
           throw Failures.io(target, new FileAlreadyExistsException(target.toString()));
         }
-        Path temp = null;
         try (Forward f = h.custodian.beginForward(fp, to != null ? to : s.locator());
             ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), fp.toHex().substring(0, 16),
-                s.envelopeLengthBytes(), globals.progressEnabled())) {
-          temp = AtomicFiles.createTemp(outDir);
-          try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-            while (f.channel().read(buf) >= 0) {
-              buf.flip();
-              bar.add(buf.remaining());
-              while (buf.hasRemaining()) {
-                ch.write(buf);
-              }
-              buf.clear();
-            }
-            ch.force(true);
+                s.envelopeLengthBytes(), globals.progressEnabled());
+            TempFiles.Output temp = TempFiles.create(outDir)) {
+          ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+          while (f.channel().read(buf) >= 0) {
+            buf.flip();
+            bar.add(buf.remaining());
+            temp.writeFully(buf);
+            buf.clear();
           }
-          if (!AtomicFiles.publishNoReplace(temp, target)) {
+          temp.force();
+          if (!temp.publishNoReplace(target)) {
             throw new FileAlreadyExistsException(target.toString());
           }
-          temp = null;
           AtomicFiles.fsyncDirectory(outDir);
           bar.finish();
           // Closing the forward without a receipt returns the blob to HELD: it is dropped when the
           // destination's receipt comes back through 'store release'.
         } catch (IOException | RuntimeException e) {
           throw Failures.of(target, e);
-        } finally {
-          if (temp != null) {
-            Files.deleteIfExists(temp);
-          }
         }
         if (globals.json) {
           out().println(json(s).put("envelope", target.toString()));
@@ -1015,9 +1016,14 @@ final class StoreCommand implements Runnable, HasGlobals {
       if (save) {
         try {
           Files.createDirectories(dir);
-          Path temp = AtomicFiles.createTemp(dir);
-          Files.write(temp, s.encode().getBytes(StandardCharsets.UTF_8));
-          Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          throw Failures.io(dir, e);
+        }
+        TempFiles.removeStale(dir, spec.commandLine().getErr(), globals);
+        try (TempFiles.Output temp = TempFiles.create(dir)) {
+          temp.writeFully(ByteBuffer.wrap(s.encode().getBytes(StandardCharsets.UTF_8)));
+          temp.force();
+          temp.replace(file);
         } catch (IOException e) {
           throw Failures.io(file, e);
         }

@@ -157,4 +157,157 @@ class CliProcessTest extends CliScenarios {
     assertTrue(stats.out.contains("evicted        1 ("), stats.out);
     assertTrue(stats.out.contains("quota          0 B of 400 KiB used"), stats.out);
   }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Interrupts: SIGTERM (what Ctrl-C's SIGINT also does) must leave no temporary file behind.
+
+  /** Starts crowdbackup with {@code args}, its output discarded. */
+  Process start(String... args) throws java.io.IOException {
+    List<String> command = new ArrayList<>(launcher());
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).directory(dir.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  /** Our temporary files in {@code folder}. */
+  static List<Path> temps(Path folder) throws java.io.IOException {
+    List<Path> out = new ArrayList<>();
+    if (Files.isDirectory(folder)) {
+      try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(folder, ".crowdbackup-tmp-*")) {
+        s.forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** Waits until a temporary file in {@code folder} holds at least {@code minBytes}; fails if {@code p} ends first. */
+  static void awaitTemp(Path folder, long minBytes, Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      for (Path t : temps(folder)) {
+        try {
+          if (Files.size(t) >= minBytes) {
+            return;
+          }
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // published or removed meanwhile
+        }
+      }
+      assertTrue(p.isAlive(), "the command ended (exit " + (p.isAlive() ? "" : p.exitValue())
+          + ") before a temporary file was seen");
+      Thread.sleep(1);
+    }
+    p.destroyForcibly();
+    fail("no temporary file of " + minBytes + " bytes appeared in " + folder);
+  }
+
+  /** SIGTERM, then the exit code: 143 (128 + 15) once the shutdown hooks have run. */
+  static int terminate(Process p) throws Exception {
+    p.destroy(); // SIGTERM on Linux
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "no exit after SIGTERM");
+    return p.exitValue();
+  }
+
+  /** A named pipe, so that a command reading it can be held mid-envelope; skips where there is none. */
+  Path fifo(String name) throws Exception {
+    Path f = dir.resolve(name);
+    Process mk;
+    try {
+      mk = new ProcessBuilder("mkfifo", f.toString()).start();
+    } catch (java.io.IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no mkfifo here: " + e);
+      return null;
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(mk.waitFor() == 0 && Files.exists(f), "mkfifo failed");
+    return f;
+  }
+
+  /**
+   * Feeds {@code passes} into a pipe, each as one writer (the reader sees end-of-file between them; a
+   * delivery reads its envelope twice), and holds the last one open until {@code release} is counted down.
+   */
+  static Thread feed(Path pipe, java.util.concurrent.CountDownLatch release, byte[]... passes) {
+    Thread t = new Thread(() -> {
+      try {
+        for (int i = 0; i < passes.length; i++) {
+          try (java.nio.channels.FileChannel w = java.nio.channels.FileChannel.open(pipe,
+              java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(passes[i]);
+            while (b.hasRemaining()) {
+              w.write(b);
+            }
+            if (i == passes.length - 1) {
+              release.await();
+            }
+          }
+        }
+      } catch (Exception e) {
+        // The reader was killed: a broken pipe is expected.
+      }
+    }, "fifo-writer");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  byte[] sealedEnvelope(String name, int bytes) throws Exception {
+    byte[] data = new byte[bytes];
+    new Random(9).nextBytes(data);
+    Files.write(dir.resolve(name), data);
+    Matcher m = FINGERPRINT.matcher(ok("seal", "--to", "keys/destination.card", "--out", "env", name).out);
+    assertTrue(m.find());
+    return Files.readAllBytes(dir.resolve(m.group(2)));
+  }
+
+  /** open writes verified chunks' plaintext to its temporary file as it reads: SIGTERM must delete it. */
+  @Test
+  void anInterruptedOpenLeavesNoUnverifiedPlaintext() throws Exception {
+    keygen();
+    byte[] envelope = sealedEnvelope("photo.raw", 4 * 1024 * 1024);
+    Path pipe = fifo("photo.cbe");
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Process p = start("open", "--key", "keys/destination.key", "--out", "out", "photo.cbe");
+    Thread writer = feed(pipe, release, java.util.Arrays.copyOf(envelope, envelope.length / 2));
+    awaitTemp(dir.resolve("out"), 64 * 1024, p);
+    int code = terminate(p);
+    release.countDown();
+    writer.join(10_000);
+    assertNotEquals(0, code);
+    assertEquals(List.of(), visible(dir.resolve("out")), "unverified plaintext survived SIGTERM");
+  }
+
+  /**
+   * receive: the inbox's temporary file holds unverified plaintext too. (No pipe here: a delivery reads its
+   * envelope twice, and a writer cannot tell when the first reader has closed.)
+   */
+  @Test
+  void anInterruptedReceiveLeavesNoUnverifiedPlaintext() throws Exception {
+    keygen();
+    try (java.io.RandomAccessFile big = new java.io.RandomAccessFile(dir.resolve("big.img").toFile(), "rw")) {
+      big.setLength(256L * 1024 * 1024);
+    }
+    Matcher m = FINGERPRINT.matcher(ok("seal", "--to", "keys/destination.card", "--out", "env", "--compress", "off",
+        "big.img").out);
+    assertTrue(m.find());
+    Process p = start("receive", "--key", "keys/destination.key", "--inbox", "inbox", m.group(2));
+    awaitTemp(dir.resolve("inbox"), 1, p);
+    int code = terminate(p);
+    assertNotEquals(0, code);
+    assertEquals(List.of(), visible(dir.resolve("inbox")), "unverified plaintext survived SIGTERM");
+  }
+
+  /** seal's temporary envelope is deleted on SIGTERM; the next seal into the folder works as usual. */
+  @Test
+  void anInterruptedSealLeavesNoTemporaryFile() throws Exception {
+    keygen();
+    try (java.io.RandomAccessFile big = new java.io.RandomAccessFile(dir.resolve("big.img").toFile(), "rw")) {
+      big.setLength(512L * 1024 * 1024); // sparse: costs no disk to read
+    }
+    Process p = start("seal", "--to", "keys/destination.card", "--out", "env", "--threads", "1", "--compress",
+        "off", "big.img");
+    awaitTemp(dir.resolve("env"), 1, p);
+    int code = terminate(p);
+    assertNotEquals(0, code);
+    assertEquals(List.of(), visible(dir.resolve("env")), "a temporary envelope survived SIGTERM");
+  }
 }

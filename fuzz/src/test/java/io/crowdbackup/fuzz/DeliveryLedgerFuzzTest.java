@@ -22,7 +22,7 @@ import java.util.Map;
  * The destination inbox's delivery ledger ({@code .crowdbackup-inbox/delivered.ledger}) as {@code
  * Inbox.open} replays it after a crash: a real inbox folder (two delivered envelopes, their published
  * files) with the ledger replaced by the fuzzer's bytes. Input: {@code flags | ledger}; flag bit 0 makes the
- * harness recompute every record's CRC-32 (walking the records by their length fields), so mutated
+ * harness recompute every record's CRC-32s (walking the records by their length fields), so mutated
  * payloads reach the decoder behind the checksum.
  *
  * <p>Contract: only InboxException with a reason (never one wrapping a RuntimeException) or an
@@ -35,6 +35,8 @@ class DeliveryLedgerFuzzTest {
   static final int FLAG_FIX_CRCS = 1;
   static final long NOW = 1_700_000_000L;
   static final String LEDGER = Inbox.STATE_DIR + "/delivered.ledger";
+  /** u32 length | u32 payload CRC-32 | u32 CRC-32 of those 8 bytes (ledger version 2). */
+  static final int RECORD_HEADER = 12;
   private static final long OPEN_BUDGET_BYTES = 16 * Contract.MIB;
 
   /** Envelopes sealed to the fixture destination: the first two are delivered in the template. */
@@ -102,17 +104,25 @@ class DeliveryLedgerFuzzTest {
     return Inbox.newBuilder().directory(dir).keys(Fixtures.DESTINATION).clockEpochSecond(() -> NOW).open();
   }
 
-  /** Recomputes the CRC-32 of every record whose length field fits the bytes. */
+  /**
+   * Recomputes the CRC-32s of every record whose length field fits the bytes: in version 2 the payload's and
+   * then the record header's; in version 1 (the older corpus inputs, byte 5 = 1) the payload's only.
+   */
   static void fixRecordCrcs(byte[] ledger) {
+    boolean v1 = ledger.length > 5 && ledger[5] == 1;
+    int header = v1 ? 8 : RECORD_HEADER;
     ByteBuffer b = ByteBuffer.wrap(ledger);
     int at = 8;
-    while (at + 8 <= ledger.length) {
+    while (at + header <= ledger.length) {
       int length = b.getInt(at);
-      if (length < 0 || length > ledger.length - at - 8) {
+      if (length < 0 || length > ledger.length - at - header) {
         break;
       }
-      b.putInt(at + 4, crc(ledger, at + 8, length));
-      at += 8 + length;
+      b.putInt(at + 4, crc(ledger, at + header, length));
+      if (!v1) {
+        b.putInt(at + 8, crc(ledger, at, 8));
+      }
+      at += header + length;
     }
   }
 
@@ -161,8 +171,8 @@ class DeliveryLedgerFuzzTest {
     byte[] ledger = INBOX.get(LEDGER);
     List<Integer> ends = new ArrayList<>();
     ByteBuffer b = ByteBuffer.wrap(ledger);
-    for (int at = 8; at + 8 <= ledger.length; ) {
-      at += 8 + b.getInt(at);
+    for (int at = 8; at + RECORD_HEADER <= ledger.length; ) {
+      at += RECORD_HEADER + b.getInt(at);
       ends.add(at);
     }
     out.put("seed-intact", flagged(0, ledger));
@@ -173,11 +183,11 @@ class DeliveryLedgerFuzzTest {
     out.put("seed-header-only", flagged(0, Arrays.copyOf(ledger, 8)));
     out.put("seed-short-header", flagged(0, Arrays.copyOf(ledger, 5)));
     out.put("seed-empty", flagged(0, new byte[0]));
-    byte[] version2 = ledger.clone();
-    version2[5] = 2;
-    out.put("seed-version-2", flagged(0, version2));
+    byte[] version3 = ledger.clone();
+    version3[5] = 3;
+    out.put("seed-version-3", flagged(0, version3));
     byte[] forged = ledger.clone();
-    forged[8 + 8] = 9; // first record's type: undefined, checksum recomputed
+    forged[8 + RECORD_HEADER] = 9; // first record's type: undefined, checksum recomputed
     out.put("seed-undefined-type-fix-crcs", flagged(FLAG_FIX_CRCS, forged));
     return out;
   }

@@ -15,7 +15,15 @@ public final class RefusalException extends Exception {
   private final transient Refusal refusal;
 
   public RefusalException(Refusal refusal) {
-    super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), null, false, false);
+    this(refusal, null);
+  }
+
+  /**
+   * A refusal with the local failure behind it: the cause (which may name this device's files) is for the
+   * local log only; what travels to the peer is {@link #refusal()}.
+   */
+  public RefusalException(Refusal refusal, Throwable localCause) {
+    super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), localCause, false, false);
     this.refusal = refusal;
   }
 

@@ -21,6 +21,7 @@ import io.crowdbackup.engine.policy.CustodyClock;
 import io.crowdbackup.engine.policy.CustodyPolicy;
 import io.crowdbackup.engine.policy.LedgerEntry;
 import io.crowdbackup.engine.policy.QuotaLedger;
+import io.crowdbackup.engine.policy.RetentionPolicy;
 import io.crowdbackup.engine.policy.Throttled;
 import io.crowdbackup.engine.receipt.Receipts;
 import io.crowdbackup.engine.store.FileCustodyStore;
@@ -171,7 +172,7 @@ public final class Custodian implements Closeable {
       if (known != null) {
         if (known.state() == BlobState.DELIVERED) {
           throw refuse(Refusal.of(Refusal.Reason.ALREADY_DELIVERED, fp + " was delivered; remembered until "
-              + known.expiresAtEpochSecond()));
+              + RetentionPolicy.isoInstant(known.expiresAtEpochSecond())));
         }
         throw refuse(Refusal.of(Refusal.Reason.ALREADY_HELD, fp + " is already held (" + known.state() + ")"));
       }
@@ -193,7 +194,7 @@ public final class Custodian implements Closeable {
         ledger.release(fp);
         Refusal r = StoreRefusals.refusalFor(e);
         if (r != null) {
-          throw refuse(r);
+          throw refuse(r, e);
         }
         throw e;
       } catch (IOException | RuntimeException e) {
@@ -232,7 +233,7 @@ public final class Custodian implements Closeable {
       if (r == null) {
         throw e;
       }
-      throw refuse(r);
+      throw refuse(r, e);
     }
     UploadRequest r = upload.request();
     if (r.kind() != BlobKind.CUSTODY) {
@@ -764,6 +765,11 @@ public final class Custodian implements Closeable {
 
   RefusalException refuse(Refusal refusal) {
     return policy.refusals().record(refusal).toException();
+  }
+
+  /** As {@link #refuse(Refusal)}, keeping the local failure (with its paths) as the exception's cause. */
+  RefusalException refuse(Refusal refusal, StoreException localCause) {
+    return new RefusalException(policy.refusals().record(refusal), localCause);
   }
 
   private void ensureOpen() throws CustodyException {

@@ -153,6 +153,6 @@ public final class CustodyUpload implements Closeable {
     if (r == null) {
       throw e;
     }
-    return custodian.refuse(r);
+    return custodian.refuse(r, e);
   }
 }

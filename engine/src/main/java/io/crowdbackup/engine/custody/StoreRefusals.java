@@ -53,6 +53,21 @@ final class StoreRefusals {
   /** The refusal for {@code e}, or {@code null}; see {@link #reasonFor}. */
   static Refusal refusalFor(StoreException e) {
     Refusal.Reason r = reasonFor(e);
-    return r == null ? null : Refusal.of(r, e.getMessage());
+    return r == null ? null : Refusal.of(r, peerMessage(e));
+  }
+
+  /**
+   * What the peer is told about {@code e}: the store's explanation and its numbers, without the store's
+   * "REASON [path]: " prefix (the refusal carries its own reason) and never a path of this device; the
+   * path stays in {@code e}, which the refusal keeps as its local cause.
+   */
+  static String peerMessage(StoreException e) {
+    if (e.reason() == StoreException.Reason.DISK_FULL) {
+      return "this holder's storage is full";
+    }
+    String message = e.getMessage();
+    String prefix = e.reason() + (e.path() == null ? "" : " [" + e.path() + "]") + ": ";
+    String body = message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    return e.path() == null || e.path().isEmpty() ? body : body.replace(e.path(), "(a file of the holder)");
   }
 }

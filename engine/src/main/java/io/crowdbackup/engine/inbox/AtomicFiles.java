@@ -107,6 +107,18 @@ public final class AtomicFiles {
     return n;
   }
 
+  /** Whether {@code e} (or a cause) is the device running out of space, by the platform's message. */
+  public static boolean isDiskFull(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && (m.contains("No space left on device") || m.contains("ENOSPC")
+          || m.contains("There is not enough space on the disk") || m.contains("Disk quota exceeded"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Deletes a temporary file after a failure, keeping the original failure as the one reported. */
   static void deleteQuietly(Path temp, Throwable primary) {
     try {

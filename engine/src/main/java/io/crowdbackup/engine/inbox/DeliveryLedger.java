@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,8 +26,8 @@ import java.util.zip.CRC32;
  * appended with one write and fsynced before the call returns.
  *
  * <pre>
- *   file   = "CBDL" | u16 version = 1 | u16 zero | record*
- *   record = u32 payload length | u32 CRC-32 of payload | payload
+ *   file   = "CBDL" | u16 version = 2 | u16 zero | record*
+ *   record = u32 payload length | u32 CRC-32 of payload | u32 CRC-32 of the record's first 8 bytes | payload
  *   payload (PENDING, type 1) = u8 type | fingerprint (32) | u8 kind (0 file, 1 relayed envelope)
  *            | u64 published length | published SHA-256 (32) | u64 expiresAtEpochSecond
  *            | receipt (143) | u16 name length | name (UTF-8)
@@ -36,8 +37,20 @@ import java.util.zip.CRC32;
  * A delivery appends PENDING (naming the file it is about to publish, with the file's length and SHA-256
  * and the already-signed receipt) before publishing, and DONE after the file and its folder entry are
  * durable. A crash can therefore leave at most a PENDING without DONE, which the inbox resolves on open by
- * looking at the named file, and at most one torn record at the end, which is cut off. Damage anywhere
- * else (more garbage than one record could leave) is reported, not repaired.
+ * looking at the named file, and at most one torn record at the end, which is cut off.
+ *
+ * <p><b>Torn tail or damage.</b> A crash cuts the last append short; it never changes bytes already written.
+ * So the bytes after the last whole record are a torn tail only if they are fewer than a record header, or
+ * a record header whose own checksum holds and whose payload runs past the end of the file, or all zeros (a
+ * file system that extended the file but lost the data). The header's own checksum is what tells a record
+ * cut by a crash from a record whose length field was damaged. Anything else (a header or payload that
+ * fails its checksum, a checked record that does not decode) is damage: {@code LEDGER_CORRUPT}, and the
+ * file is left untouched, so a damaged record never costs the records after it nor lets a delivered
+ * envelope be delivered again.
+ *
+ * <p>Version 1 files ({@code u32 length | u32 CRC-32 | payload}, no header checksum) are still read, by the
+ * same rule except that a length field running past the end counts as torn only if no whole record can be
+ * found after it; they are then rewritten as version 2 (atomically) before anything is appended.
  *
  * <p>Buffer position calls go through {@link Buffer}: the covariant {@code ByteBuffer} overrides are Java 9+
  * and absent on Android API 26, which this module must run on.
@@ -45,16 +58,20 @@ import java.util.zip.CRC32;
 final class DeliveryLedger implements Closeable {
   static final String FILE_NAME = "delivered.ledger";
   private static final byte[] MAGIC = {'C', 'B', 'D', 'L'};
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   static final int FILE_HEADER_BYTES = 8;
-  static final int RECORD_HEADER_BYTES = 8;
+  static final int RECORD_HEADER_BYTES = 12;
+  /** Version 1 records had no header checksum. */
+  static final int V1_RECORD_HEADER_BYTES = 8;
   static final int TYPE_PENDING = 1;
   static final int TYPE_DONE = 2;
   static final int TYPE_ABORTED = 3;
   static final int MAX_NAME_BYTES = 1024;
+  static final int MIN_PAYLOAD_BYTES = 1 + 32;
   static final int MAX_PAYLOAD_BYTES = 1 + 32 + 1 + 8 + 32 + 8 + Receipts.ENCODED_BYTES + 2 + MAX_NAME_BYTES;
   /** One torn append leaves at most this many bytes after the last whole record. */
   static final int MAX_TORN_BYTES = RECORD_HEADER_BYTES + MAX_PAYLOAD_BYTES;
+  private static final String UPGRADE_SUFFIX = ".upgrade";
 
   /** What a PENDING record says. */
   static final class Entry {
@@ -79,7 +96,8 @@ final class DeliveryLedger implements Closeable {
   }
 
   private final Path path;
-  private final FileChannel channel;
+  /** Replaced once, when a version 1 file is rewritten as version 2 on open. */
+  private FileChannel channel;
   private final Map<Fingerprint, Entry> done = new HashMap<>();
   private final Map<Fingerprint, Entry> pending = new LinkedHashMap<>();
   private final long tornBytesDiscarded;
@@ -90,19 +108,31 @@ final class DeliveryLedger implements Closeable {
     this.tornBytesDiscarded = tornBytesDiscarded;
   }
 
-  /** Opens (creating if absent) and replays the ledger, cutting off a torn last record. */
+  /**
+   * Opens (creating if absent) and replays the ledger, cutting off a torn last record.
+   *
+   * @throws InboxException {@code LEDGER_CORRUPT} if the file is damaged anywhere but a torn tail; the file
+   *     is then left as it is
+   */
   static DeliveryLedger open(Path path) throws IOException {
     boolean created = !Files.exists(path);
     FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
     try {
-      // Shorter than its header: the crash came while the file was being created, so it holds no record.
-      if (created || ch.size() < FILE_HEADER_BYTES) {
-        ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
-        h.put(MAGIC).putShort((short) VERSION).putShort((short) 0);
-        ((Buffer) h).flip();
+      long size = ch.size();
+      if (!created && size < FILE_HEADER_BYTES) {
+        // The crash came while the file was being created, so it holds no record; but a byte that is not
+        // what creation writes is damage, not a tear.
+        byte[] start = new byte[(int) size];
+        readFully(ch, ByteBuffer.wrap(start), 0);
+        if (!Arrays.equals(start, Arrays.copyOf(header(VERSION), start.length))
+            && !Arrays.equals(start, Arrays.copyOf(header(1), start.length))) {
+          throw corrupt(path, "the file is " + size + " bytes, a cut header, but its bytes are not a header's");
+        }
+      }
+      if (created || size < FILE_HEADER_BYTES) {
         ch.truncate(0);
-        writeFully(ch, h, 0);
+        writeFully(ch, ByteBuffer.wrap(header(VERSION)), 0);
         ch.force(true);
         AtomicFiles.fsyncDirectory(path.getParent());
         DeliveryLedger l = new DeliveryLedger(path, ch, 0);
@@ -116,64 +146,141 @@ final class DeliveryLedger implements Closeable {
     }
   }
 
+  private static byte[] header(int version) {
+    return ByteBuffer.allocate(FILE_HEADER_BYTES).put(MAGIC).putShort((short) version).putShort((short) 0).array();
+  }
+
+  private static InboxException corrupt(Path path, String message) {
+    return new InboxException(InboxException.Reason.LEDGER_CORRUPT, path, message);
+  }
+
   private static DeliveryLedger replay(Path path, FileChannel ch) throws IOException {
     long size = ch.size();
     ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
-    if (readFully(ch, h, 0) < FILE_HEADER_BYTES) {
-      throw new InboxException(InboxException.Reason.LEDGER_CORRUPT, path,
-          "file is " + size + " bytes, shorter than its " + FILE_HEADER_BYTES + "-byte header");
-    }
+    readFully(ch, h, 0);
     ((Buffer) h).flip();
     byte[] magic = new byte[4];
     h.get(magic);
     int version = h.getShort() & 0xffff;
-    if (!Arrays.equals(magic, MAGIC) || version != VERSION) {
-      throw new InboxException(InboxException.Reason.LEDGER_CORRUPT, path, "header is not \"CBDL\" version "
-          + VERSION + " (magic " + new String(magic, StandardCharsets.ISO_8859_1) + ", version " + version + ")");
+    int zero = h.getShort() & 0xffff;
+    if (!Arrays.equals(magic, MAGIC) || (version != 1 && version != VERSION) || zero != 0) {
+      throw corrupt(path, "header is not \"CBDL\" version 1 or " + VERSION + " (magic "
+          + new String(magic, StandardCharsets.ISO_8859_1) + ", version " + version + ", reserved " + zero
+          + "); the file is left as is for inspection");
     }
+    int recordHeader = version == 1 ? V1_RECORD_HEADER_BYTES : RECORD_HEADER_BYTES;
     List<ByteBuffer> payloads = new ArrayList<>();
     long position = FILE_HEADER_BYTES;
     ByteBuffer rh = ByteBuffer.allocate(RECORD_HEADER_BYTES);
     ByteBuffer payload = ByteBuffer.allocate(MAX_PAYLOAD_BYTES);
-    CRC32 crc = new CRC32();
-    while (position < size) {
-      ((Buffer) rh).clear();
-      if (readFully(ch, rh, position) < RECORD_HEADER_BYTES) {
-        break;
+    String damage = null;
+    while (position < size && damage == null) {
+      if (size - position < recordHeader) {
+        break; // cut inside a record header: torn
       }
-      ((Buffer) rh).flip();
-      int length = rh.getInt();
-      long expectedCrc = rh.getInt() & 0xffff_ffffL;
-      if (length < 33 || length > MAX_PAYLOAD_BYTES || position + RECORD_HEADER_BYTES + length > size) {
-        break;
+      ((Buffer) rh).clear().limit(recordHeader);
+      readFully(ch, rh, position);
+      int length = rh.getInt(0);
+      long expectedCrc = rh.getInt(4) & 0xffff_ffffL;
+      if (version != 1 && (rh.getInt(8) & 0xffff_ffffL) != crc(rh.array(), 0, 8)) {
+        damage = "the record header at offset " + position + " fails its checksum";
+      } else if (length < MIN_PAYLOAD_BYTES || length > MAX_PAYLOAD_BYTES) {
+        damage = "the record at offset " + position + " declares " + length + " payload bytes, expected "
+            + MIN_PAYLOAD_BYTES + " to " + MAX_PAYLOAD_BYTES;
+      } else if (position + recordHeader + length > size) {
+        // A record that runs past the end is the one a crash cut, unless (version 1, whose length field has
+        // no checksum of its own) a whole record follows inside it.
+        long later = version == 1 ? wholeV1RecordAfter(ch, position + 1, size) : -1;
+        if (later < 0) {
+          break;
+        }
+        damage = "the record at offset " + position + " declares " + length + " payload bytes, past the end at "
+            + size + ", yet a whole record follows at offset " + later;
+      } else {
+        ((Buffer) payload).clear().limit(length);
+        readFully(ch, payload, position + recordHeader);
+        long actualCrc = crc(payload.array(), 0, length);
+        if (actualCrc != expectedCrc) {
+          damage = "the record at offset " + position + " fails its checksum (stored "
+              + Long.toHexString(expectedCrc) + ", computed " + Long.toHexString(actualCrc)
+              + "; hardware problem or damage at rest?)";
+        } else {
+          payloads.add(ByteBuffer.wrap(Arrays.copyOf(payload.array(), length)));
+          position += recordHeader + length;
+        }
       }
-      ((Buffer) payload).clear().limit(length);
-      readFully(ch, payload, position + RECORD_HEADER_BYTES);
-      crc.reset();
-      crc.update(payload.array(), 0, length);
-      if (crc.getValue() != expectedCrc) {
-        break;
-      }
-      payloads.add(ByteBuffer.wrap(Arrays.copyOf(payload.array(), length)));
-      position += RECORD_HEADER_BYTES + length;
     }
     long torn = size - position;
-    if (torn > MAX_TORN_BYTES) {
-      throw new InboxException(InboxException.Reason.LEDGER_CORRUPT, path, "record at offset " + position
-          + " is damaged and " + torn + " bytes follow it, more than one torn append (" + MAX_TORN_BYTES
-          + ") can leave; the file is left as is for inspection");
+    if (damage != null && !(torn <= MAX_TORN_BYTES && allZero(ch, position, size))) {
+      throw corrupt(path, damage + ", with " + payloads.size() + " whole records before it and " + torn
+          + " bytes from it to the end: more than a crash can leave; the file is left as is for inspection");
     }
     DeliveryLedger l = new DeliveryLedger(path, ch, torn);
     for (ByteBuffer p : payloads) {
       l.apply(p, position);
     }
-    if (torn > 0) {
+    if (version == 1) {
+      l.rewriteAsCurrentVersion(payloads);
+    } else if (torn > 0) {
       // A crash tore the last append; nothing was acknowledged by it, so dropping it loses nothing.
       ch.truncate(position);
       ch.force(true);
     }
-    ch.position(position);
+    l.channel.position(l.channel.size());
     return l;
+  }
+
+  /** The offset of the first whole, checksummed version 1 record at or after {@code from}, or -1. */
+  private static long wholeV1RecordAfter(FileChannel ch, long from, long size) throws IOException {
+    // Bounded: only called when a record runs past the end, so fewer than one record's bytes are left.
+    byte[] rest = new byte[(int) (size - from)];
+    readFully(ch, ByteBuffer.wrap(rest), from);
+    ByteBuffer b = ByteBuffer.wrap(rest);
+    for (int at = 0; at + V1_RECORD_HEADER_BYTES + MIN_PAYLOAD_BYTES <= rest.length; at++) {
+      int length = b.getInt(at);
+      if (length >= MIN_PAYLOAD_BYTES && length <= rest.length - at - V1_RECORD_HEADER_BYTES
+          && crc(rest, at + V1_RECORD_HEADER_BYTES, length) == (b.getInt(at + 4) & 0xffff_ffffL)) {
+        return from + at;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean allZero(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate((int) (to - from));
+    readFully(ch, b, from);
+    for (byte x : b.array()) {
+      if (x != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Replaces a version 1 file by a version 2 file holding the same records, atomically (write aside, fsync,
+   * rename over, fsync the folder): a crash leaves either file whole, and the old one is read again.
+   */
+  private void rewriteAsCurrentVersion(List<ByteBuffer> payloads) throws IOException {
+    Path upgrade = path.resolveSibling(path.getFileName() + UPGRADE_SUFFIX);
+    try (FileChannel out = FileChannel.open(upgrade, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      long at = writeFully(out, ByteBuffer.wrap(header(VERSION)), 0);
+      for (ByteBuffer p : payloads) {
+        at = writeFully(out, record(p.array()), at);
+      }
+      out.force(true);
+    }
+    channel.close();
+    Files.move(upgrade, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    AtomicFiles.fsyncDirectory(path.getParent());
+    channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+  }
+
+  private static long crc(byte[] b, int offset, int length) {
+    CRC32 crc = new CRC32();
+    crc.update(b, offset, length);
+    return crc.getValue();
   }
 
   private void apply(ByteBuffer p, long offset) throws InboxException {
@@ -289,12 +396,17 @@ final class DeliveryLedger implements Closeable {
     return ByteBuffer.allocate(33).put((byte) type).put(f.toBytes()).array();
   }
 
-  private void append(byte[] payload) throws IOException {
-    CRC32 crc = new CRC32();
-    crc.update(payload, 0, payload.length);
+  /** A record in the current framing, ready to write. */
+  private static ByteBuffer record(byte[] payload) {
     ByteBuffer r = ByteBuffer.allocate(RECORD_HEADER_BYTES + payload.length);
-    r.putInt(payload.length).putInt((int) crc.getValue()).put(payload);
+    r.putInt(payload.length).putInt((int) crc(payload, 0, payload.length));
+    r.putInt((int) crc(r.array(), 0, 8)).put(payload);
     ((Buffer) r).flip();
+    return r;
+  }
+
+  private void append(byte[] payload) throws IOException {
+    ByteBuffer r = record(payload);
     long start = channel.position();
     try {
       writeFully(channel, r, start);
@@ -308,15 +420,17 @@ final class DeliveryLedger implements Closeable {
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
-      throw new InboxException(InboxException.Reason.IO, path, "appending a ledger record failed", e);
+      throw InboxException.io(path, "appending a ledger record failed: " + e, e);
     }
   }
 
-  private static void writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
+  /** Writes all of {@code b} at {@code at}; returns the offset after it. */
+  private static long writeFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
     long p = at;
     while (b.hasRemaining()) {
       p += ch.write(b, p);
     }
+    return p;
   }
 
   private static int readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {

@@ -12,6 +12,7 @@ import io.crowdbackup.engine.envelope.EnvelopeScanner;
 import io.crowdbackup.engine.envelope.StreamingOpener;
 import io.crowdbackup.engine.inbox.InboxException.Reason;
 import io.crowdbackup.engine.receipt.Receipts;
+import io.crowdbackup.engine.store.FileOpener;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -141,6 +142,7 @@ public final class Inbox implements Closeable {
   private final StreamingOpener opener;
   private final LongSupplier clockEpochSecond;
   private final StepHook hook;
+  private final FileOpener fileOpener;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final DeliveryLedger ledger;
@@ -158,6 +160,7 @@ public final class Inbox implements Closeable {
     this.opener = new StreamingOpener(b.keys);
     this.clockEpochSecond = b.clockEpochSecond;
     this.hook = b.hook;
+    this.fileOpener = b.fileOpener;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.ledger = ledger;
@@ -275,15 +278,15 @@ public final class Inbox implements Closeable {
     try {
       temp = AtomicFiles.createTemp(dir);
     } catch (IOException e) {
-      throw new InboxException(Reason.IO, dir, "cannot create a temporary file: " + e, e);
+      throw InboxException.io(dir, "cannot create a temporary file for the delivery: " + e, e);
     }
     try {
       OpenResult opened;
       RelayTee tee = null;
       byte[] publishedSha256;
       long publishedLength;
-      try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        GuardedSink sink = new GuardedSink(out, temp);
+      try (FileChannel out = openTemp(temp)) {
+        GuardedSink sink = new GuardedSink(out, dir);
         WritableByteChannel target = sink;
         if (mode == Mode.RELAY) {
           tee = new RelayTee(sink);
@@ -326,7 +329,7 @@ public final class Inbox implements Closeable {
       } catch (InboxException e) {
         // Like a failed fsync in a database: after a failed ledger append, folder sync or publish, what is on
         // disk may differ from what this instance believes. Fail stop; reopening settles it from the disk.
-        if (e.reason() == Reason.IO) {
+        if (e.reason() == Reason.IO || e.reason() == Reason.DISK_FULL) {
           failure = e;
         }
         throw e;
@@ -381,7 +384,7 @@ public final class Inbox implements Closeable {
     try {
       AtomicFiles.fsyncDirectory(dir);
     } catch (IOException e) {
-      throw new InboxException(Reason.IO, dir, "cannot sync the folder after publishing " + published, e);
+      throw InboxException.io(dir, "cannot sync the folder after publishing " + published, e);
     }
     hook.after(Step.FOLDER_SYNCED);
     ledger.appendDone(fp);
@@ -397,7 +400,7 @@ public final class Inbox implements Closeable {
     try {
       return AtomicFiles.publishNoReplace(temp, target);
     } catch (IOException e) {
-      throw new InboxException(Reason.IO, target, "cannot publish " + temp.getFileName() + ": " + e, e);
+      throw InboxException.io(target, "cannot publish the delivered file: " + e, e);
     }
   }
 
@@ -491,15 +494,26 @@ public final class Inbox implements Closeable {
     };
   }
 
-  /** The temporary file as the opener's output: write failures become {@link InboxException}s with the path. */
+  private FileChannel openTemp(Path temp) throws IOException {
+    try {
+      return fileOpener.open(temp, java.util.Set.of(StandardOpenOption.WRITE));
+    } catch (IOException e) {
+      throw InboxException.io(dir, "cannot open the delivery's temporary file: " + e, e);
+    }
+  }
+
+  /**
+   * The temporary file as the opener's output: write failures become {@link InboxException}s naming the
+   * inbox folder (the temporary file's name means nothing to the user, and it is removed).
+   */
   private static final class GuardedSink implements WritableByteChannel {
     private final FileChannel out;
-    private final Path path;
+    private final Path dir;
     long written;
 
-    GuardedSink(FileChannel out, Path path) {
+    GuardedSink(FileChannel out, Path dir) {
       this.out = out;
-      this.path = path;
+      this.dir = dir;
     }
 
     @Override
@@ -510,8 +524,7 @@ public final class Inbox implements Closeable {
           out.write(src);
         }
       } catch (IOException e) {
-        throw new InboxException(Reason.IO, path, "writing the temporary file failed after " + written
-            + " bytes: " + e, e);
+        throw InboxException.io(dir, "writing a delivery failed after " + written + " bytes: " + e, e);
       }
       written += n;
       return n;
@@ -521,7 +534,7 @@ public final class Inbox implements Closeable {
       try {
         out.force(true);
       } catch (IOException e) {
-        throw new InboxException(Reason.IO, path, "fsync of the temporary file failed: " + e, e);
+        throw InboxException.io(dir, "fsync of a delivery failed: " + e, e);
       }
     }
 
@@ -605,6 +618,7 @@ public final class Inbox implements Closeable {
     private Mode mode = Mode.DESTINATION;
     private LongSupplier clockEpochSecond = () -> System.currentTimeMillis() / 1000;
     private StepHook hook = step -> { };
+    private FileOpener fileOpener = FileOpener.DEFAULT;
 
     private Builder() {}
 
@@ -637,6 +651,12 @@ public final class Inbox implements Closeable {
       return this;
     }
 
+    /** How delivery files are opened for writing: a fault seam for tests (a full disk). */
+    Builder fileOpener(FileOpener opener) {
+      this.fileOpener = Objects.requireNonNull(opener, "opener");
+      return this;
+    }
+
     /** Opens the folder: creates it if absent, takes its lock, removes leftovers, settles the ledger. */
     public Inbox open() throws IOException {
       if (dir == null) {
@@ -649,7 +669,7 @@ public final class Inbox implements Closeable {
       try {
         Files.createDirectories(state);
       } catch (IOException e) {
-        throw new InboxException(Reason.IO, state, "cannot create the inbox folder: " + e, e);
+        throw InboxException.io(dir, "cannot create the inbox folder: " + e, e);
       }
       Path lockPath = state.resolve("lock");
       FileChannel lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -19,8 +19,10 @@ public class InboxException extends IOException {
     LOCKED,
     /** The delivered-ledger is damaged beyond a torn last record; it is left untouched for inspection. */
     LEDGER_CORRUPT,
-    /** Reading or writing the ledger, a temporary file or the folder failed (disk full, permissions, I/O). */
+    /** Reading or writing the ledger, a temporary file or the folder failed (permissions, I/O). */
     IO,
+    /** The device has no space left for a delivery's file or the ledger; nothing was published. */
+    DISK_FULL,
     /** Every clash suffix for a name up to {@code (9999)} is taken. */
     NAMES_EXHAUSTED,
     /** The inbox was closed. */
@@ -38,6 +40,11 @@ public class InboxException extends IOException {
     super(reason + ": " + path + ": " + message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.path = path;
+  }
+
+  /** An I/O failure: {@link Reason#DISK_FULL} when the device ran out of space, else {@link Reason#IO}. */
+  static InboxException io(Path path, String message, IOException cause) {
+    return new InboxException(AtomicFiles.isDiskFull(cause) ? Reason.DISK_FULL : Reason.IO, path, message, cause);
   }
 
   public Reason reason() {

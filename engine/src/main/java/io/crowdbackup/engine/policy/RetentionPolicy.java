@@ -2,6 +2,7 @@ package io.crowdbackup.engine.policy;
 
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -71,9 +72,9 @@ public final class RetentionPolicy {
     long longest = longestExpiresAtEpochSecond(nowEpochSecond);
     if (requestedExpiresAtEpochSecond > longest) {
       throw refusals.record(Refusal.ofTime(Refusal.Reason.TTL_TOO_LONG,
-          "retention until " + requestedExpiresAtEpochSecond + " is "
+          "retention until " + isoInstant(requestedExpiresAtEpochSecond) + " is "
               + (requestedExpiresAtEpochSecond - nowEpochSecond) + " s, longer than the " + maxRetentionSeconds
-              + " s this holder grants; it would keep it until " + longest,
+              + " s this holder grants; it would keep it until " + isoInstant(longest),
           maxRetentionSeconds, longest)).toException();
     }
     return requestedExpiresAtEpochSecond;
@@ -87,9 +88,18 @@ public final class RetentionPolicy {
   private void requireNotExpired(long expiresAtEpochSecond, long nowEpochSecond) throws RefusalException {
     if (isExpired(expiresAtEpochSecond, nowEpochSecond)) {
       throw refusals.record(Refusal.ofTime(Refusal.Reason.EXPIRED,
-          "expiry " + expiresAtEpochSecond + " is not after now, " + nowEpochSecond,
+          "expiry " + isoInstant(expiresAtEpochSecond) + " is not after now, " + isoInstant(nowEpochSecond),
           maxRetentionSeconds, Refusal.NOT_APPLICABLE)).toException();
     }
+  }
+
+  /**
+   * An epoch second as a person reads it in a refusal, ISO-8601 like the CLI ("2026-06-13T14:00:00Z"); the
+   * number itself where it has no instant (beyond year 1,000,000,000). The refusal's fields keep the number.
+   */
+  public static String isoInstant(long epochSecond) {
+    return epochSecond < Instant.MIN.getEpochSecond() || epochSecond > Instant.MAX.getEpochSecond()
+        ? "epoch second " + epochSecond : Instant.ofEpochSecond(epochSecond).toString();
   }
 
   private static long saturatedAdd(long a, long b) {

@@ -444,6 +444,26 @@ class InboxTest {
     }
   }
 
+  /** /dev/full fails every write with ENOSPC, as a full disk does: no fake exception text. */
+  @Test
+  void aFullDiskIsDiskFullNamingTheInboxFolderAndLeavesNothing() throws Exception {
+    Path devFull = Path.of("/dev/full");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(devFull), "needs /dev/full (Linux)");
+    Path env = seal("full.bin", data(31, 3 * CHUNK));
+    InboxException e;
+    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW)
+        .fileOpener((path, options) -> FileChannel.open(devFull, StandardOpenOption.WRITE)).open()) {
+      e = assertThrows(InboxException.class, () -> inbox.deliver(env));
+    }
+    assertEquals(InboxException.Reason.DISK_FULL, e.reason(), e.getMessage());
+    assertEquals(inboxDir, e.path(), "the folder the user gave, not a temporary file");
+    assertFalse(e.getMessage().contains(AtomicFiles.TEMP_PREFIX), e.getMessage());
+    assertArrayEquals(new String[0], visibleNames(inboxDir), "no temporary or partial file is left");
+    try (Inbox inbox = open()) {
+      assertEquals(Delivery.Outcome.DELIVERED, inbox.deliver(env).outcome(), "nothing was recorded");
+    }
+  }
+
   @Test
   void aSecondInboxOnTheSameFolderIsRefused() throws Exception {
     try (Inbox inbox = open()) {

@@ -131,6 +131,24 @@ class TokenBucketTest {
     assertEquals(3_500_000_000L, clock.monotonicNanos() - before);
   }
 
+  /**
+   * The blocking path has its own arithmetic ({@code reserve}), so the cap at the burst is proved there too:
+   * an hour idle leaves one burst to take at once, then the rate, never an hour's worth of bytes.
+   */
+  @Test
+  void blockingAcquireAfterALongIdleGetsOneBurstAtOnceThenTheRate() throws Exception {
+    TokenBucket b = bucket(1000, 5000, true);
+    b.acquire(5000, 0);
+    clock.advanceSeconds(3600);
+    long before = clock.monotonicNanos();
+    b.acquire(5000, 0); // the burst, without waiting
+    assertEquals(before, clock.monotonicNanos());
+    assertThrows(ThrottleTimeoutException.class, () -> b.acquire(1, 0), "an idle hour did not bank 3.6 MB");
+    b.acquire(5000, Throttle.NO_TIMEOUT);
+    assertEquals(5 * SECOND, clock.monotonicNanos() - before, "the next 5000 bytes wait 5 s at 1000 B/s");
+    assertEquals(0, b.availableBytes());
+  }
+
   @Test
   void acquireFailsAtOnceWhenTheDeadlineCannotBeMetAndTakesNothing() throws Exception {
     TokenBucket b = bucket(1000, 5000, false);
