@@ -395,10 +395,6 @@ final class StoreCommand implements Runnable, HasGlobals {
     @Override
     void validate() throws CliException {
       Failures.requireInputs(envelopes);
-    }
-
-    @Override
-    void validate() throws CliException {
       if (expectFingerprint != null) {
         if (!expectFingerprint.trim().toLowerCase(Locale.ROOT).matches("[0-9a-f]{64}")) {
           throw new CliException(ExitCodes.USAGE, "USAGE", null, "--expect-fingerprint: '"
