@@ -174,12 +174,37 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     return total;
   }
 
-  /** What fills a {@link SealingChannel} with plaintext. */
-  private interface PlaintextFeed {
-    void feed(SealingChannel sink) throws IOException;
+  /** What fills a {@link LayerSealer} with plaintext. */
+  interface PlaintextFeed {
+    void feed(LayerSealer sink) throws IOException;
   }
 
-  private SealResult sealLayers(SealRequest request, long plaintextLength, long envelopeLength, boolean compress,
+  @Override
+  public io.crowdbackup.api.SealingChannel openSealingChannel(SealRequest request, Path spoolDirectory,
+      WritableByteChannel envelopeOut) throws IOException {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(envelopeOut, "envelopeOut");
+    return new SpoolingSealChannel(this, request, spoolDirectory, envelopeOut);
+  }
+
+  @Override
+  public SealResult sealStream(SealRequest request, ReadableByteChannel plaintext, Path spoolDirectory,
+      WritableByteChannel envelopeOut) throws IOException {
+    Objects.requireNonNull(plaintext, "plaintext");
+    try (io.crowdbackup.api.SealingChannel ch = openSealingChannel(request, spoolDirectory, envelopeOut)) {
+      ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+      while (plaintext.read(b) >= 0) {
+        ((java.nio.Buffer) b).flip();
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+        ((java.nio.Buffer) b).clear();
+      }
+      return ch.finish();
+    }
+  }
+
+  SealResult sealLayers(SealRequest request, long plaintextLength, long envelopeLength, boolean compress,
       WritableByteChannel out, PlaintextFeed feed) throws IOException {
     int chunk = request.chunkSizeBytes();
     long chunks = dataChunkCount(chunk, plaintextLength);
@@ -193,7 +218,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
     }
     if (!relayed) {
-      SealingChannel direct = open(request, request.destination(), request.name(), request.mediaType(),
+      LayerSealer direct = open(request, request.destination(), request.name(), request.mediaType(),
           ContentKind.FILE, plaintextLength, envelopeLength, compress, out, plan.slotsPerLayer);
       feed.feed(direct);
       return direct.finish();
@@ -203,16 +228,16 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     DestinationCard relay = request.relay();
     long outerLength = uncompressedEnvelopeLength(
         HeaderCodec.piece0Length(relay.locator()), request.chunkSizeBytes(), envelopeLength);
-    SealingChannel outer = open(request, relay, "", RELAYED_MEDIA_TYPE, ContentKind.RELAYED_ENVELOPE,
+    LayerSealer outer = open(request, relay, "", RELAYED_MEDIA_TYPE, ContentKind.RELAYED_ENVELOPE,
         envelopeLength, outerLength, false, out, plan.slotsPerLayer);
-    SealingChannel inner = open(request, request.destination(), request.name(), request.mediaType(),
+    LayerSealer inner = open(request, request.destination(), request.name(), request.mediaType(),
         ContentKind.FILE, plaintextLength, envelopeLength, compress, outer, plan.slotsPerLayer);
     feed.feed(inner);
     inner.finish();
     return outer.finish();
   }
 
-  private SealingChannel open(SealRequest request, DestinationCard to, String name, String mediaType,
+  private LayerSealer open(SealRequest request, DestinationCard to, String name, String mediaType,
       ContentKind kind, long plaintextLength, long envelopeLength, boolean compress, WritableByteChannel out,
       int slots) throws IOException {
     if (envelopeLength > MAX_ENVELOPE_BYTES) {
@@ -239,7 +264,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
 
     EnvelopeHeader header = HeaderCodec.decode(piece0);
     Meta meta = new Meta(name, mediaType, kind, request.createdAtEpochMillis());
-    SealingChannel ch = new SealingChannel(header, piece0Digest, keyAndPrefix, meta, plaintextLength, compress,
+    LayerSealer ch = new LayerSealer(header, piece0Digest, keyAndPrefix, meta, plaintextLength, compress,
         out, slots, pool);
     Arrays.fill(keyAndPrefix, (byte) 0);
     ch.start(piece0);
@@ -286,7 +311,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
    * Push side of one envelope: plaintext written in, records written out. Writing more plaintext than
    * declared, or finishing with less, fails with {@link Reason#PLAINTEXT_LENGTH_MISMATCH}.
    */
-  private static final class SealingChannel implements WritableByteChannel {
+  static final class LayerSealer implements WritableByteChannel {
     private final EnvelopeHeader header;
     private final byte[] piece0Digest;
     private final Meta meta;
@@ -307,7 +332,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private Slot filling;
     private boolean open = true;
 
-    SealingChannel(EnvelopeHeader header, byte[] piece0Digest, byte[] keyAndPrefix, Meta meta,
+    LayerSealer(EnvelopeHeader header, byte[] piece0Digest, byte[] keyAndPrefix, Meta meta,
         long declaredPlaintext, boolean compress, WritableByteChannel out, int slotCount, ExecutorService pool) {
       this.header = header;
       this.piece0Digest = piece0Digest;
