@@ -1,0 +1,386 @@
+package io.crowdbackup.engine.protocol;
+
+import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.Fingerprint;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+
+/**
+ * The destination server's protocol core (docs/protocol.md, "Destination server"). Takes envelopes by the
+ * same tus upload as a holder, staged in a folder as {@code <fingerprint>-<length>.part} (fsynced at the
+ * end of every PATCH, so {@code Upload-Offset} is what is on disk); when the last byte arrives it hands the
+ * staged envelope to the {@link DeliverySink}, which verifies the fingerprint and every chunk before it
+ * keeps anything, and answers the last PATCH with the signed receipt ({@value #RECEIPT_HEADER}, base64).
+ * A fingerprint already delivered is refused at creation with the stored receipt, byte for byte. Answers
+ * "delivered?" for one fingerprint or a batch. Thread-safe; one PATCH per upload at a time.
+ */
+public final class DestinationProtocol implements Closeable {
+  /** The response header that carries a receipt (base64 of its 143 bytes). */
+  public static final String RECEIPT_HEADER = "CrowdBackup-Receipt";
+  private static final String DELIVERIES = "/v1/deliveries";
+  private static final String QUERY = "/v1/deliveries/query";
+  private static final String PART = ".part";
+
+  private final DeliverySink sink;
+  private final Path staging;
+  private final UploadIds ids;
+  private final long maxEnvelopeBytes;
+  private final BiConsumer<String, Throwable> onError;
+  private final Map<Fingerprint, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  private DestinationProtocol(Builder b) {
+    this.sink = b.sink;
+    this.staging = b.staging;
+    byte[] secret = b.uploadIdSecret;
+    if (secret == null) {
+      secret = new byte[UploadIds.SECRET_BYTES];
+      new SecureRandom().nextBytes(secret);
+    }
+    this.ids = new UploadIds(secret);
+    this.maxEnvelopeBytes = b.maxEnvelopeBytes;
+    this.onError = b.onError != null ? b.onError : (what, e) -> { };
+  }
+
+  public static Builder newBuilder(DeliverySink sink, Path stagingDirectory) {
+    return new Builder(sink, stagingDirectory);
+  }
+
+  /** Answers one request. Never throws for anything a peer sends; a failure of this side is a 503. */
+  public ProtocolResponse handle(ProtocolRequest req) {
+    String path = req.path();
+    String method = req.method();
+    try {
+      if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
+        return uploads(req, method, path);
+      }
+      if (path.equals(QUERY)) {
+        return method.equals("POST") ? query(req) : Exchanges.methodNotAllowed(method, path, "POST");
+      }
+      if (path.startsWith(DELIVERIES + "/")) {
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+          return Exchanges.methodNotAllowed(method, path, "GET, HEAD");
+        }
+        Fingerprint fp = OfferMessage.fingerprint(path.substring(DELIVERIES.length() + 1), "delivery path");
+        byte[] receipt = sink.receipt(fp);
+        return receipt == null ? Exchanges.notFound(fp + " has not been delivered here")
+            : ProtocolResponse.status(200).body("application/octet-stream", receipt);
+      }
+      return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
+    } catch (ProtocolException e) {
+      return Exchanges.problem(e);
+    } catch (IOException | RuntimeException e) {
+      onError.accept(method + " " + path, e);
+      return Exchanges.tus(Exchanges.unavailable("this destination failed to complete the request; retry later"));
+    }
+  }
+
+  private ProtocolResponse query(ProtocolRequest req) throws IOException, ProtocolException {
+    byte[] body = Exchanges.readBody(req.body(), DeliveryQuery.LIMITS.maxBytes(), "delivery query JSON");
+    List<Fingerprint> asked = DeliveryQuery.decodeRequest(body);
+    Map<Fingerprint, byte[]> delivered = new LinkedHashMap<>();
+    for (Fingerprint fp : asked) {
+      byte[] r = sink.receipt(fp);
+      if (r != null) {
+        delivered.put(fp, r);
+      }
+    }
+    return ProtocolResponse.status(200).body("application/json", DeliveryQuery.encodeResponse(delivered))
+        .header("Cache-Control", Exchanges.NO_STORE);
+  }
+
+  // -----------------------------------------------------------------------------------------------------
+  // tus
+
+  private ProtocolResponse uploads(ProtocolRequest req, String method, String path) throws IOException,
+      ProtocolException {
+    if (method.equals("OPTIONS")) {
+      return Exchanges.options(maxEnvelopeBytes);
+    }
+    Tus.requireResumable(req.header(Tus.TUS_RESUMABLE));
+    if (path.equals(Exchanges.UPLOADS)) {
+      if (!method.equals("POST")) {
+        return Exchanges.tus(Exchanges.methodNotAllowed(method, path, "OPTIONS, POST"));
+      }
+      return Exchanges.tus(create(req));
+    }
+    Fingerprint fp = ids.fingerprintOf(path.substring(Exchanges.UPLOADS.length() + 1));
+    if (fp == null) {
+      return Exchanges.tus(Exchanges.notFound("no such upload"));
+    }
+    ReentrantLock lock = acquire(fp, false);
+    if (lock == null) {
+      return Exchanges.tus(ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY,
+          "another request is writing the upload of " + fp + "; retry after it ends")));
+    }
+    try {
+      switch (method) {
+        case "HEAD":
+          return Exchanges.tus(head(fp));
+        case "PATCH":
+          return Exchanges.tus(patch(req, fp));
+        case "DELETE":
+          Path part = staged(fp);
+          if (part == null) {
+            return Exchanges.tus(Exchanges.notFound("no upload of " + fp));
+          }
+          Files.deleteIfExists(part);
+          return Exchanges.tus(ProtocolResponse.status(204));
+        default:
+          return Exchanges.tus(Exchanges.methodNotAllowed(method, path, "OPTIONS, HEAD, PATCH, DELETE"));
+      }
+    } finally {
+      locks.remove(fp, lock); // before unlocking: a waiter then sees it is stale (see acquire)
+      lock.unlock();
+    }
+  }
+
+  private ProtocolResponse create(ProtocolRequest req) throws IOException, ProtocolException {
+    if (req.header("Upload-Defer-Length") != null) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, "Upload-Defer-Length",
+          "is not supported: an envelope's length is known");
+    }
+    long length = Tus.parseNonNegative(Tus.UPLOAD_LENGTH, req.header(Tus.UPLOAD_LENGTH));
+    Map<String, String> md = Tus.parseMetadata(req.header(Tus.UPLOAD_METADATA));
+    String hex = md.get(OfferMessage.FINGERPRINT);
+    if (hex == null) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, Tus.UPLOAD_METADATA,
+          "must carry '" + OfferMessage.FINGERPRINT + "'");
+    }
+    Fingerprint fp = OfferMessage.fingerprint(hex, Tus.UPLOAD_METADATA + " value of 'fingerprint'");
+    if (length == 0) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, Tus.UPLOAD_LENGTH, "must be positive");
+    }
+    byte[] receipt = sink.receipt(fp);
+    if (receipt != null) {
+      return alreadyDelivered(fp, receipt);
+    }
+    if (length > maxEnvelopeBytes) {
+      return ProtocolResponse.problem(Problem.of(Problem.Type.TOO_LARGE, "the envelope is " + length
+          + " bytes, this destination takes at most " + maxEnvelopeBytes).with(Problem.ACCEPTABLE_BYTES,
+          maxEnvelopeBytes));
+    }
+    ReentrantLock lock = acquire(fp, true);
+    try {
+      Path part = staged(fp);
+      if (part != null && lengthOf(part) != length) {
+        return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_IN_PROGRESS, "an upload of " + fp
+            + " with another length (" + lengthOf(part) + " bytes) is in progress"));
+      }
+      if (part == null) {
+        part = staging.resolve(fp.toHex() + "-" + length + PART);
+        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          ch.force(true);
+        }
+      }
+      // Another holder may be sending the same envelope: it gets the same URL and continues where it stands.
+      String url = Exchanges.UPLOADS + "/" + ids.idOf(fp);
+      return ProtocolResponse.status(201).header("Location", url)
+          .header(Tus.UPLOAD_OFFSET, Long.toString(Files.size(part)));
+    } finally {
+      locks.remove(fp, lock); // before unlocking: a waiter then sees it is stale (see acquire)
+      lock.unlock();
+    }
+  }
+
+  private static ProtocolResponse alreadyDelivered(Fingerprint fp, byte[] receipt) {
+    String b64 = Base64.getEncoder().encodeToString(receipt);
+    return ProtocolResponse.problem(Problem.of(Problem.Type.ALREADY_DELIVERED, fp
+        + " was delivered here already; the receipt is the one given the first time").with(Problem.RECEIPT, b64))
+        .header(RECEIPT_HEADER, b64);
+  }
+
+  private ProtocolResponse head(Fingerprint fp) throws IOException {
+    Path part = staged(fp);
+    if (part == null) {
+      byte[] receipt = sink.receipt(fp);
+      ProtocolResponse r = Exchanges.notFound("no upload of " + fp);
+      return receipt == null ? r : r.header(RECEIPT_HEADER, Base64.getEncoder().encodeToString(receipt));
+    }
+    return ProtocolResponse.status(200).header(Tus.UPLOAD_OFFSET, Long.toString(Files.size(part)))
+        .header(Tus.UPLOAD_LENGTH, Long.toString(lengthOf(part))).header("Cache-Control", Exchanges.NO_STORE);
+  }
+
+  private ProtocolResponse patch(ProtocolRequest req, Fingerprint fp) throws IOException, ProtocolException {
+    ProtocolResponse bad = Exchanges.checkOffsetOctetStream(req.header("Content-Type"));
+    if (bad != null) {
+      return bad;
+    }
+    long offset = Tus.parseNonNegative(Tus.UPLOAD_OFFSET, req.header(Tus.UPLOAD_OFFSET));
+    byte[] checksum = Tus.parseChecksum(req.header(Tus.UPLOAD_CHECKSUM));
+    long contentLength = Exchanges.contentLength(req.header("Content-Length"));
+    Path part = staged(fp);
+    if (part == null) {
+      byte[] receipt = sink.receipt(fp);
+      return receipt != null ? alreadyDelivered(fp, receipt) : Exchanges.notFound("no upload of " + fp);
+    }
+    long length = lengthOf(part);
+    long size = Files.size(part);
+    if (offset != size) {
+      return ProtocolResponse.problem(Problem.of(Problem.Type.OFFSET_MISMATCH, "Upload-Offset is " + offset
+          + " but the upload of " + fp + " continues at " + size).with(Problem.UPLOAD_OFFSET, size))
+          .header(Tus.UPLOAD_OFFSET, Long.toString(size));
+    }
+    long remaining = length - offset;
+    if (contentLength > remaining) {
+      Files.deleteIfExists(part);
+      return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_TOO_LONG, "Content-Length " + contentLength
+          + " at offset " + offset + " goes past the declared " + length + " bytes; the upload was ended"));
+    }
+    BodyReader body = new BodyReader(req.body(), remaining, checksum != null);
+    try (FileChannel out = FileChannel.open(part, StandardOpenOption.WRITE)) {
+      out.position(offset);
+      for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
+        while (piece.hasRemaining()) {
+          out.write(piece);
+        }
+      }
+      if (body.tooLong()) {
+        out.close();
+        Files.deleteIfExists(part);
+        return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_TOO_LONG, "the body goes past the declared "
+            + length + " bytes; the upload was ended"));
+      }
+      if (!body.checksumMatches(checksum)) {
+        out.truncate(offset);
+        out.force(true);
+        return ProtocolResponse.problem(Problem.of(Problem.Type.CHECKSUM_MISMATCH,
+            "Upload-Checksum does not match the body; its bytes were discarded").with(Problem.UPLOAD_OFFSET, offset))
+            .header(Tus.UPLOAD_OFFSET, Long.toString(offset));
+      }
+      out.force(true);
+    }
+    if (body.readFailure() != null) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, "PATCH body",
+          "ended early after " + body.total() + " bytes (" + body.readFailure().getMessage() + ")");
+    }
+    long now = offset + body.total();
+    if (now < length) {
+      return ProtocolResponse.status(204).header(Tus.UPLOAD_OFFSET, Long.toString(now));
+    }
+    byte[] receipt;
+    try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
+      receipt = sink.deliver(in, fp);
+    } catch (EnvelopeException e) {
+      Files.deleteIfExists(part);
+      return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
+          ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
+          "the envelope was rejected: " + e.getMessage() + "; nothing was kept")
+          .with(Problem.ENVELOPE_REASON, e.reason().name()));
+    }
+    Files.deleteIfExists(part);
+    return ProtocolResponse.status(204).header(Tus.UPLOAD_OFFSET, Long.toString(length))
+        .header(RECEIPT_HEADER, Base64.getEncoder().encodeToString(receipt));
+  }
+
+  /**
+   * The lock of one fingerprint's upload, held; {@code null} when {@code wait} is false and it is busy.
+   * Locks leave the map when released, so the map holds only uploads being worked on: a lock found in the
+   * map but removed meanwhile is not the current one, and is given up.
+   */
+  private ReentrantLock acquire(Fingerprint fp, boolean wait) {
+    while (true) {
+      ReentrantLock lock = locks.computeIfAbsent(fp, k -> new ReentrantLock());
+      if (wait) {
+        lock.lock();
+      } else if (!lock.tryLock()) {
+        return null;
+      }
+      if (locks.get(fp) == lock) {
+        return lock;
+      }
+      lock.unlock();
+    }
+  }
+
+  /** The staged file of {@code fp}, or null. */
+  private Path staged(Fingerprint fp) throws IOException {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(staging, fp.toHex() + "-*" + PART)) {
+      for (Path p : ds) {
+        return p;
+      }
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private static long lengthOf(Path part) {
+    String n = part.getFileName().toString();
+    return Long.parseLong(n.substring(65, n.length() - PART.length()));
+  }
+
+  /** Nothing to release: staged uploads are files, resumable after a restart. */
+  @Override
+  public void close() {}
+
+  /** Fail-fast builder. */
+  public static final class Builder {
+    private final DeliverySink sink;
+    private final Path staging;
+    private byte[] uploadIdSecret;
+    private long maxEnvelopeBytes = 16L << 30;
+    private boolean maxSet;
+    private BiConsumer<String, Throwable> onError;
+
+    private Builder(DeliverySink sink, Path staging) {
+      this.sink = Objects.requireNonNull(sink, "sink");
+      this.staging = Objects.requireNonNull(staging, "staging");
+    }
+
+    /** As {@link HolderProtocol.Builder#uploadIdSecret}. */
+    public Builder uploadIdSecret(byte[] secret) {
+      if (uploadIdSecret != null) {
+        throw new IllegalStateException("uploadIdSecret was already set");
+      }
+      if (secret.length != UploadIds.SECRET_BYTES) {
+        throw new IllegalArgumentException("uploadIdSecret must be " + UploadIds.SECRET_BYTES + " bytes but was "
+            + secret.length);
+      }
+      this.uploadIdSecret = secret.clone();
+      return this;
+    }
+
+    /** The largest envelope taken. Default 16 GiB. */
+    public Builder maxEnvelopeBytes(long bytes) {
+      if (maxSet) {
+        throw new IllegalStateException("maxEnvelopeBytes was already set to " + maxEnvelopeBytes);
+      }
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxEnvelopeBytes must be positive but was " + bytes);
+      }
+      this.maxEnvelopeBytes = bytes;
+      this.maxSet = true;
+      return this;
+    }
+
+    public Builder onError(BiConsumer<String, Throwable> onError) {
+      if (this.onError != null) {
+        throw new IllegalStateException("onError was already set");
+      }
+      this.onError = Objects.requireNonNull(onError, "onError");
+      return this;
+    }
+
+    /** Creates the staging folder if needed. */
+    public DestinationProtocol build() throws IOException {
+      Files.createDirectories(staging);
+      return new DestinationProtocol(this);
+    }
+  }
+}
