@@ -280,7 +280,7 @@ public final class DestinationProtocol implements Closeable {
       Files.deleteIfExists(part);
       return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
           ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
-          "the envelope was rejected: " + e.getMessage() + "; nothing was kept")
+          "the envelope was rejected: " + Problem.peerSafe(e.getMessage()) + "; nothing was kept")
           .with(Problem.ENVELOPE_REASON, e.reason().name()));
     }
     Files.deleteIfExists(part);
