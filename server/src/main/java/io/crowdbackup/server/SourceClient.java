@@ -38,6 +38,7 @@ public final class SourceClient {
   private final int replicas;
   private final String peerLabel;
   private final boolean takeCounterOffers;
+  private final boolean requireFullRetention;
   private final HttpClient http;
   private final Backoff backoff;
   private final Duration requestTimeout;
@@ -48,6 +49,7 @@ public final class SourceClient {
     this.replicas = b.replicas;
     this.peerLabel = b.peerLabel;
     this.takeCounterOffers = b.takeCounterOffers;
+    this.requireFullRetention = b.requireFullRetention;
     this.http = b.http != null ? b.http : ProtocolClient.newHttpClient(Duration.ofSeconds(5));
     this.backoff = b.backoff;
     this.requestTimeout = b.requestTimeout;
@@ -125,7 +127,8 @@ public final class SourceClient {
       ch.position(0);
       fp = Envelopes.fingerprint(ch);
     }
-    OfferMessage offer = new OfferMessage(fp, length, header.expiresAtEpochSecond(), peerLabel, false);
+    OfferMessage offer = new OfferMessage(fp, length, header.expiresAtEpochSecond(), peerLabel,
+        requireFullRetention);
     Deque<URI> next = new ArrayDeque<>(holders);
     CompletionService<Outcome> done = new ExecutorCompletionService<>(pool);
     List<URI> held = new ArrayList<>();
@@ -238,6 +241,7 @@ public final class SourceClient {
     private int replicas = 2;
     private String peerLabel;
     private boolean takeCounterOffers = true;
+    private boolean requireFullRetention;
     private HttpClient http;
     private Backoff backoff = Backoff.DEFAULT;
     private Duration requestTimeout = Duration.ofMinutes(10);
@@ -269,6 +273,16 @@ public final class SourceClient {
     /** Whether a holder's shorter expiry is taken. Default true. */
     public Builder takeCounterOffers(boolean take) {
       this.takeCounterOffers = take;
+      return this;
+    }
+
+    /**
+     * Whether offers insist on custody until the envelope's own expiry (default false: a holder then keeps
+     * it for at most its longest retention, silently). With true, a holder with a shorter retention
+     * counter-offers, and {@link #takeCounterOffers} decides.
+     */
+    public Builder requireFullRetention(boolean require) {
+      this.requireFullRetention = require;
       return this;
     }
 
