@@ -1,8 +1,6 @@
 package io.crowdbackup.cli;
 
 import io.crowdbackup.api.Fingerprint;
-import io.crowdbackup.api.policy.TimeSource;
-import io.crowdbackup.engine.policy.Sleeper;
 import io.crowdbackup.server.Forwarder;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,9 +33,7 @@ final class ForwardCommand implements Callable<Integer>, HasGlobals {
   @Override
   public Integer call() throws Exception {
     Forwarder.Report r;
-    try (Holder h = Holder.open(dir, HolderSettings.load(dir.resolve(HolderSettings.FILE_NAME)), TimeSource.system(),
-        Sleeper.system(), new io.crowdbackup.api.policy.RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED},
-        new io.crowdbackup.api.policy.RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED})) {
+    try (Holder h = ServeCommand.openHolder(dir)) {
       r = Forwarder.newBuilder(h.custodian).build().forwardAll();
     } catch (IOException e) {
       throw Failures.of(dir, e);

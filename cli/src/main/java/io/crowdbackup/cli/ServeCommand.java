@@ -161,6 +161,28 @@ final class ServeCommand implements Runnable {
     return b;
   }
 
+  /** Failures of this device, which peers only see as a 503, go to stderr with their detail. */
+  static java.util.function.BiConsumer<String, Throwable> errors(PrintWriter err) {
+    return (what, e) -> {
+      err.println("crowdbackup: " + what + ": " + e);
+      err.flush();
+    };
+  }
+
+  /**
+   * Opens the holder folder {@code dir} with its settings file, unshaped (bandwidth settings for the
+   * network commands are not there yet).
+   */
+  static Holder openHolder(Path dir) throws CliException {
+    HolderSettings settings = HolderSettings.load(dir.resolve(HolderSettings.FILE_NAME));
+    try {
+      return Holder.open(dir, settings, TimeSource.system(), Sleeper.system(),
+          new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED}, new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
+    } catch (IOException e) {
+      throw Failures.of(dir, e);
+    }
+  }
+
   @Command(name = "holder", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Hold envelopes for peers at a venue: answer offers, take tus uploads into the store in",
           "DIR (the same folder 'crowdbackup store' uses, with its store.conf), take receipts and releases.",
@@ -182,22 +204,12 @@ final class ServeCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      HolderSettings settings = HolderSettings.load(dir.resolve(HolderSettings.FILE_NAME));
-      Holder holder;
-      try {
-        holder = Holder.open(dir, settings, TimeSource.system(), Sleeper.system(),
-            new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED}, new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
-      } catch (IOException e) {
-        throw Failures.of(dir, e);
-      }
+      Holder holder = openHolder(dir);
       List<Closeable> owned = new ArrayList<>();
       try {
         PrintWriter err = spec.commandLine().getErr();
         HolderProtocol protocol = HolderProtocol.newBuilder(holder.custodian).uploadIdSecret(uploadIdSecret(dir))
-            .onError((what, e) -> {
-              err.println("crowdbackup: " + what + ": " + e);
-              err.flush();
-            }).build();
+            .onError(errors(err)).build();
         ScheduledExecutorService evictor = Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "crowdbackup-evict");
           t.setDaemon(true);
@@ -260,12 +272,8 @@ final class ServeCommand implements Runnable {
       try {
         Path staging = inbox.resolve(STAGING_DIR);
         Files.createDirectories(staging);
-        PrintWriter err = spec.commandLine().getErr();
         DestinationProtocol protocol = DestinationProtocol.newBuilder(DeliverySink.inbox(box), staging)
-            .uploadIdSecret(uploadIdSecret(staging)).onError((what, e) -> {
-              err.println("crowdbackup: " + what + ": " + e);
-              err.flush();
-            }).build();
+            .uploadIdSecret(uploadIdSecret(staging)).onError(errors(spec.commandLine().getErr())).build();
         List<Closeable> owned = new ArrayList<>();
         owned.add(protocol);
         owned.add(box);

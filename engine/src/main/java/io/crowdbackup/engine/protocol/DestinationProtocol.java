@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,12 +46,7 @@ public final class DestinationProtocol implements Closeable {
   private DestinationProtocol(Builder b) {
     this.sink = b.sink;
     this.staging = b.staging;
-    byte[] secret = b.uploadIdSecret;
-    if (secret == null) {
-      secret = new byte[UploadIds.SECRET_BYTES];
-      new SecureRandom().nextBytes(secret);
-    }
-    this.ids = new UploadIds(secret);
+    this.ids = Exchanges.uploadIds(b.uploadIdSecret);
     this.maxEnvelopeBytes = b.maxEnvelopeBytes;
     this.onError = b.onError != null ? b.onError : (what, e) -> { };
   }
@@ -63,31 +57,27 @@ public final class DestinationProtocol implements Closeable {
 
   /** Answers one request. Never throws for anything a peer sends; a failure of this side is a 503. */
   public ProtocolResponse handle(ProtocolRequest req) {
-    String path = req.path();
-    String method = Exchanges.method(req);
-    try {
-      if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
-        return uploads(req, method, path);
-      }
-      if (path.equals(QUERY)) {
-        return method.equals("POST") ? query(req) : Exchanges.methodNotAllowed(method, path, "POST");
-      }
-      if (path.startsWith(DELIVERIES + "/")) {
-        if (!method.equals("GET") && !method.equals("HEAD")) {
-          return Exchanges.methodNotAllowed(method, path, "GET, HEAD");
-        }
-        Fingerprint fp = OfferMessage.fingerprint(path.substring(DELIVERIES.length() + 1), "delivery path");
-        byte[] receipt = sink.receipt(fp);
-        return receipt == null ? Exchanges.notFound(fp + " has not been delivered here")
-            : ProtocolResponse.status(200).body("application/octet-stream", receipt);
-      }
-      return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
-    } catch (ProtocolException e) {
-      return Exchanges.problem(e);
-    } catch (IOException | RuntimeException e) {
-      onError.accept(method + " " + path, e);
-      return Exchanges.tus(Exchanges.unavailable("this destination failed to complete the request; retry later"));
+    return Exchanges.handle(req, (method, path) -> route(req, method, path), onError, "destination");
+  }
+
+  private ProtocolResponse route(ProtocolRequest req, String method, String path) throws IOException,
+      ProtocolException {
+    if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
+      return uploads(req, method, path);
     }
+    if (path.equals(QUERY)) {
+      return method.equals("POST") ? query(req) : Exchanges.methodNotAllowed(method, path, "POST");
+    }
+    if (path.startsWith(DELIVERIES + "/")) {
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        return Exchanges.methodNotAllowed(method, path, "GET, HEAD");
+      }
+      Fingerprint fp = OfferMessage.fingerprint(path.substring(DELIVERIES.length() + 1), "delivery path");
+      byte[] receipt = sink.receipt(fp);
+      return receipt == null ? Exchanges.notFound(fp + " has not been delivered here")
+          : ProtocolResponse.status(200).body("application/octet-stream", receipt);
+    }
+    return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
   }
 
   private ProtocolResponse query(ProtocolRequest req) throws IOException, ProtocolException {
@@ -129,8 +119,7 @@ public final class DestinationProtocol implements Closeable {
     }
     ReentrantLock lock = acquire(fp, false);
     if (lock == null) {
-      return Exchanges.tus(ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY,
-          "another request is writing the upload of " + fp + "; retry after it ends")));
+      return Exchanges.tus(Exchanges.busy(fp));
     }
     try {
       switch (method) {
@@ -347,14 +336,7 @@ public final class DestinationProtocol implements Closeable {
 
     /** As {@link HolderProtocol.Builder#uploadIdSecret}. */
     public Builder uploadIdSecret(byte[] secret) {
-      if (uploadIdSecret != null) {
-        throw new IllegalStateException("uploadIdSecret was already set");
-      }
-      if (secret.length != UploadIds.SECRET_BYTES) {
-        throw new IllegalArgumentException("uploadIdSecret must be " + UploadIds.SECRET_BYTES + " bytes but was "
-            + secret.length);
-      }
-      this.uploadIdSecret = secret.clone();
+      this.uploadIdSecret = Exchanges.checkedSecret(uploadIdSecret, secret);
       return this;
     }
 
