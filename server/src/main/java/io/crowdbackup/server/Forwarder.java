@@ -110,15 +110,14 @@ public final class Forwarder {
   }
 
   private void forwardGroup(String locator, List<BlobStat> blobs, Report report) {
-    URI base;
+    ProtocolClient client;
     try {
-      base = URI.create(locator);
-      new ProtocolClient(http, base, requestTimeout);
+      client = new ProtocolClient(http, URI.create(locator), requestTimeout);
     } catch (IllegalArgumentException e) {
-      report.skippedLocators.add(locator);
+      report.skippedLocators.add(locator); // not an http(s) URL: nothing this forwarder can reach
       return;
     }
-    ProtocolClient client = new ProtocolClient(http, base, requestTimeout);
+    URI base = client.base();
     List<BlobStat> toSend = new ArrayList<>();
     for (int from = 0; from < blobs.size(); from += DeliveryQuery.MAX_FINGERPRINTS) {
       List<BlobStat> batch = blobs.subList(from, Math.min(blobs.size(), from + DeliveryQuery.MAX_FINGERPRINTS));
