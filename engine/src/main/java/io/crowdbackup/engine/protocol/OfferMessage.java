@@ -157,11 +157,16 @@ public final class OfferMessage {
           "must be 64 hex digits but has " + hex.length() + " characters");
     }
     for (int i = 0; i < 64; i++) {
-      if (Character.digit(hex.charAt(i), 16) < 0) {
+      if (!isAsciiHex(hex.charAt(i))) {
         throw new ProtocolException(ProtocolException.Reason.MALFORMED, what, "must be 64 hex digits");
       }
     }
     return Fingerprint.fromHex(hex);
+  }
+
+  /** {@code [0-9a-fA-F]} only: {@link Character#digit} also takes fullwidth and other Unicode digits. */
+  static boolean isAsciiHex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   }
 
   private static String peer(String peer, String what) throws ProtocolException {
