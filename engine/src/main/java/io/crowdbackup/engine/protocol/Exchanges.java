@@ -34,6 +34,22 @@ final class Exchanges {
     }
   }
 
+  /**
+   * The method a request means: a POST with {@code X-HTTP-Method-Override: PATCH} or {@code DELETE} is
+   * that method, for HTTP stacks that cannot send them (Java's HttpURLConnection, which tus-java-client
+   * falls back to).
+   */
+  static String method(ProtocolRequest req) {
+    String m = req.method();
+    if (m.equals("POST")) {
+      String o = req.header("X-HTTP-Method-Override");
+      if ("PATCH".equals(o) || "DELETE".equals(o)) {
+        return o;
+      }
+    }
+    return m;
+  }
+
   static ProtocolResponse problem(ProtocolException e) {
     Problem.Type t = e.reason() == ProtocolException.Reason.UNSUPPORTED_VERSION ? Problem.Type.UNSUPPORTED_VERSION
         : Problem.Type.BAD_REQUEST;

@@ -83,7 +83,7 @@ public final class HolderProtocol implements Closeable {
   /** Answers one request. Never throws for anything a peer sends; a failure of this device is a 503. */
   public ProtocolResponse handle(ProtocolRequest req) {
     String path = req.path();
-    String method = req.method();
+    String method = Exchanges.method(req);
     try {
       if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
         return uploads(req, method, path);
