@@ -135,7 +135,8 @@ public final class HolderProtocol implements Closeable {
       try {
         u = custodian.accept(offer);
       } catch (RefusalException e) {
-        if (e.reason() == Refusal.Reason.ALREADY_HELD) {
+        // The ledger calls an unfinished upload UPLOAD_IN_PROGRESS: the source that began it may offer again.
+        if (e.reason() == Refusal.Reason.ALREADY_HELD || e.reason() == Refusal.Reason.UPLOAD_IN_PROGRESS) {
           ProtocolResponse again = ownUnfinishedUpload(m, peer, tus);
           if (again != null) {
             return again;
