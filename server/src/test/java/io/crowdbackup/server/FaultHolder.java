@@ -85,39 +85,9 @@ final class FaultHolder implements Closeable {
     return RawHttp.head("HEAD", uploadPath, Tus.TUS_RESUMABLE, Tus.VERSION);
   }
 
-  /** Creates the upload of {@code envelope} over a fresh connection; its path. */
-  String create(byte[] envelope) throws IOException {
-    try (RawHttp c = new RawHttp(uri())) {
-      RawHttp.Answer a = c.send(creation(fingerprint(envelope), envelope.length)).read();
-      if (a.status != 201) {
-        throw new IOException("creation answered " + a);
-      }
-      return a.header("Location");
-    }
-  }
-
-  /** HEAD over a fresh connection: the durable offset. */
-  long head(String uploadPath) throws IOException {
-    try (RawHttp c = new RawHttp(uri())) {
-      RawHttp.Answer a = c.send(headRequest(uploadPath)).read(true);
-      if (a.status != 200) {
-        throw new IOException("HEAD answered " + a);
-      }
-      return Long.parseLong(a.header(Tus.UPLOAD_OFFSET));
-    }
-  }
-
-  /** PATCH {@code envelope[offset, end)} over a fresh connection. */
-  RawHttp.Answer patch(String uploadPath, byte[] envelope, int offset, int end) throws IOException {
-    try (RawHttp c = new RawHttp(uri())) {
-      return c.send(patch(uploadPath, offset, end - offset)).send(envelope, offset, end - offset).read();
-    }
-  }
-
-  /** Resumes from HEAD's offset and sends the rest in one PATCH; the final answer. */
-  RawHttp.Answer finish(String uploadPath, byte[] envelope) throws IOException {
-    int offset = (int) head(uploadPath);
-    return patch(uploadPath, envelope, offset, envelope.length);
+  /** Requests to this holder, each over a fresh connection. */
+  FaultClient client() {
+    return new FaultClient(uri());
   }
 
   @Override

@@ -101,16 +101,16 @@ class HolderFaultTest {
 
   @Test
   void aPatchThatStallsIsCutOffAndTheUploadResumesFromWhatWasMadeDurable() throws Exception {
-    String upload = holder.create(envelope);
+    String upload = holder.client().create(envelope);
     try (RawHttp c = new RawHttp(holder.uri())) {
       c.send(FaultHolder.patch(upload, 0, envelope.length)).send(envelope, 0, 200_000);
       // The body stops: the idle timeout ends the read; the core keeps what arrived.
       long closedMs = c.awaitClosed(10_000);
       assertTrue(closedMs >= 0 && closedMs < 5_000, "a stalled PATCH was still open after 10 s");
     }
-    long offset = holder.head(upload);
+    long offset = holder.client().head(upload);
     assertTrue(offset >= 128 * 1024 && offset <= 200_000, "durable offset after 200,000 bytes: " + offset);
-    assertEquals(204, holder.finish(upload, envelope).status);
+    assertEquals(204, holder.client().finish(upload, envelope).status);
     assertHeld(fp, envelope);
   }
 
@@ -160,10 +160,11 @@ class HolderFaultTest {
 
   @Test
   void aContentLengthPastTheDeclaredLengthIsRefusedAndNothingKept() throws Exception {
-    String upload = holder.create(envelope);
-    byte[] longer = java.util.Arrays.copyOf(envelope, envelope.length + 10);
+    String upload = holder.client().create(envelope);
+    byte[] longer = new byte[envelope.length + 10];
     try (RawHttp c = new RawHttp(holder.uri())) {
-      RawHttp.Answer a = c.send(FaultHolder.patch(upload, 0, longer.length)).send(longer).read();
+      // The holder answers from the Content-Length alone, before reading (and without waiting for) the body.
+      RawHttp.Answer a = c.send(FaultHolder.patch(upload, 0, longer.length)).read();
       assertEquals(413, a.status, a.toString());
       assertEquals(Problem.Type.UPLOAD_TOO_LONG.name(), reason(a));
     }
@@ -172,7 +173,7 @@ class HolderFaultTest {
 
   @Test
   void aChunkedBodyThatRunsPastTheDeclaredLengthIsRefusedAndNothingKept() throws Exception {
-    String upload = holder.create(envelope);
+    String upload = holder.client().create(envelope);
     String head = RawHttp.head("PATCH", upload, Tus.TUS_RESUMABLE, Tus.VERSION, Tus.UPLOAD_OFFSET, "0",
         "Content-Type", Tus.OFFSET_OCTET_STREAM, "Transfer-Encoding", "chunked");
     try (RawHttp c = new RawHttp(holder.uri())) {
@@ -191,29 +192,29 @@ class HolderFaultTest {
 
   @Test
   void aWrongUploadOffsetIs409WithTheOffsetToUse() throws Exception {
-    String upload = holder.create(envelope);
-    assertEquals(204, holder.patch(upload, envelope, 0, 100_000).status);
-    long durable = holder.head(upload); // at a piece boundary at or below the 100,000 received
+    String upload = holder.client().create(envelope);
+    assertEquals(204, holder.client().patch(upload, envelope, 0, 100_000).status);
+    long durable = holder.client().head(upload); // at a piece boundary at or below the 100,000 received
     assertTrue(durable > 0 && durable <= 100_000, "durable offset " + durable);
-    RawHttp.Answer a = holder.patch(upload, envelope, 99_999, 150_000);
+    RawHttp.Answer a = holder.client().patch(upload, envelope, 99_999, 150_000);
     assertEquals(409, a.status, a.toString());
     assertEquals(Problem.Type.OFFSET_MISMATCH.name(), reason(a));
     assertEquals(Long.toString(durable), a.header(Tus.UPLOAD_OFFSET));
     assertEquals(durable, Problem.decode(a.body).number(Problem.UPLOAD_OFFSET, -1));
-    RawHttp.Answer ahead = holder.patch(upload, envelope, 100_001, 150_000);
+    RawHttp.Answer ahead = holder.client().patch(upload, envelope, 100_001, 150_000);
     assertEquals(409, ahead.status, ahead.toString());
-    assertEquals(204, holder.patch(upload, envelope, 100_000, envelope.length).status);
+    assertEquals(204, holder.client().patch(upload, envelope, 100_000, envelope.length).status);
     assertHeld(fp, envelope);
   }
 
   @Test
   void twoPatchesOfOneUploadAtOnceOneWinsTheOtherIsRefusedAndTheStoreStaysConsistent() throws Exception {
-    String upload = holder.create(envelope);
+    String upload = holder.client().create(envelope);
     try (RawHttp first = new RawHttp(holder.uri())) {
       first.send(FaultHolder.patch(upload, 0, envelope.length)).send(envelope, 0, 100_000);
       Thread.sleep(200); // the first PATCH is inside the core, holding the upload
       // A small body, so that it is all sent before the holder answers and closes.
-      RawHttp.Answer second = holder.patch(upload, envelope, 0, 1000);
+      RawHttp.Answer second = holder.client().patch(upload, envelope, 0, 1000);
       assertTrue(second.status == 423 || second.status == 409, second.toString());
       first.send(envelope, 100_000, envelope.length - 100_000);
       RawHttp.Answer won = first.read();
@@ -225,7 +226,7 @@ class HolderFaultTest {
 
   @Test
   void manyConcurrentPatchesOfOneUploadLeaveOneConsistentBlob() throws Exception {
-    String upload = holder.create(envelope);
+    String upload = holder.client().create(envelope);
     ExecutorService pool = Executors.newFixedThreadPool(6);
     try {
       CountDownLatch go = new CountDownLatch(1);
@@ -233,7 +234,7 @@ class HolderFaultTest {
       for (int i = 0; i < 6; i++) {
         answers.add(pool.submit(() -> {
           go.await();
-          return holder.patch(upload, envelope, 0, envelope.length).status;
+          return holder.client().patch(upload, envelope, 0, envelope.length).status;
         }));
       }
       go.countDown();
@@ -256,8 +257,8 @@ class HolderFaultTest {
   void bytesThatDoNotHashToTheOfferedFingerprintAreRefusedAndNothingKept() throws Exception {
     byte[] other = seal("other", 300_000, 2);
     assertEquals(envelope.length, other.length);
-    String upload = holder.create(envelope);
-    RawHttp.Answer a = holder.patch(upload, other, 0, other.length);
+    String upload = holder.client().create(envelope);
+    RawHttp.Answer a = holder.client().patch(upload, other, 0, other.length);
     assertEquals(422, a.status, a.toString());
     assertEquals(Problem.Type.FINGERPRINT_MISMATCH.name(), reason(a));
     assertNothingKept(fp);
@@ -273,7 +274,7 @@ class HolderFaultTest {
    */
   @Test
   void aBodyThatDoesNotMatchItsUploadChecksumIsRefusedAndTheSourceCanStillFinish() throws Exception {
-    String upload = holder.create(envelope);
+    String upload = holder.client().create(envelope);
     byte[] wrong = MessageDigest.getInstance("SHA-256").digest("not the body".getBytes(StandardCharsets.UTF_8));
     RawHttp.Answer a;
     try (RawHttp c = new RawHttp(holder.uri())) {
@@ -283,12 +284,12 @@ class HolderFaultTest {
     assertEquals(Tus.STATUS_CHECKSUM_MISMATCH, a.status, a.toString());
     assertEquals(Problem.Type.CHECKSUM_MISMATCH.name(), reason(a));
     if (a.header(Tus.UPLOAD_OFFSET) != null) {
-      assertEquals(Long.parseLong(a.header(Tus.UPLOAD_OFFSET)), holder.head(upload));
+      assertEquals(Long.parseLong(a.header(Tus.UPLOAD_OFFSET)), holder.client().head(upload));
     } else {
       assertNothingKept(fp);
-      upload = holder.create(envelope);
+      upload = holder.client().create(envelope);
     }
-    assertEquals(204, holder.finish(upload, envelope).status);
+    assertEquals(204, holder.client().finish(upload, envelope).status);
     assertHeld(fp, envelope);
   }
 
@@ -302,8 +303,8 @@ class HolderFaultTest {
     }
     Thread.sleep(200);
     assertNothingKept(fp);
-    String upload = holder.create(envelope);
-    assertEquals(204, holder.finish(upload, envelope).status);
+    String upload = holder.client().create(envelope);
+    assertEquals(204, holder.client().finish(upload, envelope).status);
     assertHeld(fp, envelope);
   }
 
@@ -314,35 +315,35 @@ class HolderFaultTest {
       Thread.sleep(300); // the holder accepted; the peer walks away before reading the answer
       c.abort();
     }
-    String upload = holder.create(envelope); // the same URL, at the durable offset 0
-    assertEquals(0, holder.head(upload));
-    assertEquals(204, holder.finish(upload, envelope).status);
+    String upload = holder.client().create(envelope); // the same URL, at the durable offset 0
+    assertEquals(0, holder.client().head(upload));
+    assertEquals(204, holder.client().finish(upload, envelope).status);
     assertHeld(fp, envelope);
   }
 
   @Test
   void aDisconnectMidPatchResumesFromHeadsOffset() throws Exception {
-    String upload = holder.create(envelope);
+    String upload = holder.client().create(envelope);
     int[] cuts = {1, 70_000, 150_000, envelope.length - 1};
     for (int cut : cuts) {
-      long from = holder.head(upload);
+      long from = holder.client().head(upload);
       try (RawHttp c = new RawHttp(holder.uri())) {
         c.send(FaultHolder.patch(upload, from, envelope.length - from)).send(envelope, (int) from, cut - (int) from);
         Thread.sleep(200);
         c.abort();
       }
       Thread.sleep(200);
-      long offset = holder.head(upload);
+      long offset = holder.client().head(upload);
       assertTrue(offset >= from && offset <= cut, "durable offset " + offset + " after a cut at " + cut + " from "
           + from);
     }
-    assertEquals(204, holder.finish(upload, envelope).status);
+    assertEquals(204, holder.client().finish(upload, envelope).status);
     assertHeld(fp, envelope);
   }
 
   @Test
   void aDisconnectBeforeTheFinalAnswerLeavesTheBlobHeldAndTheLastPatchIsAnsweredAgain() throws Exception {
-    String upload = holder.create(envelope);
+    String upload = holder.client().create(envelope);
     try (RawHttp c = new RawHttp(holder.uri())) {
       c.send(FaultHolder.patch(upload, 0, envelope.length)).send(envelope);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -353,8 +354,8 @@ class HolderFaultTest {
     }
     // The peer asks HEAD, which says the whole envelope is there; a PATCH of nothing at that offset is
     // answered 204 like the lost answer.
-    assertEquals(envelope.length, holder.head(upload));
-    RawHttp.Answer again = holder.patch(upload, envelope, envelope.length, envelope.length);
+    assertEquals(envelope.length, holder.client().head(upload));
+    RawHttp.Answer again = holder.client().patch(upload, envelope, envelope.length, envelope.length);
     assertEquals(204, again.status, again.toString());
     assertHeld(fp, envelope);
   }
