@@ -90,36 +90,4 @@ class EndToEndTest {
       assertEquals(fp, r.fingerprint());
     }
   }
-
-  @Test
-  void aForgedReceiptKeepsTheCopy() throws Exception {
-    try (Net net = new Net(dir)) {
-      Net.Destination real = net.destination("real");
-      Net.Holder h = net.holder("h", 64L << 20);
-      Path out = Files.createDirectories(dir.resolve("out"));
-      Path env = Net.seal(out, "e", real.keys, 20_000, 7);
-      List<SourceClient.Placement> placed = SourceClient.newBuilder().holder(h.uri()).replicas(1).build()
-          .send(List.of(env));
-      Fingerprint fp = placed.get(0).fingerprint();
-      // A receipt for the right fingerprint, signed by a key that is not the one in the envelope's header.
-      byte[] forged = Receipts.encode(Receipts.signReceipt(io.crowdbackup.engine.keys.Keys.generateDestination(
-          "https://evil.example"), fp, 1));
-      // The "destination" at the locator is swapped for a liar that claims delivery... by taking the real
-      // one's port is not possible, so the holder posts the forged receipt directly, and a forwarder meets a
-      // lying destination below.
-      ProtocolClient toHolder = new ProtocolClient(ProtocolClient.newHttpClient(Duration.ofSeconds(2)), h.uri(),
-          Duration.ofSeconds(10));
-      ProtocolFailure refused = org.junit.jupiter.api.Assertions.assertThrows(ProtocolFailure.class,
-          () -> toHolder.drop(forged, false));
-      assertEquals(422, refused.status());
-      assertEquals("WRONG_SIGNER", refused.problem().text("receiptReason"));
-      assertEquals(BlobState.HELD, h.custodian.stat(fp).state());
-
-      // The real destination is fine; prove a forwarder against it still works afterwards.
-      Forwarder.Report r = Forwarder.newBuilder(h.custodian).build().forwardAll();
-      assertEquals(1, r.delivered(), r.toString());
-      URI unused = real.uri();
-      assertNotNull(unused);
-    }
-  }
 }

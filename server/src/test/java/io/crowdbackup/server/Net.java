@@ -76,15 +76,20 @@ final class Net implements Closeable {
   }
 
   Holder holder(String name, long quotaBytes) throws IOException {
+    return holder(name, quotaBytes, 100, io.crowdbackup.engine.protocol.PeerIdentity.BY_ADDRESS);
+  }
+
+  Holder holder(String name, long quotaBytes, int peerSharePercent,
+      io.crowdbackup.engine.protocol.PeerIdentity identity) throws IOException {
     Path d = dir.resolve(name);
     Files.createDirectories(d);
     RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
     CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder().limitBytes(quotaBytes)
-        .peerSharePercent(100).ingress(unshaped, unshaped).egress(unshaped, unshaped);
+        .peerSharePercent(peerSharePercent).ingress(unshaped, unshaped).egress(unshaped, unshaped);
     Custodian c = Custodian.open(StoreConfig.newBuilder(d.resolve("blobs")).checkpointEveryBytes(64 * 1024), policy,
         d.resolve("custody.clock"));
     open.add(c);
-    HolderProtocol p = HolderProtocol.newBuilder(c).build();
+    HolderProtocol p = HolderProtocol.newBuilder(c).peerIdentity(identity).build();
     open.add(p);
     ProtocolServer s = started(p::handle, name);
     return new Holder(c, p, s);

@@ -123,6 +123,10 @@ public final class DestinationProtocol implements Closeable {
     if (fp == null) {
       return Exchanges.tus(Exchanges.notFound("no such upload"));
     }
+    if (method.equals("HEAD")) {
+      // No lock: a peer that lost its connection asks while its dead PATCH may still be ending.
+      return Exchanges.tus(head(fp));
+    }
     ReentrantLock lock = acquire(fp, false);
     if (lock == null) {
       return Exchanges.tus(ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY,
@@ -130,8 +134,6 @@ public final class DestinationProtocol implements Closeable {
     }
     try {
       switch (method) {
-        case "HEAD":
-          return Exchanges.tus(head(fp));
         case "PATCH":
           return Exchanges.tus(patch(req, fp));
         case "DELETE":
@@ -280,7 +282,7 @@ public final class DestinationProtocol implements Closeable {
       Files.deleteIfExists(part);
       return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
           ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
-          "the envelope was rejected: " + e.getMessage() + "; nothing was kept")
+          "the envelope was rejected: " + Problem.peerSafe(e.getMessage()) + "; nothing was kept")
           .with(Problem.ENVELOPE_REASON, e.reason().name()));
     }
     Files.deleteIfExists(part);

@@ -41,12 +41,18 @@ public final class HolderProtocol implements Closeable {
   private static final String RECEIPTS = "/v1/receipts";
   private static final String RELEASES = "/v1/releases";
   private static final String STATUS = "/v1/status";
+  /** The largest PATCH body that may carry {@code Upload-Checksum}: it is checked before it is stored. */
+  public static final int MAX_CHECKSUMMED_PATCH_BYTES = 1 << 20;
+  private static final int CHECKSUM_BUDGET_BYTES = 32 << 20;
 
   private final Custodian custodian;
   private final UploadIds ids;
   private final PeerIdentity identity;
   private final BiConsumer<String, Throwable> onError;
   private final Map<Fingerprint, Session> sessions = new ConcurrentHashMap<>();
+  /** Bytes of checksummed PATCH bodies held in memory at once, across all uploads. */
+  private final java.util.concurrent.Semaphore checksumBudget = new java.util.concurrent.Semaphore(
+      CHECKSUM_BUDGET_BYTES);
 
   /** One upload's handle between PATCHes, and the lock that keeps PATCHes of it apart. */
   private static final class Session {
@@ -135,7 +141,6 @@ public final class HolderProtocol implements Closeable {
       try {
         u = custodian.accept(offer);
       } catch (RefusalException e) {
-        // The ledger calls an unfinished upload UPLOAD_IN_PROGRESS: the source that began it may offer again.
         if (e.reason() == Refusal.Reason.ALREADY_HELD || e.reason() == Refusal.Reason.UPLOAD_IN_PROGRESS) {
           ProtocolResponse again = ownUnfinishedUpload(m, peer, tus);
           if (again != null) {
@@ -298,41 +303,47 @@ public final class HolderProtocol implements Closeable {
           return r;
         }
         u = s.upload;
+        if (u.offset() != offset) {
+          // Reopening keeps every whole piece the store had written (and makes it durable): the peer is
+          // behind that; HEAD now says where to continue.
+          return offsetMismatch(offset, u.offset(), fp);
+        }
       }
       long remaining = u.declaredLengthBytes() - offset;
       if (contentLength > remaining) {
         return tooLong(s, fp, "Content-Length " + contentLength + " at offset " + offset + " goes past the declared "
             + u.declaredLengthBytes() + " bytes");
       }
-      BodyReader body = new BodyReader(req.body(), remaining, checksum != null);
-      try {
-        for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
-          u.write(piece);
+      if (checksum != null) {
+        ProtocolResponse r = checkedPatch(req, s, fp, u, remaining, checksum);
+        if (r != null) {
+          return r;
         }
-      } catch (RefusalException e) {
-        forget(s, fp);
-        return ProtocolResponse.problem(Problem.of(e.refusal()));
-      } catch (IOException e) {
-        // This device failed (disk, bandwidth wait): the upload stays resumable from its durable offset.
-        onError.accept("PATCH " + fp, e);
-        closeQuietly(s);
-        return Exchanges.unavailable("this holder could not store the bytes; resume from the durable offset later");
-      }
-      if (body.tooLong()) {
-        return tooLong(s, fp, "the body goes past the declared " + u.declaredLengthBytes() + " bytes");
-      }
-      if (body.readFailure() != null) {
-        // The peer went away or idled out: keep what arrived, as durable as it gets, for a resume.
+      } else {
+        BodyReader body = new BodyReader(req.body(), remaining, false);
         try {
-          s.durableOffset = u.checkpoint();
-        } finally {
-          closeQuietly(s);
+          for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
+            u.write(piece);
+          }
+        } catch (RefusalException e) {
+          forget(s, fp);
+          return ProtocolResponse.problem(Problem.of(e.refusal()));
+        } catch (IOException e) {
+          return deviceFailed(s, fp, e);
         }
-        throw new ProtocolException(ProtocolException.Reason.MALFORMED, "PATCH body",
-            "ended early after " + body.total() + " bytes (" + body.readFailure().getMessage() + ")");
-      }
-      if (!body.checksumMatches(checksum)) {
-        return checksumMismatch(s, fp, offset);
+        if (body.tooLong()) {
+          return tooLong(s, fp, "the body goes past the declared " + u.declaredLengthBytes() + " bytes");
+        }
+        if (body.readFailure() != null) {
+          // The peer went away or idled out: keep what arrived, as durable as it gets, for a resume.
+          try {
+            s.durableOffset = u.checkpoint();
+          } finally {
+            closeQuietly(s);
+          }
+          throw new ProtocolException(ProtocolException.Reason.MALFORMED, "PATCH body",
+              "ended early after " + body.total() + " bytes (" + body.readFailure().getMessage() + ")");
+        }
       }
       if (u.offset() == u.declaredLengthBytes()) {
         BlobStat b;
@@ -385,25 +396,59 @@ public final class HolderProtocol implements Closeable {
   }
 
   /**
-   * The body did not match its checksum. Its bytes are already in the upload: cut back to the durable
-   * offset; if a checkpoint inside this PATCH made some of them durable, end the upload instead, since
-   * durable bytes cannot be taken back (the fingerprint check at commit would refuse them anyway).
+   * A PATCH with {@code Upload-Checksum}: its body is held in memory (at most
+   * {@value #MAX_CHECKSUMMED_PATCH_BYTES} bytes, within a global budget) and checked before any of it
+   * reaches the upload, so a mismatch (460) leaves the upload exactly as it was, as tus asks.
+   *
+   * @return an answer when the PATCH ends here, {@code null} when its bytes were written
    */
-  private ProtocolResponse checksumMismatch(Session s, Fingerprint fp, long patchStart) throws IOException {
+  private ProtocolResponse checkedPatch(ProtocolRequest req, Session s, Fingerprint fp, CustodyUpload u,
+      long remaining, byte[] checksum) throws IOException, ProtocolException {
+    int budget = (int) Math.min(remaining, MAX_CHECKSUMMED_PATCH_BYTES);
+    if (!checksumBudget.tryAcquire(budget)) {
+      return Exchanges.unavailable("too many checksummed PATCHes in flight; retry, or send smaller ones");
+    }
+    try {
+      BodyReader body = new BodyReader(req.body(), remaining, true);
+      java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream(Math.min(budget, 64 * 1024));
+      for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
+        if (held.size() + piece.remaining() > budget) {
+          throw new ProtocolException(ProtocolException.Reason.TOO_LARGE, "PATCH body",
+              "a PATCH with Upload-Checksum may carry at most " + MAX_CHECKSUMMED_PATCH_BYTES + " bytes");
+        }
+        held.write(piece.array(), piece.arrayOffset() + piece.position(), piece.remaining());
+      }
+      if (body.tooLong()) {
+        return tooLong(s, fp, "the body goes past the declared " + u.declaredLengthBytes() + " bytes");
+      }
+      if (body.readFailure() != null) {
+        throw new ProtocolException(ProtocolException.Reason.MALFORMED, "PATCH body",
+            "ended early after " + body.total() + " bytes; nothing of it was kept");
+      }
+      if (!body.checksumMatches(checksum)) {
+        return ProtocolResponse.problem(Problem.of(Problem.Type.CHECKSUM_MISMATCH,
+            "Upload-Checksum does not match the body; its bytes were discarded")
+            .with(Problem.UPLOAD_OFFSET, u.offset())).header(Tus.UPLOAD_OFFSET, Long.toString(u.offset()));
+      }
+      try {
+        u.write(ByteBuffer.wrap(held.toByteArray()));
+      } catch (RefusalException e) {
+        forget(s, fp);
+        return ProtocolResponse.problem(Problem.of(e.refusal()));
+      } catch (IOException e) {
+        return deviceFailed(s, fp, e);
+      }
+      return null;
+    } finally {
+      checksumBudget.release(budget);
+    }
+  }
+
+  /** This device failed (disk, bandwidth wait): the upload stays resumable from its durable offset. */
+  private ProtocolResponse deviceFailed(Session s, Fingerprint fp, IOException e) {
+    onError.accept("PATCH " + fp, e);
     closeQuietly(s);
-    ProtocolResponse r = reopen(s, fp);
-    if (r != null) {
-      return r;
-    }
-    long durable = s.upload.durableOffset();
-    if (durable > patchStart) {
-      abort(s, fp);
-      return ProtocolResponse.problem(Problem.of(Problem.Type.CHECKSUM_MISMATCH,
-          "Upload-Checksum does not match the body; part of it was already durable, so the upload was ended"));
-    }
-    return ProtocolResponse.problem(Problem.of(Problem.Type.CHECKSUM_MISMATCH,
-        "Upload-Checksum does not match the body; its bytes were discarded").with(Problem.UPLOAD_OFFSET, durable))
-        .header(Tus.UPLOAD_OFFSET, Long.toString(durable));
+    return Exchanges.unavailable("this holder could not store the bytes; resume from the durable offset later");
   }
 
   private ProtocolResponse terminate(Fingerprint fp) throws IOException {
@@ -466,7 +511,7 @@ public final class HolderProtocol implements Closeable {
       outcome = release ? custodian.acceptRelease(bytes) : custodian.acceptReceipt(bytes);
     } catch (ReceiptException e) {
       return ProtocolResponse.problem(Problem.of(Problem.Type.RECEIPT_REFUSED, "the " + what + " was refused: "
-          + e.getMessage() + "; the blob stays").with(Problem.RECEIPT_REASON, e.reason().name()));
+          + Problem.peerSafe(e.getMessage()) + "; the blob stays").with(Problem.RECEIPT_REASON, e.reason().name()));
     }
     return ProtocolResponse.json(200, Json.object().put("outcome", outcome.name()));
   }

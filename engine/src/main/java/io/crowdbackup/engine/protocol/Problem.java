@@ -135,7 +135,19 @@ public final class Problem {
     putIfSet(ext, ACCEPTABLE_BYTES, r.acceptableBytes());
     putIfSet(ext, LONGEST_RETENTION_SECONDS, r.longestRetentionSeconds());
     putIfSet(ext, COUNTER_OFFER_EXPIRES, r.counterOfferExpiresAtEpochSecond());
-    return new Problem(t.uri(), t.status(), t.title(), r.message(), ext);
+    return new Problem(t.uri(), t.status(), t.title(), peerSafe(r.message()), ext);
+  }
+
+  private static final java.util.regex.Pattern LOCAL_PATH = java.util.regex.Pattern.compile(
+      "\\[[^\\]]*[/\\\\][^\\]]*\\]|(?<![\\w.])(?:[A-Za-z]:)?[/\\\\][^\\s\\]\\[,;'\"]*[/\\\\][^\\s\\]\\[,;'\"]*");
+
+  /**
+   * {@code message} without anything that looks like a local file path ({@code [/x/y]} or {@code /x/y}),
+   * which the store's messages carry for the operator: a peer learns the reason and numbers, never where
+   * this device keeps things.
+   */
+  public static String peerSafe(String message) {
+    return LOCAL_PATH.matcher(message).replaceAll("(local file)");
   }
 
   private static void putIfSet(Map<String, Object> ext, String name, long v) {

@@ -140,4 +140,15 @@ class MessagesTest {
     assertFalse(PeerIdentity.BY_ADDRESS.of(a, null).equals(PeerIdentity.BY_ADDRESS.of(c, null)));
     assertEquals("ip4:10.0.0.7", PeerIdentity.BY_ADDRESS.of(java.net.InetAddress.getByName("10.0.0.7"), "label"));
   }
+
+  @Test
+  void refusalsSentToPeersNameNoLocalPath() {
+    Refusal r = Refusal.of(Refusal.Reason.FINGERPRINT_MISMATCH,
+        "FINGERPRINT_MISMATCH [/home/u/h/blobs/partial/ab.part]: the bytes hash to 01, C:\\data\\x.part too, "
+        + "and /var/lib/crowdbackup/blobs/x; nothing was stored");
+    String detail = Problem.of(r).detail();
+    assertFalse(detail.contains("/home") || detail.contains("/var") || detail.contains("C:"), detail);
+    assertTrue(detail.contains("the bytes hash to 01") && detail.contains("nothing was stored"), detail);
+    assertEquals("quota 5 of 7 bytes", Problem.peerSafe("quota 5 of 7 bytes"));
+  }
 }
