@@ -88,7 +88,10 @@ public final class Forwarder {
       return failures;
     }
 
-    /** Locators this forwarder cannot reach (not http/https); their envelopes stay held. */
+    /**
+     * Locators this forwarder will not contact (not http/https, or plain http to a host that is not a
+     * loopback address); their envelopes stay held.
+     */
     public List<String> skippedLocators() {
       return skippedLocators;
     }
@@ -116,6 +119,11 @@ public final class Forwarder {
       base = URI.create(locator);
       new ProtocolClient(http, base, requestTimeout);
     } catch (IllegalArgumentException e) {
+      report.skippedLocators.add(locator);
+      return;
+    }
+    if (!Tls.allowedInPlain(base)) {
+      // Plain HTTP only to this machine: anywhere else the holder's copy and the receipt travel over TLS.
       report.skippedLocators.add(locator);
       return;
     }
