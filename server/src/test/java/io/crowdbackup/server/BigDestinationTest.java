@@ -1,0 +1,254 @@
+package io.crowdbackup.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crowdbackup.api.Compression;
+import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.SealRequest;
+import io.crowdbackup.api.SealResult;
+import io.crowdbackup.engine.envelope.StreamingSealer;
+import io.crowdbackup.engine.envelope.TestEnvelopes;
+import io.crowdbackup.engine.keys.Keys;
+import io.crowdbackup.engine.protocol.OfferMessage;
+import io.crowdbackup.engine.receipt.Receipts;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A destination server in a child JVM at {@code -Xmx64m} receives a 4 GiB envelope over HTTP in one
+ * PATCH, stages it, opens it into its inbox and answers with the receipt. The envelope is never on the
+ * sender's disk: a deterministic sealer seals it once to learn its fingerprint and length (for the offer),
+ * and again into the request body. Needs about 8.3 GiB free under {@code java.io.tmpdir} (the staged
+ * envelope and the opened file) and is skipped, saying so, without it; {@code -Dcrowdbackup.bigdestination=false}
+ * leaves it out, {@code -Dcrowdbackup.bigdestination.plaintextBytes=N} changes the size. Alone:
+ * {@code mvn -o -Dquick -pl server -am test -Dtest=BigDestinationTest -Dsurefire.failIfNoSpecifiedTests=false}.
+ */
+@Tag("bigstore")
+@DisabledIfSystemProperty(named = "crowdbackup.bigdestination", matches = "false")
+class BigDestinationTest {
+  @TempDir Path dir;
+
+  @Test
+  void aFourGibEnvelopeIsReceivedOpenedAndReceiptedUnderASixtyFourMibHeap() throws Exception {
+    long plaintextBytes = Long.getLong("crowdbackup.bigdestination.plaintextBytes", 4L << 30);
+    long free = Files.getFileStore(dir).getUsableSpace();
+    org.junit.jupiter.api.Assumptions.assumeTrue(free > 2 * plaintextBytes + (256L << 20),
+        "skipped: " + (free >> 20) + " MiB free under " + dir + ", the 4 GiB destination test needs "
+            + ((2 * plaintextBytes >> 20) + 256) + " MiB");
+    DestinationKeyPair keys = TestEnvelopes.destination(1, "http://127.0.0.1:9/");
+    Path keyFile = dir.resolve("destination.key");
+    Files.writeString(keyFile, Keys.encodeDestination(keys), StandardCharsets.UTF_8);
+
+    // Pass 1: fingerprint, length and the plaintext's SHA-256, with nothing written anywhere.
+    long t0 = System.nanoTime();
+    MessageDigest plainDigest = MessageDigest.getInstance("SHA-256");
+    SealResult sealed = seal(keys, new Hashing(new PseudoRandom(plaintextBytes), plainDigest), plaintextBytes,
+        new Discard());
+    byte[] expectedPlain = plainDigest.digest();
+    long t1 = System.nanoTime();
+
+    Path portFile = dir.resolve("port");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx64m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(DestinationProcess.class.getName());
+    cmd.add(dir.resolve("destination").toString());
+    cmd.add(keyFile.toString());
+    cmd.add(portFile.toString());
+    Path childOut = dir.resolve("child.out");
+    Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.exists(portFile)) {
+        assertTrue(child.isAlive() && System.nanoTime() < deadline, "the destination did not start: "
+            + Files.readString(childOut));
+        Thread.sleep(50);
+      }
+      URI uri = URI.create("http://127.0.0.1:" + Files.readString(portFile).trim());
+      ProtocolClient client = new ProtocolClient(ProtocolClient.newHttpClient(Duration.ofSeconds(5)), uri,
+          Duration.ofMinutes(20));
+      Map<String, String> md = new LinkedHashMap<>();
+      md.put(OfferMessage.FINGERPRINT, sealed.fingerprint().toHex());
+      md.put(OfferMessage.EXPIRES, Long.toString(TestEnvelopes.EXPIRES));
+      ProtocolClient.Created created = client.create(md, sealed.envelopeLengthBytes());
+
+      // Pass 2: the same envelope again, straight into the PATCH body.
+      java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+      InputStream body = Channels.newInputStream(pipe.source());
+      AtomicReference<Throwable> sealFailure = new AtomicReference<>();
+      Thread sealer = new Thread(() -> {
+        try (WritableByteChannel o = pipe.sink()) {
+          SealResult again = seal(keys, new PseudoRandom(plaintextBytes), plaintextBytes, o);
+          if (!again.fingerprint().equals(sealed.fingerprint())) {
+            throw new AssertionError("the deterministic sealer sealed another envelope");
+          }
+        } catch (Throwable e) {
+          sealFailure.set(e);
+        }
+      }, "sealer");
+      sealer.start();
+      ProtocolClient.Patched done = client.patch(created.upload(), 0, () -> body, sealed.envelopeLengthBytes());
+      sealer.join();
+      long t2 = System.nanoTime();
+      assertEquals(null, sealFailure.get());
+      assertEquals(sealed.envelopeLengthBytes(), done.offset());
+      assertTrue(done.receipt() != null, "the last PATCH carried no receipt");
+      assertEquals(sealed.fingerprint(), Receipts.decode(done.receipt()).fingerprint());
+
+      child.getOutputStream().write('\n');
+      child.getOutputStream().flush();
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the destination did not stop");
+      String output = Files.readString(childOut);
+      System.out.println(output);
+      assertEquals(0, child.exitValue(), output);
+
+      Path opened = dir.resolve("destination").resolve("inbox").resolve("big.bin");
+      assertEquals(plaintextBytes, Files.size(opened));
+      assertArrayEquals(expectedPlain, sha256(opened), "the opened file differs from the plaintext sealed");
+      long t3 = System.nanoTime();
+      System.out.printf("4 GiB destination: %d plaintext bytes, envelope %d; fingerprint pass %.1f s, upload + open"
+          + " %.1f s, check %.1f s%n", plaintextBytes, sealed.envelopeLengthBytes(), (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+          (t3 - t2) / 1e9);
+    } finally {
+      child.destroyForcibly();
+    }
+  }
+
+  private static SealResult seal(DestinationKeyPair to, ReadableByteChannel plaintext, long plaintextBytes,
+      WritableByteChannel out) throws IOException {
+    SealRequest request = TestEnvelopes.request(to, TestEnvelopes.source(2)).name("big.bin")
+        .mediaType("application/octet-stream").chunkSizeBytes(1 << 20).compression(Compression.OFF).build();
+    try (StreamingSealer sealer = TestEnvelopes.deterministicSealer(1, 2)) {
+      return sealer.seal(request, plaintext, plaintextBytes, out);
+    }
+  }
+
+  private static byte[] sha256(Path file) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      while (ch.read(buf) >= 0) {
+        buf.flip();
+        md.update(buf);
+        buf.clear();
+      }
+    }
+    return md.digest();
+  }
+
+  /** Pseudo-random plaintext without holding it: one random 1 MiB block, each copy stamped with its index. */
+  static final class PseudoRandom implements ReadableByteChannel {
+    private static final int BLOCK = 1 << 20;
+    private final byte[] block = new byte[BLOCK];
+    private final byte[] current = new byte[BLOCK];
+    private long remaining;
+    private long produced;
+
+    PseudoRandom(long length) {
+      new SplittableRandom(7).nextBytes(block);
+      this.remaining = length;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) {
+      if (remaining == 0) {
+        return -1;
+      }
+      int offset = (int) (produced % BLOCK);
+      if (offset == 0) {
+        System.arraycopy(block, 0, current, 0, BLOCK);
+        ByteBuffer.wrap(current).putLong(0, produced / BLOCK);
+      }
+      int n = (int) Math.min(Math.min(dst.remaining(), remaining), BLOCK - offset);
+      dst.put(current, offset, n);
+      produced += n;
+      remaining -= n;
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Hashes what is read through it. */
+  private static final class Hashing implements ReadableByteChannel {
+    private final ReadableByteChannel in;
+    private final MessageDigest md;
+
+    Hashing(ReadableByteChannel in, MessageDigest md) {
+      this.in = in;
+      this.md = md;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      int start = dst.position();
+      int n = in.read(dst);
+      if (n > 0) {
+        ByteBuffer d = dst.duplicate();
+        d.position(start).limit(start + n);
+        md.update(d);
+      }
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** An envelope output that keeps nothing. */
+  private static final class Discard implements WritableByteChannel {
+    @Override
+    public int write(ByteBuffer src) {
+      int n = src.remaining();
+      src.position(src.limit());
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+}
