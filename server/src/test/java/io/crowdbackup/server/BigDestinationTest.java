@@ -24,13 +24,10 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -73,26 +70,11 @@ class BigDestinationTest {
     byte[] expectedPlain = plainDigest.digest();
     long t1 = System.nanoTime();
 
-    Path portFile = dir.resolve("port");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx64m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(DestinationProcess.class.getName());
-    cmd.add(dir.resolve("destination").toString());
-    cmd.add(keyFile.toString());
-    cmd.add(portFile.toString());
-    Path childOut = dir.resolve("child.out");
-    Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(childOut.toFile()).start();
+    Files.createDirectories(dir.resolve("destination"));
+    ChildJvm child = ChildJvm.start(DestinationProcess.class, "64m", dir, dir.resolve("destination").toString(),
+        keyFile.toString());
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!Files.exists(portFile)) {
-        assertTrue(child.isAlive() && System.nanoTime() < deadline, "the destination did not start: "
-            + Files.readString(childOut));
-        Thread.sleep(50);
-      }
-      URI uri = URI.create("http://127.0.0.1:" + Files.readString(portFile).trim());
+      URI uri = child.uri;
       ProtocolClient client = new ProtocolClient(ProtocolClient.newHttpClient(Duration.ofSeconds(5)), uri,
           Duration.ofMinutes(20));
       Map<String, String> md = new LinkedHashMap<>();
@@ -123,12 +105,10 @@ class BigDestinationTest {
       assertTrue(done.receipt() != null, "the last PATCH carried no receipt");
       assertEquals(sealed.fingerprint(), Receipts.decode(done.receipt()).fingerprint());
 
-      child.getOutputStream().write('\n');
-      child.getOutputStream().flush();
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the destination did not stop");
-      String output = Files.readString(childOut);
-      System.out.println(output);
-      assertEquals(0, child.exitValue(), output);
+      String heap = child.ask("PEAK HEAP");
+      assertTrue(child.process.waitFor(60, TimeUnit.SECONDS), "the destination did not stop");
+      System.out.println(child.output());
+      assertEquals(0, child.process.exitValue(), child.output());
 
       Path opened = dir.resolve("destination").resolve("inbox").resolve("big.bin");
       assertEquals(plaintextBytes, Files.size(opened));
@@ -137,8 +117,9 @@ class BigDestinationTest {
       System.out.printf("4 GiB destination: %d plaintext bytes, envelope %d; fingerprint pass %.1f s, upload + open"
           + " %.1f s, check %.1f s%n", plaintextBytes, sealed.envelopeLengthBytes(), (t1 - t0) / 1e9, (t2 - t1) / 1e9,
           (t3 - t2) / 1e9);
+      System.out.println(heap);
     } finally {
-      child.destroyForcibly();
+      child.close();
     }
   }
 

@@ -14,13 +14,9 @@ import io.crowdbackup.engine.store.StoreConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,38 +29,16 @@ import org.junit.jupiter.api.io.TempDir;
 class HolderCrashTest {
   @TempDir Path dir;
 
-  private Process child;
+  private ChildJvm child;
   private URI uri;
-  private int starts;
 
   private void startHolder() throws Exception {
-    Path portFile = dir.resolve("port-" + (++starts));
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx128m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(HolderProcess.class.getName());
-    cmd.add(dir.resolve("holder").toString());
-    cmd.add(portFile.toString());
-    child = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("child-" + starts + ".out").toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.exists(portFile)) {
-      assertTrue(child.isAlive(), "the holder process died: " + output());
-      assertTrue(System.nanoTime() < deadline, "the holder process did not start in 60 s: " + output());
-      Thread.sleep(50);
-    }
-    uri = URI.create("http://127.0.0.1:" + new String(Files.readAllBytes(portFile), StandardCharsets.US_ASCII));
-  }
-
-  private String output() throws IOException {
-    return new String(Files.readAllBytes(dir.resolve("child-" + starts + ".out")), StandardCharsets.UTF_8);
+    child = ChildJvm.start(HolderProcess.class, "128m", dir, dir.resolve("holder").toString());
+    uri = child.uri;
   }
 
   private void kill9() throws InterruptedException {
-    child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close
-    assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+    child.kill9();
   }
 
   /** A client of the current child (its port changes with each start). */
@@ -117,9 +91,7 @@ class HolderCrashTest {
       assertEquals(204, last.status, last.toString());
       kill9(); // right after the last 204: it must be held
     } finally {
-      if (child.isAlive()) {
-        kill9();
-      }
+      child.close();
     }
     try (FileCustodyStore store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("holder").resolve("blobs"))
         .build())) {

@@ -25,7 +25,13 @@ final class RawHttp implements Closeable {
   private final InputStream in;
 
   RawHttp(URI server) throws IOException {
-    socket = new Socket("127.0.0.1", server.getPort());
+    this(server, null);
+  }
+
+  /** A connection from {@code local} (another loopback address is another peer to the holder), or any. */
+  RawHttp(URI server, java.net.InetAddress local) throws IOException {
+    socket = local == null ? new Socket("127.0.0.1", server.getPort())
+        : new Socket(java.net.InetAddress.getByName("127.0.0.1"), server.getPort(), local, 0);
     socket.setSoTimeout(30_000);
     socket.setTcpNoDelay(true);
     out = socket.getOutputStream();
