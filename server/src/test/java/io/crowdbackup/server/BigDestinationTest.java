@@ -10,6 +10,7 @@ import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.engine.envelope.StreamingSealer;
 import io.crowdbackup.engine.envelope.TestEnvelopes;
+import io.crowdbackup.engine.store.BigStoreWorker.PseudoRandom;
 import io.crowdbackup.engine.keys.Keys;
 import io.crowdbackup.engine.protocol.OfferMessage;
 import io.crowdbackup.engine.receipt.Receipts;
@@ -29,7 +30,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
@@ -66,7 +66,7 @@ class BigDestinationTest {
     long t0 = System.nanoTime();
     MessageDigest plainDigest = MessageDigest.getInstance("SHA-256");
     SealResult sealed = seal(keys, new Hashing(new PseudoRandom(plaintextBytes), plainDigest), plaintextBytes,
-        new Discard());
+        new TestEnvelopes.DigestingSink());
     byte[] expectedPlain = plainDigest.digest();
     long t1 = System.nanoTime();
 
@@ -145,45 +145,6 @@ class BigDestinationTest {
     return md.digest();
   }
 
-  /** Pseudo-random plaintext without holding it: one random 1 MiB block, each copy stamped with its index. */
-  static final class PseudoRandom implements ReadableByteChannel {
-    private static final int BLOCK = 1 << 20;
-    private final byte[] block = new byte[BLOCK];
-    private final byte[] current = new byte[BLOCK];
-    private long remaining;
-    private long produced;
-
-    PseudoRandom(long length) {
-      new SplittableRandom(7).nextBytes(block);
-      this.remaining = length;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) {
-      if (remaining == 0) {
-        return -1;
-      }
-      int offset = (int) (produced % BLOCK);
-      if (offset == 0) {
-        System.arraycopy(block, 0, current, 0, BLOCK);
-        ByteBuffer.wrap(current).putLong(0, produced / BLOCK);
-      }
-      int n = (int) Math.min(Math.min(dst.remaining(), remaining), BLOCK - offset);
-      dst.put(current, offset, n);
-      produced += n;
-      remaining -= n;
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
-  }
-
   /** Hashes what is read through it. */
   private static final class Hashing implements ReadableByteChannel {
     private final ReadableByteChannel in;
@@ -203,24 +164,6 @@ class BigDestinationTest {
         d.position(start).limit(start + n);
         md.update(d);
       }
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** An envelope output that keeps nothing. */
-  private static final class Discard implements WritableByteChannel {
-    @Override
-    public int write(ByteBuffer src) {
-      int n = src.remaining();
-      src.position(src.limit());
       return n;
     }
 

@@ -81,8 +81,10 @@ class HolderFaultTest {
     assertEquals(0, holder.custodian.stats().heldBytes());
   }
 
-  private static String reason(RawHttp.Answer a) throws Exception {
-    return Problem.decode(a.body).text(Problem.REASON);
+  /** The answer is this status with a problem of this type. */
+  private static void assertProblem(RawHttp.Answer a, int status, Problem.Type type) throws Exception {
+    assertEquals(status, a.status, a.toString());
+    assertEquals(type.name(), Problem.decode(a.body).text(Problem.REASON), a.toString());
   }
 
   // --- timeouts ---------------------------------------------------------------------------------------
@@ -165,8 +167,7 @@ class HolderFaultTest {
     try (RawHttp c = new RawHttp(holder.uri())) {
       // The holder answers from the Content-Length alone, before reading (and without waiting for) the body.
       RawHttp.Answer a = c.send(FaultHolder.patch(upload, 0, longer.length)).read();
-      assertEquals(413, a.status, a.toString());
-      assertEquals(Problem.Type.UPLOAD_TOO_LONG.name(), reason(a));
+      assertProblem(a, 413, Problem.Type.UPLOAD_TOO_LONG);
     }
     assertNothingKept(fp);
   }
@@ -184,8 +185,7 @@ class HolderFaultTest {
       }
       c.send("a\r\n0123456789\r\n0\r\n\r\n"); // ten bytes more than declared
       RawHttp.Answer a = c.read();
-      assertEquals(413, a.status, a.toString());
-      assertEquals(Problem.Type.UPLOAD_TOO_LONG.name(), reason(a));
+      assertProblem(a, 413, Problem.Type.UPLOAD_TOO_LONG);
     }
     assertNothingKept(fp);
   }
@@ -197,8 +197,7 @@ class HolderFaultTest {
     long durable = holder.client().head(upload); // at a piece boundary at or below the 100,000 received
     assertTrue(durable > 0 && durable <= 100_000, "durable offset " + durable);
     RawHttp.Answer a = holder.client().patch(upload, envelope, 99_999, 150_000);
-    assertEquals(409, a.status, a.toString());
-    assertEquals(Problem.Type.OFFSET_MISMATCH.name(), reason(a));
+    assertProblem(a, 409, Problem.Type.OFFSET_MISMATCH);
     assertEquals(Long.toString(durable), a.header(Tus.UPLOAD_OFFSET));
     assertEquals(durable, Problem.decode(a.body).number(Problem.UPLOAD_OFFSET, -1));
     RawHttp.Answer ahead = holder.client().patch(upload, envelope, 100_001, 150_000);
@@ -259,8 +258,7 @@ class HolderFaultTest {
     assertEquals(envelope.length, other.length);
     String upload = holder.client().create(envelope);
     RawHttp.Answer a = holder.client().patch(upload, other, 0, other.length);
-    assertEquals(422, a.status, a.toString());
-    assertEquals(Problem.Type.FINGERPRINT_MISMATCH.name(), reason(a));
+    assertProblem(a, 422, Problem.Type.FINGERPRINT_MISMATCH);
     assertNothingKept(fp);
     assertNull(holder.custodian.stat(FaultHolder.fingerprint(other)));
   }
@@ -280,8 +278,7 @@ class HolderFaultTest {
       a = c.send(FaultHolder.patch(upload, before, 100_000, Tus.UPLOAD_CHECKSUM, Tus.formatChecksum(wrong)))
           .send(envelope, (int) before, 100_000).read();
     }
-    assertEquals(Tus.STATUS_CHECKSUM_MISMATCH, a.status, a.toString());
-    assertEquals(Problem.Type.CHECKSUM_MISMATCH.name(), reason(a));
+    assertProblem(a, Tus.STATUS_CHECKSUM_MISMATCH, Problem.Type.CHECKSUM_MISMATCH);
     assertEquals(before, holder.client().head(upload));
     assertEquals(204, holder.client().finish(upload, envelope).status);
     assertHeld(fp, envelope);
