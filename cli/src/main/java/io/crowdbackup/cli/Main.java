@@ -31,6 +31,9 @@ public final class Main implements Runnable {
       OpenCommand.class,
       ReceiveCommand.class,
       StoreCommand.class,
+      ServeCommand.class,
+      SendCommand.class,
+      ForwardCommand.class,
       DemoCommand.class);
 
   @Spec CommandSpec spec;

@@ -1,5 +1,6 @@
 package io.crowdbackup.server;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -52,8 +53,51 @@ public final class Backoff {
     }
   }
 
+  /** One attempt of something retried against one peer. */
+  interface Attempt<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * A failure that is the final answer: not retried (a receipt that did not verify, a refusal).
+   */
+  static final class Final extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Final(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Runs {@code attempt} until it succeeds, fails for good ({@link #retryable}), or {@link #maxAttempts()}
+   * are spent, sleeping {@link #delay} between attempts.
+   *
+   * @throws IOException the last failure
+   */
+  <T> T run(Attempt<T> attempt) throws IOException {
+    IOException last = null;
+    for (int i = 0; i < maxAttempts; i++) {
+      if (i > 0 && !sleep(i - 1, retryAfterOf(last))) {
+        break;
+      }
+      try {
+        return attempt.run();
+      } catch (IOException e) {
+        last = e;
+        if (!retryable(e)) {
+          break;
+        }
+      }
+    }
+    throw last != null ? last : new java.io.InterruptedIOException("interrupted before the first attempt");
+  }
+
   /** Whether a failure may go away if the same request is made to the same peer again. */
   static boolean retryable(Exception e) {
+    if (e instanceof Final || e instanceof io.crowdbackup.engine.custody.CustodyException) {
+      return false; // a final answer, or this device's own state (expired, being forwarded): same next time
+    }
     if (e instanceof ProtocolFailure) {
       ProtocolFailure f = (ProtocolFailure) e;
       return f.retryable() || f.is(io.crowdbackup.engine.protocol.Problem.Type.OFFSET_MISMATCH)

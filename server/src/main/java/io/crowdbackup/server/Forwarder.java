@@ -4,7 +4,6 @@ import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.engine.custody.Custodian;
-import io.crowdbackup.engine.custody.CustodyException;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Forward;
 import io.crowdbackup.engine.protocol.DeliveryQuery;
@@ -137,7 +136,7 @@ public final class Forwarder {
       }
       Map<Fingerprint, byte[]> delivered;
       try {
-        delivered = retrying(() -> client.queryDeliveries(fps));
+        delivered = backoff.run(() -> client.queryDeliveries(fps));
       } catch (IOException e) {
         for (BlobStat b : batch) {
           report.failures.put(b.fingerprint(), "delivery query to " + base + " failed: " + e.getMessage());
@@ -175,30 +174,13 @@ public final class Forwarder {
   }
 
   private void forwardOne(ProtocolClient client, String locator, BlobStat blob, Report report) throws IOException {
-    IOException last = null;
-    for (int attempt = 0; attempt < backoff.maxAttempts(); attempt++) {
-      if (attempt > 0 && !backoff.sleep(attempt - 1, Backoff.retryAfterOf(last))) {
-        break;
+    backoff.run(() -> {
+      if (!attemptOnce(client, locator, blob, report)) {
+        // Not retried: the destination would answer the same receipt again.
+        throw new Backoff.Final("the receipt from " + client.base() + " did not verify; the copy stays");
       }
-      boolean dropped;
-      try {
-        dropped = attemptOnce(client, locator, blob, report);
-      } catch (CustodyException e) {
-        throw e; // expired, being forwarded, gone: nothing a retry changes
-      } catch (IOException e) {
-        last = e;
-        if (!Backoff.retryable(e)) {
-          break;
-        }
-        continue;
-      }
-      if (dropped) {
-        return;
-      }
-      // Not retried: the destination would answer the same receipt again.
-      throw new IOException("the receipt from " + client.base() + " did not verify; the copy stays");
-    }
-    throw last != null ? last : new IOException("forward of " + blob.fingerprint() + " was interrupted");
+      return null;
+    });
   }
 
   /** One attempt; true when the blob was dropped, false on a receipt that did not verify. */
@@ -259,28 +241,6 @@ public final class Forwarder {
     }
     (uploaded ? report.delivered : report.droppedAlreadyDelivered).incrementAndGet();
     return true;
-  }
-
-  private interface Call<T> {
-    T call() throws IOException;
-  }
-
-  private <T> T retrying(Call<T> call) throws IOException {
-    IOException last = null;
-    for (int attempt = 0; attempt < backoff.maxAttempts(); attempt++) {
-      if (attempt > 0 && !backoff.sleep(attempt - 1, Backoff.retryAfterOf(last))) {
-        break;
-      }
-      try {
-        return call.call();
-      } catch (IOException e) {
-        last = e;
-        if (!Backoff.retryable(e)) {
-          break;
-        }
-      }
-    }
-    throw last != null ? last : new IOException("interrupted");
   }
 
   /** Fail-fast builder. */

@@ -38,6 +38,7 @@ public final class SourceClient {
   private final int replicas;
   private final String peerLabel;
   private final boolean takeCounterOffers;
+  private final boolean requireFullRetention;
   private final HttpClient http;
   private final Backoff backoff;
   private final Duration requestTimeout;
@@ -48,6 +49,7 @@ public final class SourceClient {
     this.replicas = b.replicas;
     this.peerLabel = b.peerLabel;
     this.takeCounterOffers = b.takeCounterOffers;
+    this.requireFullRetention = b.requireFullRetention;
     this.http = b.http != null ? b.http : ProtocolClient.newHttpClient(Duration.ofSeconds(5));
     this.backoff = b.backoff;
     this.requestTimeout = b.requestTimeout;
@@ -125,7 +127,8 @@ public final class SourceClient {
       ch.position(0);
       fp = Envelopes.fingerprint(ch);
     }
-    OfferMessage offer = new OfferMessage(fp, length, header.expiresAtEpochSecond(), peerLabel, false);
+    OfferMessage offer = new OfferMessage(fp, length, header.expiresAtEpochSecond(), peerLabel,
+        requireFullRetention);
     Deque<URI> next = new ArrayDeque<>(holders);
     CompletionService<Outcome> done = new ExecutorCompletionService<>(pool);
     List<URI> held = new ArrayList<>();
@@ -174,53 +177,62 @@ public final class SourceClient {
 
   /** Offers and uploads to one holder, resuming after drops; never throws. */
   private Outcome uploadTo(URI holder, Path envelope, OfferMessage offer) {
-    ProtocolClient client = new ProtocolClient(http, holder, requestTimeout);
-    OfferMessage current = offer;
-    Exception last = null;
-    URI upload = null;
-    long offset = 0;
-    for (int attempt = 0; attempt < backoff.maxAttempts(); attempt++) {
-      if (attempt > 0 && !backoff.sleep(attempt - 1, Backoff.retryAfterOf(last))) {
-        break;
+    Upload u = new Upload(new ProtocolClient(http, holder, requestTimeout), envelope, offer);
+    try {
+      backoff.run(u::attempt);
+      return new Outcome(holder, true, null);
+    } catch (IOException e) {
+      return new Outcome(holder, false, describe(e));
+    }
+  }
+
+  /** One envelope's upload to one holder, across attempts: the offer (as countered) and the upload URL. */
+  private final class Upload {
+    final ProtocolClient client;
+    final Path envelope;
+    OfferMessage offer;
+    URI url;
+
+    Upload(ProtocolClient client, Path envelope, OfferMessage offer) {
+      this.client = client;
+      this.envelope = envelope;
+      this.offer = offer;
+    }
+
+    Void attempt() throws IOException {
+      long offset;
+      if (url == null) {
+        ProtocolClient.Created c = create();
+        url = c.upload();
+        offset = c.offset();
+      } else {
+        offset = client.head(url);
       }
+      try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+        while (offset < offer.lengthBytes()) {
+          long n = Math.min(patchBytes, offer.lengthBytes() - offset);
+          ch.position(offset);
+          RangeInputStream body = new RangeInputStream(ch, n);
+          offset = client.patch(url, offset, () -> body, n).offset();
+        }
+      }
+      return null;
+    }
+
+    /** The tus creation, which is the offer; a counter-offer is an answer, taken at once when allowed. */
+    private ProtocolClient.Created create() throws IOException {
       try {
-        if (upload == null) {
-          ProtocolClient.Created c;
-          try {
-            c = client.create(current.toTusMetadata(), current.lengthBytes());
-          } catch (ProtocolFailure f) {
-            long counter = f.problem() == null ? -1
-                : f.problem().number(Problem.COUNTER_OFFER_EXPIRES, -1);
-            if (f.is(Problem.Type.TTL_TOO_LONG) && takeCounterOffers && counter >= 0
-                && counter < current.expiresAtEpochSecond()) {
-              current = current.withExpiresAtEpochSecond(counter);
-              attempt--; // a counter-offer is an answer, not a failure
-              continue;
-            }
-            throw f;
-          }
-          upload = c.upload();
-          offset = c.offset();
-        } else {
-          offset = client.head(upload);
+        return client.create(offer.toTusMetadata(), offer.lengthBytes());
+      } catch (ProtocolFailure f) {
+        long counter = f.problem() == null ? -1 : f.problem().number(Problem.COUNTER_OFFER_EXPIRES, -1);
+        if (f.is(Problem.Type.TTL_TOO_LONG) && takeCounterOffers && counter >= 0
+            && counter < offer.expiresAtEpochSecond()) {
+          offer = offer.withExpiresAtEpochSecond(counter);
+          return client.create(offer.toTusMetadata(), offer.lengthBytes());
         }
-        try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
-          while (offset < current.lengthBytes()) {
-            long n = Math.min(patchBytes, current.lengthBytes() - offset);
-            ch.position(offset);
-            RangeInputStream body = new RangeInputStream(ch, n);
-            offset = client.patch(upload, offset, () -> body, n).offset();
-          }
-        }
-        return new Outcome(holder, true, null);
-      } catch (IOException e) {
-        last = e;
-        if (!Backoff.retryable(e)) {
-          break;
-        }
+        throw f;
       }
     }
-    return new Outcome(holder, false, describe(last));
   }
 
   private static String describe(Exception e) {
@@ -238,6 +250,7 @@ public final class SourceClient {
     private int replicas = 2;
     private String peerLabel;
     private boolean takeCounterOffers = true;
+    private boolean requireFullRetention;
     private HttpClient http;
     private Backoff backoff = Backoff.DEFAULT;
     private Duration requestTimeout = Duration.ofMinutes(10);
@@ -269,6 +282,16 @@ public final class SourceClient {
     /** Whether a holder's shorter expiry is taken. Default true. */
     public Builder takeCounterOffers(boolean take) {
       this.takeCounterOffers = take;
+      return this;
+    }
+
+    /**
+     * Whether offers insist on custody until the envelope's own expiry (default false: a holder then keeps
+     * it for at most its longest retention, silently). With true, a holder with a shorter retention
+     * counter-offers, and {@link #takeCounterOffers} decides.
+     */
+    public Builder requireFullRetention(boolean require) {
+      this.requireFullRetention = require;
       return this;
     }
 

@@ -197,4 +197,31 @@ class DestinationServerTest {
     assertEquals(204, rest.statusCode(), rest.body());
     assertEquals(1, home.inbox.deliveredCount());
   }
+
+  @Test
+  void strangersCannotStageMoreThanTheBoundsAndAbandonedUploadsGo() throws Exception {
+    Net.Destination small = net.destination("small", b -> b.maxStaged(1, 10L << 20));
+    Net.Destination forgetful = net.destination("forgetful", b -> b.maxStaged(1, 10L << 20).abandonAfterMillis(0));
+    Fingerprint envelopeFp = fp;
+    for (Net.Destination d : java.util.List.of(small, forgetful)) {
+      home = d;
+      fp = envelopeFp;
+      HttpResponse<String> first = create(bytes.length);
+      assertEquals(201, first.statusCode(), first.body());
+      fp = Fingerprint.fromHex("7f".repeat(32));
+      HttpResponse<String> second = create(1000);
+      if (d == small) {
+        assertEquals(507, second.statusCode(), second.body());
+        Problem p = problem(second);
+        assertEquals(Problem.Type.QUOTA_FULL, p.knownType());
+        assertEquals((10L << 20) - bytes.length, p.number(Problem.BYTES_FREE, -1));
+        assertTrue(second.headers().firstValue("Retry-After").isPresent());
+      } else {
+        // The first upload was untouched past the abandonment time: removed, so the second fits.
+        assertEquals(201, second.statusCode(), second.body());
+        String firstUrl = first.headers().firstValue("Location").orElseThrow();
+        assertEquals(404, send(patch(firstUrl, 0, HttpRequest.BodyPublishers.ofByteArray(bytes))).statusCode());
+      }
+    }
+  }
 }

@@ -97,6 +97,12 @@ final class Net implements Closeable {
 
   /** A destination whose locator is its own loopback URL (known only once its port is bound). */
   Destination destination(String name) throws IOException {
+    return destination(name, b -> b);
+  }
+
+  /** As {@link #destination(String)}, with the protocol's builder adjusted by {@code options}. */
+  Destination destination(String name, java.util.function.UnaryOperator<DestinationProtocol.Builder> options)
+      throws IOException {
     AtomicReference<Function<ProtocolRequest, ProtocolResponse>> core = new AtomicReference<>();
     ProtocolServer s = started(req -> core.get().apply(req), name);
     DestinationKeyPair keys = Keys.generateDestination(s.uri().toString());
@@ -104,7 +110,8 @@ final class Net implements Closeable {
     Files.createDirectories(d.resolve("inbox"));
     Inbox inbox = Inbox.newBuilder().directory(d.resolve("inbox")).keys(keys).open();
     open.add(inbox);
-    DestinationProtocol p = DestinationProtocol.newBuilder(DeliverySink.inbox(inbox), d.resolve("staging")).build();
+    DestinationProtocol p = options.apply(DestinationProtocol.newBuilder(DeliverySink.inbox(inbox),
+        d.resolve("staging"))).build();
     core.set(p::handle);
     return new Destination(keys, inbox, s);
   }

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,17 +42,19 @@ public final class DestinationProtocol implements Closeable {
   private final long maxEnvelopeBytes;
   private final BiConsumer<String, Throwable> onError;
   private final Map<Fingerprint, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Object stagingBudget = new Object();
+  private final long maxStagedUploads;
+  private final long maxStagedBytes;
+  private final long abandonAfterMillis;
 
   private DestinationProtocol(Builder b) {
     this.sink = b.sink;
     this.staging = b.staging;
-    byte[] secret = b.uploadIdSecret;
-    if (secret == null) {
-      secret = new byte[UploadIds.SECRET_BYTES];
-      new SecureRandom().nextBytes(secret);
-    }
-    this.ids = new UploadIds(secret);
+    this.ids = Exchanges.uploadIds(b.uploadIdSecret);
     this.maxEnvelopeBytes = b.maxEnvelopeBytes;
+    this.maxStagedUploads = b.maxStagedUploads;
+    this.maxStagedBytes = b.maxStagedBytes;
+    this.abandonAfterMillis = b.abandonAfterMillis;
     this.onError = b.onError != null ? b.onError : (what, e) -> { };
   }
 
@@ -63,31 +64,27 @@ public final class DestinationProtocol implements Closeable {
 
   /** Answers one request. Never throws for anything a peer sends; a failure of this side is a 503. */
   public ProtocolResponse handle(ProtocolRequest req) {
-    String path = req.path();
-    String method = Exchanges.method(req);
-    try {
-      if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
-        return uploads(req, method, path);
-      }
-      if (path.equals(QUERY)) {
-        return method.equals("POST") ? query(req) : Exchanges.methodNotAllowed(method, path, "POST");
-      }
-      if (path.startsWith(DELIVERIES + "/")) {
-        if (!method.equals("GET") && !method.equals("HEAD")) {
-          return Exchanges.methodNotAllowed(method, path, "GET, HEAD");
-        }
-        Fingerprint fp = OfferMessage.fingerprint(path.substring(DELIVERIES.length() + 1), "delivery path");
-        byte[] receipt = sink.receipt(fp);
-        return receipt == null ? Exchanges.notFound(fp + " has not been delivered here")
-            : ProtocolResponse.status(200).body("application/octet-stream", receipt);
-      }
-      return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
-    } catch (ProtocolException e) {
-      return Exchanges.problem(e);
-    } catch (IOException | RuntimeException e) {
-      onError.accept(method + " " + path, e);
-      return Exchanges.tus(Exchanges.unavailable("this destination failed to complete the request; retry later"));
+    return Exchanges.handle(req, (method, path) -> route(req, method, path), onError, "destination");
+  }
+
+  private ProtocolResponse route(ProtocolRequest req, String method, String path) throws IOException,
+      ProtocolException {
+    if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
+      return uploads(req, method, path);
     }
+    if (path.equals(QUERY)) {
+      return method.equals("POST") ? query(req) : Exchanges.methodNotAllowed(method, path, "POST");
+    }
+    if (path.startsWith(DELIVERIES + "/")) {
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        return Exchanges.methodNotAllowed(method, path, "GET, HEAD");
+      }
+      Fingerprint fp = OfferMessage.fingerprint(path.substring(DELIVERIES.length() + 1), "delivery path");
+      byte[] receipt = sink.receipt(fp);
+      return receipt == null ? Exchanges.notFound(fp + " has not been delivered here")
+          : ProtocolResponse.status(200).body("application/octet-stream", receipt);
+    }
+    return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
   }
 
   private ProtocolResponse query(ProtocolRequest req) throws IOException, ProtocolException {
@@ -129,8 +126,7 @@ public final class DestinationProtocol implements Closeable {
     }
     ReentrantLock lock = acquire(fp, false);
     if (lock == null) {
-      return Exchanges.tus(ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY,
-          "another request is writing the upload of " + fp + "; retry after it ends")));
+      return Exchanges.tus(Exchanges.busy(fp));
     }
     try {
       switch (method) {
@@ -185,9 +181,15 @@ public final class DestinationProtocol implements Closeable {
             + " with another length (" + lengthOf(part) + " bytes) is in progress"));
       }
       if (part == null) {
-        part = staging.resolve(fp.toHex() + "-" + length + PART);
-        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-          ch.force(true);
+        synchronized (stagingBudget) {
+          ProtocolResponse refused = sweepAndReserve(length);
+          if (refused != null) {
+            return refused;
+          }
+          part = staging.resolve(fp.toHex() + "-" + length + PART);
+          try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.force(true);
+          }
         }
       }
       // Another holder may be sending the same envelope: it gets the same URL and continues where it stands.
@@ -291,6 +293,56 @@ public final class DestinationProtocol implements Closeable {
   }
 
   /**
+   * Bounds what strangers can make this side stage: removes staged uploads untouched for longer than the
+   * abandonment time (none that a request is working on), then checks that one more upload of
+   * {@code length} bytes stays within the count and the declared bytes allowed. Called under
+   * {@link #stagingBudget}; costs one listing of the staging folder per new upload.
+   *
+   * @return the refusal, or {@code null} when it fits
+   */
+  private ProtocolResponse sweepAndReserve(long length) throws IOException {
+    long now = System.currentTimeMillis();
+    long count = 0;
+    long bytes = 0;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(staging, "*" + PART)) {
+      for (Path p : ds) {
+        Fingerprint fp = fingerprintOfPart(p);
+        if (fp == null) {
+          continue;
+        }
+        if (!locks.containsKey(fp) && now - Files.getLastModifiedTime(p).toMillis() > abandonAfterMillis) {
+          Files.deleteIfExists(p);
+          continue;
+        }
+        count++;
+        bytes += lengthOf(p);
+      }
+    }
+    if (count + 1 > maxStagedUploads || bytes + length > maxStagedBytes) {
+      long free = Math.max(0, maxStagedBytes - bytes);
+      return ProtocolResponse.problem(Problem.of(Problem.Type.QUOTA_FULL, "this destination is receiving " + count
+          + " uploads of " + bytes + " bytes (at most " + maxStagedUploads + " and " + maxStagedBytes
+          + "); retry later").with(Problem.BYTES_FREE, free).with(Problem.ACCEPTABLE_BYTES, free))
+          .header("Retry-After", "60");
+    }
+    return null;
+  }
+
+  /** The fingerprint a staged file's name carries, or null for a name this class did not write. */
+  private static Fingerprint fingerprintOfPart(Path p) {
+    String n = p.getFileName().toString();
+    if (n.length() < 64 + 2 + PART.length() || n.charAt(64) != '-') {
+      return null;
+    }
+    try {
+      lengthOf(p);
+      return OfferMessage.fingerprint(n.substring(0, 64), "staged file");
+    } catch (ProtocolException | NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /**
    * The lock of one fingerprint's upload, held; {@code null} when {@code wait} is false and it is busy.
    * Locks leave the map when released, so the map holds only uploads being worked on: a lock found in the
    * map but removed meanwhile is not the current one, and is given up.
@@ -338,6 +390,9 @@ public final class DestinationProtocol implements Closeable {
     private byte[] uploadIdSecret;
     private long maxEnvelopeBytes = 16L << 30;
     private boolean maxSet;
+    private long maxStagedUploads = 1000;
+    private long maxStagedBytes = 64L << 30;
+    private long abandonAfterMillis = 24L * 3600 * 1000;
     private BiConsumer<String, Throwable> onError;
 
     private Builder(DeliverySink sink, Path staging) {
@@ -347,14 +402,7 @@ public final class DestinationProtocol implements Closeable {
 
     /** As {@link HolderProtocol.Builder#uploadIdSecret}. */
     public Builder uploadIdSecret(byte[] secret) {
-      if (uploadIdSecret != null) {
-        throw new IllegalStateException("uploadIdSecret was already set");
-      }
-      if (secret.length != UploadIds.SECRET_BYTES) {
-        throw new IllegalArgumentException("uploadIdSecret must be " + UploadIds.SECRET_BYTES + " bytes but was "
-            + secret.length);
-      }
-      this.uploadIdSecret = secret.clone();
+      this.uploadIdSecret = Exchanges.checkedSecret(uploadIdSecret, secret);
       return this;
     }
 
@@ -368,6 +416,30 @@ public final class DestinationProtocol implements Closeable {
       }
       this.maxEnvelopeBytes = bytes;
       this.maxSet = true;
+      return this;
+    }
+
+    /**
+     * Bounds on unfinished uploads, so that strangers cannot fill the disk by starting uploads: at most
+     * {@code uploads} at once, their declared lengths together at most {@code bytes}. Defaults 1000 and
+     * 64 GiB. Beyond them a creation is refused {@code quota-full} with {@code Retry-After}.
+     */
+    public Builder maxStaged(long uploads, long bytes) {
+      if (uploads < 1 || bytes < 1) {
+        throw new IllegalArgumentException("maxStaged must be positive but was " + uploads + " uploads, " + bytes
+            + " bytes");
+      }
+      this.maxStagedUploads = uploads;
+      this.maxStagedBytes = bytes;
+      return this;
+    }
+
+    /** An unfinished upload untouched this long is removed (at the next creation). Default 24 h. */
+    public Builder abandonAfterMillis(long millis) {
+      if (millis < 0) {
+        throw new IllegalArgumentException("abandonAfterMillis must not be negative but was " + millis);
+      }
+      this.abandonAfterMillis = millis;
       return this;
     }
 

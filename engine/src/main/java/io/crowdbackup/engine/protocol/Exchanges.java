@@ -50,6 +50,30 @@ final class Exchanges {
     return m;
   }
 
+  /** Routes one request of a protocol core. */
+  interface Router {
+    ProtocolResponse route(String method, String path) throws IOException, ProtocolException;
+  }
+
+  /**
+   * Answers one request through {@code router}: a protocol error becomes its 400/412 problem, a failure of
+   * this side a 503 whose detail names nothing local (the cause, which may name local paths, goes to
+   * {@code onError} only).
+   */
+  static ProtocolResponse handle(ProtocolRequest req, Router router,
+      java.util.function.BiConsumer<String, Throwable> onError, String side) {
+    String path = req.path();
+    String method = method(req);
+    try {
+      return router.route(method, path);
+    } catch (ProtocolException e) {
+      return problem(e);
+    } catch (IOException | RuntimeException e) {
+      onError.accept(method + " " + path, e);
+      return tus(unavailable("this " + side + " failed to complete the request; retry later"));
+    }
+  }
+
   static ProtocolResponse problem(ProtocolException e) {
     Problem.Type t = e.reason() == ProtocolException.Reason.UNSUPPORTED_VERSION ? Problem.Type.UNSUPPORTED_VERSION
         : Problem.Type.BAD_REQUEST;
@@ -69,6 +93,34 @@ final class Exchanges {
     return ProtocolResponse.status(204).header(Tus.TUS_RESUMABLE, Tus.VERSION).header(Tus.TUS_VERSION, Tus.VERSION)
         .header(Tus.TUS_EXTENSION, Tus.EXTENSIONS).header(Tus.TUS_CHECKSUM_ALGORITHM, Tus.CHECKSUM_ALGORITHMS)
         .header(Tus.TUS_MAX_SIZE, Long.toString(maxSizeBytes));
+  }
+
+  /** The answer to a request on an upload another request is writing. */
+  static ProtocolResponse busy(io.crowdbackup.api.Fingerprint fp) {
+    return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY, "another request is writing the upload of "
+        + fp + "; retry after it ends"));
+  }
+
+  /** A builder's check of an upload id secret: given once, {@link UploadIds#SECRET_BYTES} long; a copy. */
+  static byte[] checkedSecret(byte[] already, byte[] secret) {
+    if (already != null) {
+      throw new IllegalStateException("uploadIdSecret was already set");
+    }
+    if (secret.length != UploadIds.SECRET_BYTES) {
+      throw new IllegalArgumentException("uploadIdSecret must be " + UploadIds.SECRET_BYTES + " bytes but was "
+          + secret.length);
+    }
+    return secret.clone();
+  }
+
+  /** Upload ids from the given secret, or from a fresh random one (ids then last as long as the process). */
+  static UploadIds uploadIds(byte[] secretOrNull) {
+    byte[] secret = secretOrNull;
+    if (secret == null) {
+      secret = new byte[UploadIds.SECRET_BYTES];
+      new java.security.SecureRandom().nextBytes(secret);
+    }
+    return new UploadIds(secret);
   }
 
   static ProtocolResponse notFound(String what) {

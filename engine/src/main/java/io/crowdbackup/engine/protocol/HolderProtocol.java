@@ -19,7 +19,6 @@ import io.crowdbackup.engine.receipt.Receipts;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,12 +71,7 @@ public final class HolderProtocol implements Closeable {
 
   private HolderProtocol(Builder b) {
     this.custodian = b.custodian;
-    byte[] secret = b.uploadIdSecret;
-    if (secret == null) {
-      secret = new byte[UploadIds.SECRET_BYTES];
-      new SecureRandom().nextBytes(secret);
-    }
-    this.ids = new UploadIds(secret);
+    this.ids = Exchanges.uploadIds(b.uploadIdSecret);
     this.identity = b.identity != null ? b.identity : PeerIdentity.BY_ADDRESS;
     this.onError = b.onError != null ? b.onError : (what, e) -> { };
   }
@@ -88,30 +82,25 @@ public final class HolderProtocol implements Closeable {
 
   /** Answers one request. Never throws for anything a peer sends; a failure of this device is a 503. */
   public ProtocolResponse handle(ProtocolRequest req) {
-    String path = req.path();
-    String method = Exchanges.method(req);
-    try {
-      if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
-        return uploads(req, method, path);
-      }
-      switch (path) {
-        case OFFERS:
-          return method.equals("POST") ? offer(req) : Exchanges.methodNotAllowed(method, path, "POST");
-        case RECEIPTS:
-          return method.equals("POST") ? drop(req, false) : Exchanges.methodNotAllowed(method, path, "POST");
-        case RELEASES:
-          return method.equals("POST") ? drop(req, true) : Exchanges.methodNotAllowed(method, path, "POST");
-        case STATUS:
-          return method.equals("GET") ? status(req) : Exchanges.methodNotAllowed(method, path, "GET");
-        default:
-          return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
-      }
-    } catch (ProtocolException e) {
-      return Exchanges.problem(e);
-    } catch (IOException | RuntimeException e) {
-      onError.accept(method + " " + path, e);
-      // The cause may name local paths: it stays in this device's log.
-      return Exchanges.tus(Exchanges.unavailable("this holder failed to complete the request; retry later"));
+    return Exchanges.handle(req, (method, path) -> route(req, method, path), onError, "holder");
+  }
+
+  private ProtocolResponse route(ProtocolRequest req, String method, String path) throws IOException,
+      ProtocolException {
+    if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
+      return uploads(req, method, path);
+    }
+    switch (path) {
+      case OFFERS:
+        return method.equals("POST") ? offer(req) : Exchanges.methodNotAllowed(method, path, "POST");
+      case RECEIPTS:
+        return method.equals("POST") ? drop(req, false) : Exchanges.methodNotAllowed(method, path, "POST");
+      case RELEASES:
+        return method.equals("POST") ? drop(req, true) : Exchanges.methodNotAllowed(method, path, "POST");
+      case STATUS:
+        return method.equals("GET") ? status(req) : Exchanges.methodNotAllowed(method, path, "GET");
+      default:
+        return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
     }
   }
 
@@ -269,8 +258,7 @@ public final class HolderProtocol implements Closeable {
     long contentLength = Exchanges.contentLength(req.header("Content-Length"));
     Session s = sessions.computeIfAbsent(fp, k -> new Session());
     if (!s.lock.tryLock()) {
-      return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY, "another request is writing the upload of "
-          + fp + "; retry after it ends"));
+      return Exchanges.busy(fp);
     }
     try {
       if (sessions.get(fp) != s) {
@@ -454,8 +442,7 @@ public final class HolderProtocol implements Closeable {
   private ProtocolResponse terminate(Fingerprint fp) throws IOException {
     Session s = sessions.computeIfAbsent(fp, k -> new Session());
     if (!s.lock.tryLock()) {
-      return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY, "another request is writing the upload of "
-          + fp + "; retry after it ends"));
+      return Exchanges.busy(fp);
     }
     try {
       if (s.upload == null) {
@@ -568,14 +555,7 @@ public final class HolderProtocol implements Closeable {
      * URLs survive a restart. Default: a fresh random one (URLs then last as long as this object).
      */
     public Builder uploadIdSecret(byte[] secret) {
-      if (uploadIdSecret != null) {
-        throw new IllegalStateException("uploadIdSecret was already set");
-      }
-      if (secret.length != UploadIds.SECRET_BYTES) {
-        throw new IllegalArgumentException("uploadIdSecret must be " + UploadIds.SECRET_BYTES + " bytes but was "
-            + secret.length);
-      }
-      this.uploadIdSecret = secret.clone();
+      this.uploadIdSecret = Exchanges.checkedSecret(uploadIdSecret, secret);
       return this;
     }
 
