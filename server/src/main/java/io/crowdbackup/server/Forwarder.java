@@ -87,7 +87,10 @@ public final class Forwarder {
       return failures;
     }
 
-    /** Locators this forwarder cannot reach (not http/https); their envelopes stay held. */
+    /**
+     * Locators this forwarder will not contact (not http/https, or plain http to a host that is not a
+     * loopback address); their envelopes stay held.
+     */
     public List<String> skippedLocators() {
       return skippedLocators;
     }
@@ -118,6 +121,11 @@ public final class Forwarder {
       return;
     }
     URI base = client.base();
+    if (!Tls.allowedInPlain(base)) {
+      // Plain HTTP only to this machine: anywhere else the holder's copy and the receipt travel over TLS.
+      report.skippedLocators.add(locator);
+      return;
+    }
     List<BlobStat> toSend = new ArrayList<>();
     for (int from = 0; from < blobs.size(); from += DeliveryQuery.MAX_FINGERPRINTS) {
       List<BlobStat> batch = blobs.subList(from, Math.min(blobs.size(), from + DeliveryQuery.MAX_FINGERPRINTS));
