@@ -230,6 +230,11 @@ public final class SourceClient {
           offer = offer.withExpiresAtEpochSecond(counter);
           return client.create(offer.toTusMetadata(), offer.lengthBytes());
         }
+        if (f.problem() != null && f.problem().toRefusal() != null) {
+          // The holder's policy said no (507 full, 413, 409...): the next holder is asked at once, this one
+          // not again, whatever the status would let a retry loop think.
+          throw new Backoff.Final(describe(f));
+        }
         throw f;
       }
     }
