@@ -118,6 +118,45 @@ class DestinationServerTest {
   }
 
   @Test
+  void aBodyWhoseFirstChunkIsCorruptIsRefusedBeforeTheRestIsSent() throws Exception {
+    String url = create(bytes.length).headers().firstValue("Location").orElseThrow();
+    byte[] corrupt = bytes.clone();
+    corrupt[0] ^= 0x01; // the magic: no envelope starts so
+    try (RawHttp raw = new RawHttp(home.uri())) {
+      raw.send(RawHttp.head("PATCH", url, Tus.TUS_RESUMABLE, Tus.VERSION, Tus.UPLOAD_OFFSET, "0", "Content-Type",
+          Tus.OFFSET_OCTET_STREAM, "Content-Length", Integer.toString(corrupt.length)));
+      raw.send(corrupt, 0, 16 * 1024); // the first chunk only; the other 134 KB are never sent
+      RawHttp.Answer a = raw.read();
+      assertEquals(422, a.status, a.toString());
+      Problem p = Problem.decode(a.body);
+      assertEquals(Problem.Type.ENVELOPE_REJECTED, p.knownType());
+      assertEquals("BAD_MAGIC", p.text(Problem.ENVELOPE_REASON), a.toString());
+    }
+    assertEquals(404, send(at(url).header(Tus.TUS_RESUMABLE, Tus.VERSION).method("HEAD",
+        HttpRequest.BodyPublishers.noBody())).statusCode(), "nothing staged is kept");
+    assertEquals(0, home.inbox.deliveredCount());
+
+    // The right bytes from another holder are still taken.
+    url = create(bytes.length).headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> ok = send(patch(url, 0, HttpRequest.BodyPublishers.ofByteArray(bytes)));
+    assertEquals(204, ok.statusCode(), ok.body());
+  }
+
+  @Test
+  void aResumeAfterARestartRebuildsTheCheckFromTheStagedBytes() throws Exception {
+    String url = create(bytes.length).headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> first = send(patch(url, 0, HttpRequest.BodyPublishers.ofByteArray(
+        Arrays.copyOf(bytes, 70_000))));
+    assertEquals(204, first.statusCode(), first.body());
+    home.restart();
+    byte[] tampered = Arrays.copyOfRange(bytes, 70_000, bytes.length);
+    tampered[tampered.length / 2] ^= 0x40;
+    HttpResponse<String> bad = send(patch(url, 70_000, HttpRequest.BodyPublishers.ofByteArray(tampered)));
+    assertEquals(422, bad.statusCode(), bad.body());
+    assertEquals(0, home.inbox.deliveredCount());
+  }
+
+  @Test
   void aSecondPatchOfTheSameUploadWhileTheFirstRunsIsBusy() throws Exception {
     String url = create(bytes.length).headers().firstValue("Location").orElseThrow();
     CountDownLatch firstBytesSent = new CountDownLatch(1);

@@ -65,11 +65,23 @@ final class Net implements Closeable {
     final DestinationKeyPair keys;
     final Inbox inbox;
     final ProtocolServer server;
+    private final AtomicReference<Function<ProtocolRequest, ProtocolResponse>> core;
+    private final java.util.concurrent.Callable<DestinationProtocol> protocol;
 
-    Destination(DestinationKeyPair keys, Inbox inbox, ProtocolServer server) {
+    Destination(DestinationKeyPair keys, Inbox inbox, ProtocolServer server,
+        AtomicReference<Function<ProtocolRequest, ProtocolResponse>> core,
+        java.util.concurrent.Callable<DestinationProtocol> protocol) throws Exception {
       this.keys = keys;
       this.inbox = inbox;
       this.server = server;
+      this.core = core;
+      this.protocol = protocol;
+      restart();
+    }
+
+    /** A fresh protocol core over the same staging folder and inbox: what a process restart leaves. */
+    void restart() throws Exception {
+      core.set(protocol.call()::handle);
     }
 
     URI uri() {
@@ -112,10 +124,16 @@ final class Net implements Closeable {
     Files.createDirectories(d.resolve("inbox"));
     Inbox inbox = Inbox.newBuilder().directory(d.resolve("inbox")).keys(keys).open();
     open.add(inbox);
-    DestinationProtocol p = options.apply(DestinationProtocol.newBuilder(DeliverySink.inbox(inbox),
-        d.resolve("staging"))).build();
-    core.set(p::handle);
-    return new Destination(keys, inbox, s);
+    byte[] idSecret = new byte[32];
+    new java.security.SecureRandom().nextBytes(idSecret);
+    try {
+      return new Destination(keys, inbox, s, core, () -> options.apply(DestinationProtocol.newBuilder(
+          DeliverySink.inbox(inbox), d.resolve("staging")).uploadIdSecret(idSecret.clone())).build());
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
   }
 
   /** A server answering with {@code core}: for fake peers. */

@@ -2,8 +2,10 @@ package io.crowdbackup.engine.protocol;
 
 import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.engine.envelope.EnvelopeScanner;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -23,9 +25,11 @@ import java.util.function.BiConsumer;
 /**
  * The destination server's protocol core (docs/protocol.md, "Destination server"). Takes envelopes by the
  * same tus upload as a holder, staged in a folder as {@code <fingerprint>-<length>.part} (fsynced at the
- * end of every PATCH, so {@code Upload-Offset} is what is on disk); when the last byte arrives it hands the
- * staged envelope to the {@link DeliverySink}, which verifies the fingerprint and every chunk before it
- * keeps anything, and answers the last PATCH with the signed receipt ({@value #RECEIPT_HEADER}, base64).
+ * end of every PATCH, so {@code Upload-Offset} is what is on disk). Every piece of a body goes through the
+ * keyless {@link EnvelopeScanner} before it is staged, so a header or framing that is not an envelope's ends
+ * the upload at that piece, and the fingerprint is known when the last byte arrives; then the staged
+ * envelope goes to the {@link DeliverySink}, which checks every chunk's tag before it keeps anything, and
+ * the last PATCH is answered with the signed receipt ({@value #RECEIPT_HEADER}, base64).
  * A fingerprint already delivered is refused at creation with the stored receipt, byte for byte. Answers
  * "delivered?" for one fingerprint or a batch. Thread-safe; one PATCH per upload at a time.
  */
@@ -42,6 +46,11 @@ public final class DestinationProtocol implements Closeable {
   private final long maxEnvelopeBytes;
   private final BiConsumer<String, Throwable> onError;
   private final Map<Fingerprint, ReentrantLock> locks = new ConcurrentHashMap<>();
+  /**
+   * The keyless check of each unfinished upload, as far as its staged bytes go (one piece 0 and a few
+   * counters each). Missing after a restart or a discarded PATCH: rebuilt from the staged bytes.
+   */
+  private final Map<Fingerprint, EnvelopeScanner> scanners = new ConcurrentHashMap<>();
   private final Object stagingBudget = new Object();
   private final long maxStagedUploads;
   private final long maxStagedBytes;
@@ -138,6 +147,7 @@ public final class DestinationProtocol implements Closeable {
           if (part == null) {
             return Exchanges.tus(Exchanges.notFound("no upload of " + fp));
           }
+          scanners.remove(fp);
           Files.deleteIfExists(part);
           return Exchanges.tus(ProtocolResponse.status(204));
         default:
@@ -237,8 +247,8 @@ public final class DestinationProtocol implements Closeable {
     long length = lengthOf(part);
     long size = Files.size(part);
     if (offset < size) {
-      // A peer resuming from an offset it was told earlier: staged bytes are only bytes (everything is
-      // verified when the last one arrives), so cut back to where it continues.
+      // A peer resuming from an offset it was told earlier: cut back to where it continues (the scanner is
+      // rebuilt from the staged bytes up to there).
       try (FileChannel ch = FileChannel.open(part, StandardOpenOption.WRITE)) {
         ch.truncate(offset);
         ch.force(true);
@@ -256,10 +266,20 @@ public final class DestinationProtocol implements Closeable {
       return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_TOO_LONG, "Content-Length " + contentLength
           + " at offset " + offset + " goes past the declared " + length + " bytes; the upload was ended"));
     }
+    EnvelopeScanner scanner;
+    try {
+      scanner = scannerAt(fp, part, offset);
+    } catch (EnvelopeException e) {
+      return rejected(fp, part, e); // staged bytes this side once took: only a changed disk gets here
+    }
     BodyReader body = new BodyReader(req.body(), remaining, checksum != null);
+    boolean scanned = false; // whether the scanner stands where the staged bytes end
     try (FileChannel out = FileChannel.open(part, StandardOpenOption.WRITE)) {
       out.position(offset);
       for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
+        // Checked before it is written: a piece that breaks the header or the framing ends the upload at
+        // once, while the peer is still sending, rather than after the whole body.
+        scanner.update(piece.duplicate());
         while (piece.hasRemaining()) {
           out.write(piece);
         }
@@ -278,6 +298,13 @@ public final class DestinationProtocol implements Closeable {
             .header(Tus.UPLOAD_OFFSET, Long.toString(offset));
       }
       out.force(true);
+      scanned = true;
+    } catch (EnvelopeException e) {
+      return rejected(fp, part, e);
+    } finally {
+      if (!scanned) {
+        scanners.remove(fp);
+      }
     }
     if (body.readFailure() != null) {
       throw new ProtocolException(ProtocolException.Reason.MALFORMED, "PATCH body",
@@ -287,19 +314,59 @@ public final class DestinationProtocol implements Closeable {
     if (now < length) {
       return ProtocolResponse.status(204).header(Tus.UPLOAD_OFFSET, Long.toString(now));
     }
+    scanners.remove(fp);
     byte[] receipt;
-    try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
-      receipt = sink.deliver(in, fp);
+    try {
+      Fingerprint computed = scanner.finish();
+      if (!computed.equals(fp)) {
+        throw new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH, "the bytes received hash to "
+            + computed + ", not to the fingerprint of the upload");
+      }
+      try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
+        receipt = sink.deliver(in, fp);
+      }
     } catch (EnvelopeException e) {
-      Files.deleteIfExists(part);
-      return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
-          ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
-          "the envelope was rejected: " + Problem.peerSafe(e.getMessage()) + "; nothing was kept")
-          .with(Problem.ENVELOPE_REASON, e.reason().name()));
+      return rejected(fp, part, e);
     }
     Files.deleteIfExists(part);
     return ProtocolResponse.status(204).header(Tus.UPLOAD_OFFSET, Long.toString(length))
         .header(RECEIPT_HEADER, Base64.getEncoder().encodeToString(receipt));
+  }
+
+  /** Ends an upload whose bytes are not an envelope, or not this one: nothing is kept. */
+  private ProtocolResponse rejected(Fingerprint fp, Path part, EnvelopeException e) throws IOException {
+    scanners.remove(fp);
+    Files.deleteIfExists(part);
+    return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
+        ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
+        "the envelope was rejected: " + Problem.peerSafe(e.getMessage()) + "; nothing was kept")
+        .with(Problem.ENVELOPE_REASON, e.reason().name()));
+  }
+
+  /**
+   * The scanner of {@code fp}'s upload standing at {@code offset}: the one kept from the last PATCH, else
+   * (after a restart, a rewind or a discarded PATCH) a new one fed the staged bytes up to {@code offset}.
+   */
+  private EnvelopeScanner scannerAt(Fingerprint fp, Path part, long offset) throws IOException {
+    EnvelopeScanner s = scanners.get(fp);
+    if (s != null && s.position() == offset) {
+      return s;
+    }
+    s = new EnvelopeScanner();
+    ByteBuffer buf = ByteBuffer.allocate(Exchanges.STREAM_BUFFER_BYTES);
+    try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
+      while (s.position() < offset) {
+        ((Buffer) buf).clear();
+        ((Buffer) buf).limit((int) Math.min(buf.capacity(), offset - s.position()));
+        if (in.read(buf) < 0) {
+          throw new IOException(part + " holds " + s.position() + " bytes, expected at least " + offset);
+        }
+        ((Buffer) buf).flip();
+        s.update(buf);
+      }
+    }
+    scanners.put(fp, s);
+    return s;
   }
 
   /**
