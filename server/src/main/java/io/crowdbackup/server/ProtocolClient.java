@@ -134,7 +134,7 @@ public final class ProtocolClient {
     HttpRequest req = HttpRequest.newBuilder(sameOrigin(upload)).timeout(requestTimeout)
         .header(Tus.TUS_RESUMABLE, Tus.VERSION).header(Tus.UPLOAD_OFFSET, Long.toString(offset))
         .header("Content-Type", Tus.OFFSET_OCTET_STREAM)
-        .method("PATCH", HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(body),
+        .method("PATCH", HttpRequest.BodyPublishers.fromPublisher(new ChunkedBodyPublisher(body, lengthBytes),
             lengthBytes)).build();
     HttpResponse<InputStream> r = send(req);
     byte[] answer = readAnswer(r);

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -25,6 +26,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -36,6 +38,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * translates; every decision is the core's.
  */
 public final class ProtocolServer implements Closeable {
+  private static final int INPUT_BUFFER_BYTES = 64 * 1024;
   private final Server server;
   private final ServerConnector connector;
   private final String scheme;
@@ -56,7 +59,11 @@ public final class ProtocolServer implements Closeable {
       ssl.setSslContext(b.tls);
       connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
     } else {
-      connector = new ServerConnector(server, new HttpConnectionFactory(http), new HTTP2CServerConnectionFactory(http));
+      HttpConnectionFactory h1 = new HttpConnectionFactory(http);
+      // Bodies are read in pieces of up to this much (the default 8 KiB makes a 64 MiB upload 8192 reads
+      // and file writes); the buffer goes back to the pool between reads, so idle uploads do not hold one.
+      h1.setInputBufferSize(INPUT_BUFFER_BYTES);
+      connector = new ServerConnector(server, h1, new HTTP2CServerConnectionFactory(http));
     }
     scheme = b.tls != null ? "https" : "http";
     connector.setHost(b.host);
@@ -122,7 +129,13 @@ public final class ProtocolServer implements Closeable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-      ProtocolResponse r = core.apply(new JettyRequest(request));
+      JettyRequest jr = new JettyRequest(request);
+      ProtocolResponse r;
+      try {
+        r = core.apply(jr);
+      } finally {
+        jr.releasePiece();
+      }
       response.setStatus(r.status());
       for (Map.Entry<String, String> h : r.headers().entrySet()) {
         response.getHeaders().put(h.getKey(), h.getValue());
@@ -144,6 +157,9 @@ public final class ProtocolServer implements Closeable {
   private static final class JettyRequest implements ProtocolRequest {
     private final Request request;
     private InputStream body;
+    /** The chunk whose buffer the core holds as its current body piece; released at the next read. */
+    private Content.Chunk piece;
+    private boolean ended;
 
     JettyRequest(Request request) {
       this.request = request;
@@ -171,6 +187,47 @@ public final class ProtocolServer implements Closeable {
         body = Request.asInputStream(request);
       }
       return body;
+    }
+
+    /**
+     * Jetty's own chunks, uncopied: a PATCH body goes from the connection's buffer to the file in one write
+     * (the stream view copies every byte once more, through a small array).
+     */
+    @Override
+    public BodyPieces bodyPieces() {
+      return max -> {
+        releasePiece();
+        while (!ended) {
+          Content.Chunk c = request.read();
+          if (c == null) {
+            try (Blocker.Runnable demand = Blocker.runnable()) {
+              request.demand(demand);
+              demand.block();
+            }
+            continue;
+          }
+          if (Content.Chunk.isFailure(c)) {
+            Throwable f = c.getFailure();
+            ended = true;
+            throw f instanceof IOException ? (IOException) f : new IOException(f);
+          }
+          ended = c.isLast();
+          if (!c.hasRemaining()) {
+            c.release();
+            continue;
+          }
+          piece = c;
+          return c.getByteBuffer();
+        }
+        return null;
+      };
+    }
+
+    void releasePiece() {
+      if (piece != null) {
+        piece.release();
+        piece = null;
+      }
     }
 
     @Override

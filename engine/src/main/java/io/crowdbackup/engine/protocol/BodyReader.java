@@ -1,27 +1,26 @@
 package io.crowdbackup.engine.protocol;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Reads a PATCH body through one fixed buffer, at most {@code allowedBytes}: one byte more marks the body
- * as too long, before that byte is used. Hashes what it hands out when the request carried a checksum.
+ * Reads a PATCH body piece by piece as the binding has it ({@link ProtocolRequest#bodyPieces()}), at most
+ * {@code allowedBytes}: a piece that goes past marks the body as too long, before any of it is used.
+ * Hashes what it hands out when the request carried a checksum.
  */
 final class BodyReader {
-  private final InputStream in;
+  private final ProtocolRequest.BodyPieces in;
   private final long allowedBytes;
   private final MessageDigest sha256;
-  private final byte[] buffer = new byte[Exchanges.STREAM_BUFFER_BYTES];
   private long total;
   private boolean tooLong;
   /** Set when reading (not writing) failed: the peer went away or idled out. */
   private IOException readFailure;
 
-  BodyReader(InputStream in, long allowedBytes, boolean hash) {
-    this.in = in;
+  BodyReader(ProtocolRequest req, long allowedBytes, boolean hash) {
+    this.in = req.bodyPieces();
     this.allowedBytes = allowedBytes;
     try {
       this.sha256 = hash ? MessageDigest.getInstance("SHA-256") : null;
@@ -35,26 +34,27 @@ final class BodyReader {
     if (tooLong || readFailure != null) {
       return null;
     }
-    int want = (int) Math.min(buffer.length, allowedBytes - total + 1);
-    int n;
+    int want = (int) Math.min(Integer.MAX_VALUE, allowedBytes - total + 1);
+    ByteBuffer piece;
     try {
-      n = in.read(buffer, 0, want);
+      piece = in.next(want);
     } catch (IOException e) {
       readFailure = e;
       return null;
     }
-    if (n < 0) {
+    if (piece == null) {
       return null;
     }
+    int n = piece.remaining();
     if (total + n > allowedBytes) {
       tooLong = true;
       return null;
     }
     total += n;
     if (sha256 != null) {
-      sha256.update(buffer, 0, n);
+      sha256.update(piece.duplicate());
     }
-    return ByteBuffer.wrap(buffer, 0, n);
+    return piece;
   }
 
   long total() {

@@ -272,7 +272,7 @@ public final class DestinationProtocol implements Closeable {
     } catch (EnvelopeException e) {
       return rejected(fp, part, e); // staged bytes this side once took: only a changed disk gets here
     }
-    BodyReader body = new BodyReader(req.body(), remaining, checksum != null);
+    BodyReader body = new BodyReader(req, remaining, checksum != null);
     boolean scanned = false; // whether the scanner stands where the staged bytes end
     try (FileChannel out = FileChannel.open(part, StandardOpenOption.WRITE)) {
       out.position(offset);

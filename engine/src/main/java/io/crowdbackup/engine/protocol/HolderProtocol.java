@@ -320,7 +320,7 @@ public final class HolderProtocol implements Closeable {
           return r;
         }
       } else {
-        BodyReader body = new BodyReader(req.body(), remaining, false);
+        BodyReader body = new BodyReader(req, remaining, false);
         try {
           for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
             u.write(piece);
@@ -409,14 +409,16 @@ public final class HolderProtocol implements Closeable {
       return Exchanges.unavailable("too many checksummed PATCHes in flight; retry, or send smaller ones");
     }
     try {
-      BodyReader body = new BodyReader(req.body(), remaining, true);
+      BodyReader body = new BodyReader(req, remaining, true);
       java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream(Math.min(budget, 64 * 1024));
       for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
         if (held.size() + piece.remaining() > budget) {
           throw new ProtocolException(ProtocolException.Reason.TOO_LARGE, "PATCH body",
               "a PATCH with Upload-Checksum may carry at most " + MAX_CHECKSUMMED_PATCH_BYTES + " bytes");
         }
-        held.write(piece.array(), piece.arrayOffset() + piece.position(), piece.remaining());
+        byte[] copy = new byte[piece.remaining()];
+        piece.get(copy);
+        held.write(copy, 0, copy.length);
       }
       if (body.tooLong()) {
         return tooLong(s, fp, "the body goes past the declared " + u.declaredLengthBytes() + " bytes");
