@@ -170,17 +170,29 @@ final class ServeCommand implements Runnable {
   }
 
   /**
-   * Opens the holder folder {@code dir} with its settings file, unshaped (bandwidth settings for the
-   * network commands are not there yet).
+   * Opens the holder folder {@code dir} with its settings file; uploads from peers are shaped by
+   * {@code ingress} ([global, per peer]), reads for forwarding are not.
    */
-  static Holder openHolder(Path dir) throws CliException {
+  static Holder openHolder(Path dir, RateLimit[] ingress) throws CliException {
     HolderSettings settings = HolderSettings.load(dir.resolve(HolderSettings.FILE_NAME));
     try {
-      return Holder.open(dir, settings, TimeSource.system(), Sleeper.system(),
-          new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED}, new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
+      return Holder.open(dir, settings, TimeSource.system(), Sleeper.system(), ingress,
+          new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
     } catch (IOException e) {
       throw Failures.of(dir, e);
     }
+  }
+
+  /** Opens the holder folder {@code dir} unshaped. */
+  static Holder openHolder(Path dir) throws CliException {
+    return openHolder(dir, new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
+  }
+
+  /** [global, per peer] from the options (null: unlimited); a peer never gets more than everyone together. */
+  static RateLimit[] ingress(Long global, Long perPeer) {
+    RateLimit g = global == null ? Holder.UNSHAPED : RateLimit.perSecond(global);
+    long peer = perPeer == null ? g.bytesPerSecond() : Math.min(perPeer, g.bytesPerSecond());
+    return new RateLimit[] {g, peer == Holder.UNSHAPED.bytesPerSecond() ? Holder.UNSHAPED : RateLimit.perSecond(peer)};
   }
 
   @Command(name = "holder", mixinStandardHelpOptions = true, sortOptions = false,
@@ -194,6 +206,15 @@ final class ServeCommand implements Runnable {
     @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The holder folder.")
     Path dir;
 
+    @Option(names = "--ingress", paramLabel = "RATE", converter = Converters.ByteCountConverter.class,
+        description = "Upload bytes per second taken from all peers together, e.g. 4MiB (default: unlimited).")
+    Long ingress;
+
+    @Option(names = "--ingress-per-peer", paramLabel = "RATE", converter = Converters.ByteCountConverter.class,
+        description = {"Upload bytes per second taken from any one peer, e.g. 1MiB (default: --ingress).",
+            "A peer is its address (docs/protocol.md); the global rate bounds them all together."})
+    Long ingressPerPeer;
+
     @picocli.CommandLine.ArgGroup(exclusive = false)
     Listen listen = new Listen();
 
@@ -204,7 +225,12 @@ final class ServeCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      Holder holder = openHolder(dir);
+      if (ingress != null && ingress > RateLimit.MAX_BYTES_PER_SECOND
+          || ingressPerPeer != null && ingressPerPeer > RateLimit.MAX_BYTES_PER_SECOND) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ingress and --ingress-per-peer "
+            + "may be at most " + RateLimit.MAX_BYTES_PER_SECOND + " bytes per second");
+      }
+      Holder holder = openHolder(dir, ingress(ingress, ingressPerPeer));
       List<Closeable> owned = new ArrayList<>();
       try {
         PrintWriter err = spec.commandLine().getErr();

@@ -555,4 +555,26 @@ abstract class CliScenarios {
     assertTrue(stat.out.contains("DELIVERED"), stat.out);
     interrupt(home);
   }
+
+  @Test
+  void serveHolderShapesUploadsByItsIngressSettings() throws Exception {
+    ok("keygen", "--out", "keys", "--locator", "http://127.0.0.1:1");
+    // 64 KiB/s per peer (its burst is 16 KiB), the global rate far above: the peer's own bucket decides.
+    Process h = serve(dir.resolve("shaped.port"), "holder", "--dir", "shaped", "--ingress", "1GiB",
+        "--ingress-per-peer", "64KiB");
+    byte[] video = new byte[200_000];
+    new Random(5).nextBytes(video);
+    Files.write(dir.resolve("shaped.mp4"), video);
+    Run sealed = ok("seal", "--to", "keys/destination.card", "--ttl", "2h", "--out", "env", "shaped.mp4");
+    Matcher m = FINGERPRINT.matcher(sealed.out);
+    assertTrue(m.find(), sealed.out);
+    long t0 = System.nanoTime();
+    Run sent = ok("send", "--holder", url(dir.resolve("shaped.port")), "--replicas", "1", m.group(2));
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(sent.out.contains("held by 1/1"), sent.out);
+    // More than 200 000 bytes at 65 536 B/s after a 16 KiB burst: at least 2.8 s, whatever else is slow.
+    assertTrue(millis >= 2_800, "an upload shaped to 64 KiB/s took only " + millis + " ms");
+    assertOneLineError(run("serve", "holder", "--dir", "x", "--ingress-per-peer", "fast"), ExitCodes.USAGE, "fast");
+    interrupt(h);
+  }
 }
