@@ -158,6 +158,37 @@ class HolderFaultTest {
         .POST(HttpRequest.BodyPublishers.ofByteArray(m.encode())).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Slow-loris on the body: a PATCH that trickles a byte every half second never trips the 1 s idle
+   * timeout, yet holds a request thread for as long as it likes (the core reads bodies blocking). The
+   * holder's minimum request data rate cuts it off; what arrived stays resumable.
+   */
+  @Test
+  void aPatchThatTricklesBelowTheMinimumDataRateIsCutOff() throws Exception {
+    String upload = holder.client().create(envelope);
+    try (RawHttp c = new RawHttp(holder.uri())) {
+      c.send(FaultHolder.patch(upload, 0, envelope.length)).send(envelope, 0, 1000);
+      long start = System.nanoTime();
+      int at = 1000;
+      boolean cut = false;
+      while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(12)) {
+        try {
+          c.send(envelope, at++, 1);
+        } catch (IOException e) {
+          cut = true;
+          break;
+        }
+        if (c.awaitClosed(500) >= 0) {
+          cut = true;
+          break;
+        }
+      }
+      assertTrue(cut, "a PATCH trickling 2 bytes a second was still open after 12 s");
+    }
+    assertEquals(204, holder.client().finish(upload, envelope).status);
+    assertHeld(fp, envelope);
+  }
+
   // --- bodies and offsets -----------------------------------------------------------------------------
 
   @Test
