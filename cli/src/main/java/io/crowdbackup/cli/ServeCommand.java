@@ -3,13 +3,18 @@ package io.crowdbackup.cli;
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.TimeSource;
+import io.crowdbackup.engine.custody.Custodian;
 import io.crowdbackup.engine.inbox.Inbox;
+import io.crowdbackup.engine.policy.CustodyPolicy;
 import io.crowdbackup.engine.policy.Sleeper;
 import io.crowdbackup.engine.protocol.DeliverySink;
 import io.crowdbackup.engine.protocol.DestinationProtocol;
 import io.crowdbackup.engine.protocol.HolderProtocol;
 import io.crowdbackup.engine.protocol.UploadIds;
+import io.crowdbackup.engine.store.StoreConfig;
+import io.crowdbackup.server.Forwarder;
 import io.crowdbackup.server.ProtocolServer;
+import io.crowdbackup.server.Relay;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -263,9 +268,13 @@ final class ServeCommand implements Runnable {
   @Command(name = "destination", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Receive envelopes over HTTP into an inbox folder (first copy wins) and answer with",
           "signed receipts; answer holders' 'already delivered?' questions. Uploads are staged in",
-          "INBOX/.crowdbackup-uploads until complete."})
+          "INBOX/.crowdbackup-uploads until complete. With --relay: peel one layer and forward the inner",
+          "envelope to its own header's locator, held in INBOX/.crowdbackup-relay until its receipt verifies."})
   static final class DestinationServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
     static final String STAGING_DIR = ".crowdbackup-uploads";
+    static final String RELAY_DIR = ".crowdbackup-relay";
+    /** What a relay holds for forwarding at most, as the staging bound of unfinished uploads. */
+    static final long RELAY_HOLD_BYTES = 64L << 30;
 
     @Mixin GlobalOptions globals;
     @Spec CommandSpec spec;
@@ -274,8 +283,12 @@ final class ServeCommand implements Runnable {
     Path key;
 
     @Option(names = "--inbox", required = true, paramLabel = "DIR",
-        description = "The inbox folder (created if absent).")
+        description = "The inbox folder (created if absent); the relay's outbox with --relay.")
     Path inbox;
+
+    @Option(names = "--relay", description = {"Relay mode: take only relayed envelopes, forward each inner envelope",
+        "to the locator in its header (retried every minute) and keep it until that receipt verifies."})
+    boolean relay;
 
     @picocli.CommandLine.ArgGroup(exclusive = false)
     Listen listen = new Listen();
@@ -290,23 +303,42 @@ final class ServeCommand implements Runnable {
       DestinationKeyPair keys = KeyFiles.destination(key);
       Inbox box;
       try {
-        box = Inbox.newBuilder().directory(inbox).keys(keys).open();
+        box = Inbox.newBuilder().directory(inbox).keys(keys).mode(relay ? Inbox.Mode.RELAY : Inbox.Mode.DESTINATION)
+            .open();
       } catch (IOException e) {
         keys.destroy();
         throw Failures.of(inbox, e);
       }
+      Custodian custody = null;
       try {
         Path staging = inbox.resolve(STAGING_DIR);
         Files.createDirectories(staging);
-        DestinationProtocol protocol = DestinationProtocol.newBuilder(DeliverySink.inbox(box), staging)
-            .uploadIdSecret(uploadIdSecret(staging)).onError(errors(spec.commandLine().getErr())).build();
+        PrintWriter err = spec.commandLine().getErr();
+        DeliverySink sink = DeliverySink.inbox(box);
         List<Closeable> owned = new ArrayList<>();
-        owned.add(protocol);
+        if (relay) {
+          Path held = inbox.resolve(RELAY_DIR);
+          RateLimit unshaped = Holder.UNSHAPED;
+          custody = Custodian.open(StoreConfig.newBuilder(held.resolve("blobs")), CustodyPolicy.<String>newBuilder()
+              .limitBytes(RELAY_HOLD_BYTES).peerSharePercent(100).ingress(unshaped, unshaped)
+              .egress(unshaped, unshaped), held.resolve("custody.clock"));
+          Relay r = new Relay(box.directory(), custody, Forwarder.newBuilder(custody).build(), Duration.ofMinutes(1),
+              errors(err));
+          sink = r.sink(sink);
+          owned.add(r);
+          owned.add(custody);
+        }
+        DestinationProtocol protocol = DestinationProtocol.newBuilder(sink, staging)
+            .uploadIdSecret(uploadIdSecret(staging)).onError(errors(err)).build();
+        owned.add(0, protocol);
         owned.add(box);
         owned.add(keys::destroy);
         return serve(spec, globals, listen, ProtocolServer.newBuilder(protocol::handle)
             .name("crowdbackup-destination"), owned, "destination " + keys.card().locator() + " into " + inbox);
       } catch (IOException | RuntimeException e) {
+        if (custody != null) {
+          custody.close();
+        }
         box.close();
         keys.destroy();
         throw e;

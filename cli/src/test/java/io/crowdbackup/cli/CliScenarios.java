@@ -577,4 +577,42 @@ abstract class CliScenarios {
     assertOneLineError(run("serve", "holder", "--dir", "x", "--ingress-per-peer", "fast"), ExitCodes.USAGE, "fast");
     interrupt(h);
   }
+
+  @Test
+  void serveDestinationRelayForwardsTheInnerEnvelopeHome() throws Exception {
+    int[] ports = new int[2];
+    for (int i = 0; i < 2; i++) {
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        ports[i] = s.getLocalPort();
+      }
+    }
+    ok("keygen", "--out", "keys", "--locator", "http://127.0.0.1:" + ports[0]);
+    ok("keygen", "--out", "relay-keys", "--locator", "http://127.0.0.1:" + ports[1]);
+    Process home = serve(dir.resolve("home.port"), "destination", "--key", "keys/destination.key", "--inbox",
+        "inbox", "--port", Integer.toString(ports[0]));
+    Process relay = serve(dir.resolve("relay.port"), "destination", "--relay", "--key", "relay-keys/destination.key",
+        "--inbox", "outbox", "--port", Integer.toString(ports[1]));
+    Process h = serve(dir.resolve("h.port"), "holder", "--dir", "h");
+    byte[] data = new byte[150_000];
+    new Random(4).nextBytes(data);
+    Files.write(dir.resolve("clip.mov"), data);
+    Run sealed = ok("seal", "--to", "keys/destination.card", "--relay", "relay-keys/destination.card",
+        "--out", "env", "clip.mov");
+    Matcher m = FINGERPRINT.matcher(sealed.out);
+    assertTrue(m.find(), sealed.out);
+    assertTrue(ok("send", "--holder", url(dir.resolve("h.port")), "--replicas", "1", m.group(2)).out
+        .contains("held by 1/1"));
+    interrupt(h);
+    Run forwarded = ok("forward", "--dir", "h");
+    assertTrue(forwarded.out.contains("1 delivered"), forwarded.out);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!Files.exists(dir.resolve("inbox/clip.mov"))) {
+      assertTrue(System.nanoTime() < deadline, "the relay did not deliver home: "
+          + Files.readString(dir.resolve("relay.port.err")));
+      Thread.sleep(100);
+    }
+    assertArrayEquals(data, Files.readAllBytes(dir.resolve("inbox/clip.mov")));
+    interrupt(relay);
+    interrupt(home);
+  }
 }
