@@ -388,6 +388,7 @@ public final class DestinationProtocol implements Closeable {
           continue;
         }
         if (!locks.containsKey(fp) && now - Files.getLastModifiedTime(p).toMillis() > abandonAfterMillis) {
+          scanners.remove(fp);
           Files.deleteIfExists(p);
           continue;
         }
