@@ -3,10 +3,10 @@ package io.crowdbackup.cli;
 import io.crowdbackup.api.ContentKind;
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.EnvelopeOpener;
 import io.crowdbackup.api.OpenResult;
-import io.crowdbackup.engine.envelope.StreamingOpener;
-import io.crowdbackup.engine.inbox.AtomicFiles;
-import io.crowdbackup.engine.inbox.FileNames;
+import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.inbox.SafeFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -63,7 +63,7 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
       keys.destroy();
       throw e;
     }
-    StreamingOpener opener = new StreamingOpener(keys);
+    EnvelopeOpener opener = Envelopes.opener(keys);
     int code = ExitCodes.OK;
     try {
       for (Path envelope : envelopes) {
@@ -83,7 +83,7 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
     return code;
   }
 
-  private void openOne(StreamingOpener opener, Path envelope) throws CliException {
+  private void openOne(EnvelopeOpener opener, Path envelope) throws CliException {
     try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(),
         Files.size(envelope), globals.progressEnabled());
         TempFiles.Output plain = TempFiles.create(out)) {
@@ -97,8 +97,8 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
             + result.metadata().contentKind() + " for a relay to forward; use 'crowdbackup receive --relay'");
       }
       plain.force();
-      Path published = plain.publishUnique(FileNames.sanitize(result.metadata().name()));
-      AtomicFiles.fsyncDirectory(out);
+      Path published = plain.publishUnique(result.metadata().name());
+      SafeFiles.fsyncDirectory(out);
       bar.finish();
       print(envelope, published, result);
     } catch (IOException | RuntimeException e) {

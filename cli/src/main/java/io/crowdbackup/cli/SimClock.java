@@ -1,7 +1,7 @@
 package io.crowdbackup.cli;
 
+import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.TimeSource;
-import io.crowdbackup.engine.policy.Sleeper;
 
 /**
  * The demo's simulated time: one clock for every phone, home and token bucket of the venue. It moves only

@@ -2,6 +2,7 @@ package io.crowdbackup.cli;
 
 import io.crowdbackup.api.Compression;
 import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.SealRequest;
@@ -22,10 +23,9 @@ import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Forward;
 import io.crowdbackup.engine.custody.Offer;
-import io.crowdbackup.engine.envelope.StreamingSealer;
-import io.crowdbackup.engine.inbox.AtomicFiles;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
+import io.crowdbackup.engine.inbox.SafeFiles;
 import io.crowdbackup.engine.keys.Keys;
 import java.io.IOException;
 import java.io.InputStream;
@@ -360,14 +360,14 @@ final class Venue {
     }
     result.filesMade = files.size();
     try (ProgressBar bar = new ProgressBar(err, "sealing", result.plaintextBytes, progress);
-        StreamingSealer sealer = Envelopes.sealer()) {
+        EnvelopeSealer sealer = Envelopes.sealer()) {
       for (FileRecord f : files) {
         Phone p = f.owner;
         SealRequest request = SealRequest.newBuilder().destination(p.home.keys.card())
             .releaseKey(p.signing.publicKey()).expiresAtEpochSecond(now + TTL_SECONDS).name(f.name)
             .mediaType(MediaTypes.forName(f.name)).createdAtEpochMillis((now - 3600 + f.number * 60L) * 1000)
             .compression(Compression.AUTO).build();
-        Path temp = AtomicFiles.createTemp(p.dir);
+        Path temp = SafeFiles.createTemp(p.dir);
         try {
           SealResult sealed;
           try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -479,7 +479,7 @@ final class Venue {
     for (Phone p : phones) {
       if (!p.lost) {
         going.add(p);
-        for (BlobStat s : p.holder.store.list()) {
+        for (BlobStat s : p.holder.custodian.list()) {
           if (s.state().hasBytes()) {
             total += s.envelopeLengthBytes();
           }
@@ -514,7 +514,7 @@ final class Venue {
 
   private void syncReceipts(Phone p, Map<Fingerprint, byte[]> board) throws IOException {
     long now = p.holder.custodian.nowEpochSecond();
-    for (BlobStat s : sorted(p.holder.store.list())) {
+    for (BlobStat s : sorted(p.holder.custodian.list())) {
       // Past its custody expiry the store lists a blob as EXPIRED (never served) until eviction removes it.
       if (s.kind() == BlobKind.CUSTODY && s.state() != BlobState.DELIVERED && s.expiresAtEpochSecond() <= now) {
         result.expiredBeforeHome++;

@@ -24,12 +24,14 @@ import io.crowdbackup.engine.policy.QuotaLedger;
 import io.crowdbackup.engine.policy.RetentionPolicy;
 import io.crowdbackup.engine.policy.Throttled;
 import io.crowdbackup.engine.receipt.Receipts;
+import io.crowdbackup.engine.store.ClockFile;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreConfig;
 import io.crowdbackup.engine.store.StoreListener;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -117,22 +119,51 @@ public final class Custodian implements Closeable {
    * {@link Builder#storeClock()} in its configuration, then pass it to {@link Builder#store}; or use
    * {@link #open} which does all of it.
    */
-  public static Builder newBuilder(CustodyPolicy<String> policy) {
+  static Builder newBuilder(CustodyPolicy<String> policy) {
     return new Builder(policy);
   }
 
   /**
-   * Opens a holder on a {@link FileCustodyStore}: reads the clock file's high-water mark into
-   * {@code policy}, builds the policy, opens the store with the policy's clock and the ledger listener
-   * (overriding any clock or listener set on {@code storeConfig}), and builds the custodian.
+   * Opens (creating if needed) the holder {@code config} describes: its custody store in
+   * {@code DIR/}{@value HolderConfig#BLOBS_DIR}, its clock's high-water mark in
+   * {@code DIR/}{@value HolderConfig#CLOCK_FILE}. Rebuilds the quota ledger from the store and returns
+   * interrupted forwards to held.
    *
-   * @param clockFile where the custody clock's high-water mark is kept, typically beside the store
-   *     directory; its parent must exist
+   * @throws CustodyException CLOCK_FILE_DAMAGED if the clock file exists but cannot be trusted (deleting it
+   *     restarts custody time from the wall clock)
+   * @throws IOException if the folder or the store cannot be opened
    */
-  public static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy.Builder<String> policy, Path clockFile)
+  public static Custodian open(HolderConfig config) throws IOException {
+    Path dir = config.directory();
+    Files.createDirectories(dir);
+    Path clockFile = dir.resolve(HolderConfig.CLOCK_FILE);
+    long highWater;
+    try {
+      highWater = ClockFile.read(clockFile);
+    } catch (IOException e) {
+      if (!Files.exists(clockFile)) {
+        throw e;
+      }
+      throw new CustodyException(CustodyException.Reason.CLOCK_FILE_DAMAGED, e.getMessage(), e);
+    }
+    CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder()
+        .time(config.time(), config.sleeper())
+        .highWaterEpochSecond(highWater)
+        .limitBytes(config.limitBytes())
+        .peerSharePercent(config.peerSharePercent())
+        .maxRetentionSeconds(config.maxRetention().getSeconds())
+        .ingress(config.ingressGlobal(), config.ingressPerPeer())
+        .egress(config.egressGlobal(), config.egressPerPeer());
+    if (config.maxEnvelopeBytes() > 0) {
+      policy.maxEnvelopeBytes(config.maxEnvelopeBytes());
+    }
+    return open(StoreConfig.newBuilder(dir.resolve(HolderConfig.BLOBS_DIR))
+        .abandonedUploadAfterMillis(config.abandonedUploadAfter().toMillis()), policy.build(), clockFile);
+  }
+
+  /** Opens a holder on a {@link FileCustodyStore} with {@code policy}, whose high-water mark is already read. */
+  static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy<String> built, Path clockFile)
       throws IOException {
-    long highWater = ClockFile.read(clockFile);
-    CustodyPolicy<String> built = policy.highWaterEpochSecond(highWater).build();
     Builder b = newBuilder(built).clockFile(clockFile);
     FileCustodyStore store = FileCustodyStore.open(storeConfig.clock(b.storeClock()).listener(b.storeListener())
         .build());
@@ -142,6 +173,12 @@ public final class Custodian implements Closeable {
       store.close();
       throw e;
     }
+  }
+
+  /** Reads the clock file's high-water mark into {@code policy}, then opens as above; for the engine's tests. */
+  static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy.Builder<String> policy, Path clockFile)
+      throws IOException {
+    return open(storeConfig, policy.highWaterEpochSecond(ClockFile.read(clockFile)).build(), clockFile);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -692,6 +729,32 @@ public final class Custodian implements Closeable {
     return clock.nowEpochSecond();
   }
 
+  /** Every blob the store knows (custody and own, every state), for an operator's listing. */
+  public List<BlobStat> list() throws IOException {
+    return store.list();
+  }
+
+  /** Every blob whose header names {@code locator}, in every state. */
+  public List<BlobStat> listByLocator(String locator) throws IOException {
+    return store.listByLocator(locator);
+  }
+
+  /**
+   * The operator's own removal of a blob, whatever its state: its quota is freed at once (the ledger
+   * follows the store). Not a way for a peer to make a holder drop a blob: that takes a receipt or release.
+   *
+   * @return whether there was such a blob
+   */
+  public boolean remove(Fingerprint fingerprint) throws IOException {
+    return store.delete(fingerprint);
+  }
+
+  /** How long an idle upload waits to be resumed before it is discarded, or null if the store does not say. */
+  public java.time.Duration abandonedUploadAfter() {
+    return store instanceof FileCustodyStore
+        ? java.time.Duration.ofMillis(((FileCustodyStore) store).abandonedUploadAfterMillis()) : null;
+  }
+
   /** What the store knows of a blob (delivered ones included), or null. */
   public BlobStat stat(Fingerprint fingerprint) throws IOException {
     return store.stat(fingerprint);
@@ -731,8 +794,8 @@ public final class Custodian implements Closeable {
     return store.usage();
   }
 
-  /** The policy (ledger, clock, shapers) this custodian runs. */
-  public CustodyPolicy<String> policy() {
+  /** The policy (ledger, clock, shapers) this custodian runs; for the engine's own tests. */
+  CustodyPolicy<String> policy() {
     return policy;
   }
 
@@ -913,7 +976,7 @@ public final class Custodian implements Closeable {
   }
 
   /** Fail-fast builder; {@link #build()} rebuilds the ledger from the store. */
-  public static final class Builder {
+  static final class Builder {
     private final CustodyPolicy<String> policy;
     private final LedgerSync sync;
     private CustodyStore store;

@@ -24,13 +24,20 @@ public final class CustodyException extends IOException {
     /** The forward handle was already finished (delivered, failed or closed). */
     FORWARD_FINISHED,
     /** The custodian was closed. */
-    CLOSED
+    CLOSED,
+    /** The custody clock file exists but is unreadable or damaged; deleting it restarts custody time. */
+    CLOCK_FILE_DAMAGED
   }
 
   private final Reason reason;
 
   public CustodyException(Reason reason, String message) {
     super(reason + ": " + message);
+    this.reason = Objects.requireNonNull(reason, "reason");
+  }
+
+  public CustodyException(Reason reason, String message, Throwable cause) {
+    super(reason + ": " + message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 

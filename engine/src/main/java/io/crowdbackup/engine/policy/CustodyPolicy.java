@@ -4,6 +4,7 @@ import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.policy.QuotaStats;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.RefusalException;
+import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.TimeSource;
 import java.util.Objects;
 import java.util.function.LongFunction;

@@ -23,6 +23,7 @@ import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.engine.custody.CustodyFixture.Env;
 import io.crowdbackup.engine.policy.ManualTimeSource;
 import io.crowdbackup.engine.policy.RetentionPolicy;
+import io.crowdbackup.engine.store.ClockFile;
 import io.crowdbackup.engine.store.StoreTestSupport;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
