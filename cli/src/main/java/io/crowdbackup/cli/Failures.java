@@ -55,10 +55,6 @@ final class Failures {
       CustodyException e = (CustodyException) t;
       int code;
       switch (e.reason()) {
-        case NOT_FOUND:
-          code = ExitCodes.IO;
-          break;
-        case EXPIRED:
         case WRONG_LOCATOR:
           code = ExitCodes.REFUSED;
           break;

@@ -757,7 +757,7 @@ final class StoreCommand implements Runnable, HasGlobals {
           try {
             outcome = r.kind() == Receipt.Kind.RECEIPT ? h.custodian.acceptReceipt(bytes)
                 : h.custodian.acceptRelease(bytes);
-          } catch (ReceiptException | IOException e) {
+          } catch (IOException e) {
             throw Failures.of(file, e);
           }
           if (globals.json) {

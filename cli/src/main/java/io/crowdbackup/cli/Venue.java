@@ -1,6 +1,7 @@
 package io.crowdbackup.cli;
 
 import io.crowdbackup.api.Compression;
+import io.crowdbackup.api.CrowdBackupException;
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
@@ -18,7 +19,6 @@ import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.engine.Envelopes;
-import io.crowdbackup.engine.custody.CustodyException;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Forward;
@@ -552,20 +552,18 @@ final class Venue {
         } else {
           result.inboxDuplicates++;
         }
-      } catch (StoreException e) {
-        if (e.reason() != StoreException.Reason.CORRUPT) {
+      } catch (CrowdBackupException e) {
+        if (e.reason() == StoreException.Reason.CORRUPT) {
+          // A copy that fails its checks on the way out is quarantined by its store and not delivered.
+          result.forwardFailures++;
+        } else if (e.reason() == StoreException.Reason.EXPIRED) {
+          result.expiredBeforeHome++; // expired while its holder was busy forwarding others; evicted tomorrow
+        } else if (e instanceof ReceiptException) {
+          result.failures.add(p.name + " refused the receipt " + home.locator + " gave for " + f.id() + ": "
+              + e.getMessage());
+        } else {
           throw e;
         }
-        // A copy that fails its checks on the way out is quarantined by its store and not delivered.
-        result.forwardFailures++;
-      } catch (CustodyException e) {
-        if (e.reason() != CustodyException.Reason.EXPIRED) {
-          throw e;
-        }
-        result.expiredBeforeHome++; // expired while its holder was busy forwarding others; evicted tomorrow
-      } catch (ReceiptException e) {
-        result.failures.add(p.name + " refused the receipt " + home.locator + " gave for " + f.id() + ": "
-            + e.getMessage());
       } finally {
         if (in != null) {
           if (s.kind() == BlobKind.OWN) {

@@ -275,7 +275,7 @@ public final class Custodian implements Closeable {
     UploadRequest r = upload.request();
     if (r.kind() != BlobKind.CUSTODY) {
       upload.close();
-      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no custody upload of " + fingerprint
+      throw new StoreException(StoreException.Reason.NOT_FOUND, null, "no custody upload of " + fingerprint
           + " (it is one of this device's own)");
     }
     return new CustodyUpload(this, upload, r.sourcePeer(), r.expiresNoLaterThanEpochSecond(),
@@ -487,7 +487,7 @@ public final class Custodian implements Closeable {
     ensureOpen();
     BlobStat s = store.stat(fingerprint);
     if (s == null || s.kind() != BlobKind.OWN || !s.state().hasBytes()) {
-      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no own envelope " + fingerprint
+      throw new StoreException(StoreException.Reason.NOT_FOUND, null, "no own envelope " + fingerprint
           + (s != null && s.kind() == BlobKind.CUSTODY ? " (it is a custody blob: it goes only to its destination)"
               : ""));
     }
@@ -540,18 +540,18 @@ public final class Custodian implements Closeable {
    * blob moves to FORWARDING (durably) and its verified bytes are streamed out through the egress
    * throttle. Finish with {@link Forward#delivered}, {@link Forward#failed()} or close (= failed).
    *
-   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING, EXPIRED, NOT_FOUND, CLOSED
+   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING; {@link StoreException} EXPIRED, NOT_FOUND, CLOSED
    */
   public Forward beginForward(Fingerprint fingerprint, String locator) throws IOException {
     ensureOpen();
     Objects.requireNonNull(locator, "locator");
     BlobStat s = store.stat(fingerprint);
     if (s == null || s.state() == BlobState.DELIVERED) {
-      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no blob " + fingerprint + " to forward"
+      throw new StoreException(StoreException.Reason.NOT_FOUND, null, "no blob " + fingerprint + " to forward"
           + (s == null ? "" : " (it was delivered)"));
     }
     if (s.state() == BlobState.EXPIRED || s.expiresAtEpochSecond() <= clock.nowEpochSecond()) {
-      throw new CustodyException(CustodyException.Reason.EXPIRED, "blob " + fingerprint + " expired at "
+      throw new StoreException(StoreException.Reason.EXPIRED, null, "blob " + fingerprint + " expired at "
           + s.expiresAtEpochSecond() + "; it is never served");
     }
     if (!s.locator().equals(locator)) {
@@ -572,7 +572,7 @@ public final class Custodian implements Closeable {
               + " is not held: " + e.getMessage());
         }
         if (e.reason() == StoreException.Reason.NOT_FOUND) {
-          throw new CustodyException(CustodyException.Reason.NOT_FOUND, e.getMessage());
+          throw new StoreException(StoreException.Reason.NOT_FOUND, null, e.getMessage());
         }
         throw e;
       }
@@ -582,7 +582,7 @@ public final class Custodian implements Closeable {
       } catch (IOException e) {
         returnToHeld(fingerprint);
         if (e instanceof StoreException && ((StoreException) e).reason() == StoreException.Reason.EXPIRED) {
-          throw new CustodyException(CustodyException.Reason.EXPIRED, e.getMessage());
+          throw new StoreException(StoreException.Reason.EXPIRED, null, e.getMessage());
         }
         throw e;
       }
@@ -835,9 +835,9 @@ public final class Custodian implements Closeable {
     return new RefusalException(policy.refusals().record(refusal), localCause);
   }
 
-  private void ensureOpen() throws CustodyException {
+  private void ensureOpen() throws StoreException {
     if (closed) {
-      throw new CustodyException(CustodyException.Reason.CLOSED, "the custodian was closed");
+      throw new StoreException(StoreException.Reason.CLOSED, null, "the custodian was closed");
     }
   }
 

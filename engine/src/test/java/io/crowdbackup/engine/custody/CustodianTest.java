@@ -20,6 +20,7 @@ import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.custody.CustodyFixture.Env;
 import io.crowdbackup.engine.policy.ManualTimeSource;
 import io.crowdbackup.engine.policy.RetentionPolicy;
@@ -206,14 +207,14 @@ class CustodianTest {
         assertEquals(DropOutcome.DROPPED, again.delivered(a.receipt()));
       }
       assertEquals(BlobState.DELIVERED, c.stat(a.fingerprint).state());
-      assertEquals(CustodyException.Reason.NOT_FOUND,
-          assertThrows(CustodyException.class, () -> c.beginForward(a.fingerprint, "home-a.example")).reason());
+      assertEquals(StoreException.Reason.NOT_FOUND,
+          assertThrows(StoreException.class, () -> c.beginForward(a.fingerprint, "home-a.example")).reason());
       // Closing an unfinished forward is a failed forward.
       c.beginForward(soon.fingerprint, "home-a.example").close();
       assertEquals(BlobState.HELD, c.stat(soon.fingerprint).state());
       // Custody blobs are not handed to peers.
-      assertEquals(CustodyException.Reason.NOT_FOUND,
-          assertThrows(CustodyException.class, () -> c.openOwn(soon.fingerprint, "peer")).reason());
+      assertEquals(StoreException.Reason.NOT_FOUND,
+          assertThrows(StoreException.class, () -> c.openOwn(soon.fingerprint, "peer")).reason());
       // Own envelopes are what this device offers.
       Env mine = envelope(34, 1_000);
       c.putOwn(mine.fingerprint, mine.bytes.length, mine.channel());
@@ -278,8 +279,8 @@ class CustodianTest {
       }
       time.jumpWallMillis(-10 * 3600_000L); // and backwards: still ignored
       time.advanceSeconds(1801);
-      assertEquals(CustodyException.Reason.EXPIRED,
-          assertThrows(CustodyException.class, () -> c.beginForward(hour.fingerprint, "home-a.example")).reason());
+      assertEquals(StoreException.Reason.EXPIRED,
+          assertThrows(StoreException.class, () -> c.beginForward(hour.fingerprint, "home-a.example")).reason());
       assertTrue(c.pendingFor("home-a.example").stream().noneMatch(s -> s.fingerprint().equals(hour.fingerprint)));
       assertEquals(1, c.evictExpired());
       assertEquals(day.bytes.length, c.stats().heldBytes(), "eviction frees the quota");
