@@ -1,7 +1,6 @@
 package io.crowdbackup.cli;
 
 import io.crowdbackup.api.policy.RateLimit;
-import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.TimeSource;
 import io.crowdbackup.engine.custody.Custodian;
 import io.crowdbackup.engine.custody.HolderConfig;
@@ -46,10 +45,10 @@ final class Holder implements Closeable {
    * @param time custody time and bandwidth time; {@link TimeSource#system()} outside the demo
    * @param ingress global and per-peer ingress, [global, perPeer]; likewise {@code egress}
    */
-  static Holder open(Path dir, HolderSettings settings, TimeSource time, Sleeper sleeper, RateLimit[] ingress,
+  static Holder open(Path dir, HolderSettings settings, TimeSource time, RateLimit[] ingress,
       RateLimit[] egress) throws IOException {
     HolderConfig.Builder config = HolderConfig.newBuilder(dir)
-        .time(time, sleeper)
+        .time(time)
         .limitBytes(settings.quotaBytes)
         .peerSharePercent(settings.peerSharePercent)
         .maxRetention(java.time.Duration.ofSeconds(settings.maxRetentionSeconds))

@@ -6,6 +6,7 @@ import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.EnvelopeOpener;
 import io.crowdbackup.api.OpenResult;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.inbox.SafeFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -135,26 +136,9 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
     return b.append('"').toString();
   }
 
+  /** {@code in}, moving {@code bar} by what passes. */
   static ReadableByteChannel counting(ReadableByteChannel in, ProgressBar bar) {
-    return new ReadableByteChannel() {
-      @Override
-      public int read(ByteBuffer dst) throws IOException {
-        int n = in.read(dst);
-        if (n > 0) {
-          bar.add(n);
-        }
-        return n;
-      }
-
-      @Override
-      public boolean isOpen() {
-        return in.isOpen();
-      }
-
-      @Override
-      public void close() throws IOException {
-        in.close();
-      }
-    };
+    return Transfer.create(bar.adding()).reading(in, -1);
   }
+
 }

@@ -1,6 +1,7 @@
 package io.crowdbackup.cli;
 
 import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
 import java.io.IOException;
@@ -77,7 +78,7 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
       for (Path envelope : envelopes) {
         try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(),
             0, globals.progressEnabled())) {
-          Delivery d = box.deliver(envelope, bar);
+          Delivery d = box.deliver(envelope, Transfer.create(bar));
           bar.finish();
           Path receiptFile = receipts == null ? null : writeReceipt(d);
           print(envelope, d, receiptFile);

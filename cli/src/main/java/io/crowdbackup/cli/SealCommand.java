@@ -7,6 +7,7 @@ import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.inbox.SafeFiles;
 import io.crowdbackup.engine.keys.Keys;
 import java.io.IOException;
@@ -205,23 +206,7 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
   }
 
   private static WritableByteChannel counting(WritableByteChannel ch, ProgressBar bar) {
-    return new WritableByteChannel() {
-      @Override
-      public int write(ByteBuffer src) throws IOException {
-        int n = ch.write(src);
-        bar.add(n);
-        return n;
-      }
-
-      @Override
-      public boolean isOpen() {
-        return ch.isOpen();
-      }
-
-      @Override
-      public void close() throws IOException {
-        ch.close();
-      }
-    };
+    return Transfer.create(bar.adding()).writing(ch, -1);
   }
+
 }

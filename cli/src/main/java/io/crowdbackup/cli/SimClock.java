@@ -1,6 +1,5 @@
 package io.crowdbackup.cli;
 
-import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.TimeSource;
 
 /**
@@ -9,7 +8,7 @@ import io.crowdbackup.api.policy.TimeSource;
  * time a transfer would take on the radio), so a day of custody runs in seconds and every run with one seed
  * sees the same times. Single-threaded, like the demo.
  */
-final class SimClock implements TimeSource, Sleeper {
+final class SimClock implements TimeSource {
   private final long startEpochMillis;
   private long elapsedNanos;
   private long sleptNanos;

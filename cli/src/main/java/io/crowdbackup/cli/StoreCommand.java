@@ -6,7 +6,6 @@ import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.policy.PeerUsage;
 import io.crowdbackup.api.policy.RefusalException;
-import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.TimeSource;
 import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
@@ -228,7 +227,7 @@ final class StoreCommand implements Runnable, HasGlobals {
       }
       Holder h;
       try {
-        h = Holder.open(dir, settings, parent.time(), Sleeper.system(), new io.crowdbackup.api.policy.RateLimit[] {
+        h = Holder.open(dir, settings, parent.time(), new io.crowdbackup.api.policy.RateLimit[] {
             Holder.UNSHAPED, Holder.UNSHAPED}, new io.crowdbackup.api.policy.RateLimit[] {Holder.UNSHAPED,
             Holder.UNSHAPED});
       } catch (IOException e) {

@@ -19,6 +19,7 @@ import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Forward;
@@ -306,7 +307,7 @@ final class Venue {
       Home h = new Home(i, keys, dir.resolve("homes").resolve(String.format("home-%02d", i + 1)));
       Files.createDirectories(h.receiptsDir);
       h.inbox = Inbox.newBuilder().directory(h.inboxDir).keys(keys)
-          .clockEpochSecond(() -> clock.epochMillis() / 1000).open();
+          .time(clock).open();
       homes.add(h);
       homeByLocator.put(h.locator, h);
     }
@@ -320,7 +321,7 @@ final class Venue {
       Files.writeString(p.dir.resolve(HolderSettings.FILE_NAME), s.encode());
       RateLimit global = RateLimit.perSecond(radio);
       RateLimit perPeer = RateLimit.perSecond(radio / 2);
-      p.holder = Holder.open(p.dir, s, clock, clock, new RateLimit[] {global, perPeer},
+      p.holder = Holder.open(p.dir, s, clock, new RateLimit[] {global, perPeer},
           new RateLimit[] {global, perPeer});
       phones.add(p);
       result.phones.add(p);
@@ -433,15 +434,15 @@ final class Venue {
     Offer offer = Offer.newBuilder().fingerprint(f.fingerprint).declaredLengthBytes(f.envelopeBytes)
         .envelopeExpiresAtEpochSecond(f.expiresAtEpochSecond).sourcePeer(f.owner.name)
         .requireFullRetention(f.video).build();
-    Counting in = new Counting(f.owner.holder.custodian.openOwn(f.fingerprint, peer.name), bar);
-    try (in) {
+    Transfer moved = Transfer.create(bar.adding());
+    try (ReadableByteChannel in = moved.reading(f.owner.holder.custodian.openOwn(f.fingerprint, peer.name), -1)) {
       peer.holder.custodian.receive(offer, in);
       f.holders.add(peer);
       return true;
     } catch (RefusalException e) {
       return false;
     } finally {
-      result.venueBytes += in.count;
+      result.venueBytes += moved.bytesDone();
       QuotaStats q = peer.holder.custodian.stats().quota();
       long used = q.heldBytes() + q.reservedBytes();
       peer.peakUsedBytes = Math.max(peer.peakUsedBytes, used);
@@ -540,9 +541,9 @@ final class Venue {
     for (BlobStat s : pending(p)) {
       FileRecord f = fileByFingerprint.get(s.fingerprint());
       Home home = homeByLocator.get(s.locator());
-      Counting in = null;
+      Transfer moved = Transfer.create(bar.adding());
       try (Forward forward = p.holder.custodian.beginForward(s.fingerprint(), s.locator())) {
-        in = new Counting(forward.channel(), bar);
+        ReadableByteChannel in = moved.reading(forward.channel(), -1);
         Delivery d = home.inbox.deliver(in, s.fingerprint());
         publishReceipt(home, d);
         forward.delivered(d.receiptBytes());
@@ -565,12 +566,10 @@ final class Venue {
           throw e;
         }
       } finally {
-        if (in != null) {
-          if (s.kind() == BlobKind.OWN) {
-            result.homeOwnBytes += in.count;
-          } else {
-            result.homeCustodyBytes += in.count;
-          }
+        if (s.kind() == BlobKind.OWN) {
+          result.homeOwnBytes += moved.bytesDone();
+        } else {
+          result.homeCustodyBytes += moved.bytesDone();
         }
       }
     }
@@ -811,37 +810,7 @@ final class Venue {
     }
   }
 
-  /** Counts the bytes that pass and moves a progress bar. */
-  static final class Counting implements ReadableByteChannel {
-    private final ReadableByteChannel in;
-    private final ProgressBar bar;
-    long count;
 
-    Counting(ReadableByteChannel in, ProgressBar bar) {
-      this.in = in;
-      this.bar = bar;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      int n = in.read(dst);
-      if (n > 0) {
-        count += n;
-        bar.add(n);
-      }
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return in.isOpen();
-    }
-
-    @Override
-    public void close() throws IOException {
-      in.close();
-    }
-  }
 
   static String timeOfDay(long epochSecond) {
     return Instant.ofEpochSecond(epochSecond).toString().substring(11, 16);

@@ -147,7 +147,7 @@ public final class Custodian implements Closeable {
       throw new CustodyException(CustodyException.Reason.CLOCK_FILE_DAMAGED, e.getMessage(), e);
     }
     CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder()
-        .time(config.time(), config.sleeper())
+        .time(config.time(), config.time()::sleepNanos)
         .highWaterEpochSecond(highWater)
         .limitBytes(config.limitBytes())
         .peerSharePercent(config.peerSharePercent())
@@ -157,8 +157,12 @@ public final class Custodian implements Closeable {
     if (config.maxEnvelopeBytes() > 0) {
       policy.maxEnvelopeBytes(config.maxEnvelopeBytes());
     }
-    return open(StoreConfig.newBuilder(dir.resolve(HolderConfig.BLOBS_DIR))
-        .abandonedUploadAfterMillis(config.abandonedUploadAfter().toMillis()), policy.build(), clockFile);
+    StoreConfig.Builder store = StoreConfig.newBuilder(dir.resolve(HolderConfig.BLOBS_DIR))
+        .abandonedUploadAfterMillis(config.abandonedUploadAfter().toMillis());
+    if (config.checkpointEveryBytes() > 0) {
+      store.checkpointEveryBytes(config.checkpointEveryBytes());
+    }
+    return open(store, policy.build(), clockFile);
   }
 
   /** Opens a holder on a {@link FileCustodyStore} with {@code policy}, whose high-water mark is already read. */
@@ -983,6 +987,8 @@ public final class Custodian implements Closeable {
     private Path clockFile;
     private long ingressTimeoutNanos = 30_000_000_000L;
     private long egressTimeoutNanos = 30_000_000_000L;
+    /** Settings given, so that a second one fails instead of silently replacing the first. */
+    private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder(CustodyPolicy<String> policy) {
       this.policy = Objects.requireNonNull(policy, "policy");
@@ -1011,19 +1017,25 @@ public final class Custodian implements Closeable {
     /** Where the clock's high-water mark is kept ({@link ClockFile}); none unless set (then a clock set back
      * while stopped is believed). */
     public Builder clockFile(Path clockFile) {
+      requireUnset("clockFile", this.clockFile);
       this.clockFile = Objects.requireNonNull(clockFile, "clockFile");
+      set.add("clockFile");
       return this;
     }
 
     /** How long a read or write piece may wait for ingress bandwidth. Default 30 s. */
     public Builder ingressTimeoutNanos(long nanos) {
+      requireUnset("ingressTimeoutNanos", this.ingressTimeoutNanos);
       this.ingressTimeoutNanos = requireNotNegative(nanos, "ingressTimeoutNanos");
+      set.add("ingressTimeoutNanos");
       return this;
     }
 
     /** How long a piece may wait for egress bandwidth. Default 30 s. */
     public Builder egressTimeoutNanos(long nanos) {
+      requireUnset("egressTimeoutNanos", this.egressTimeoutNanos);
       this.egressTimeoutNanos = requireNotNegative(nanos, "egressTimeoutNanos");
+      set.add("egressTimeoutNanos");
       return this;
     }
 
@@ -1042,6 +1054,13 @@ public final class Custodian implements Closeable {
       Custodian c = new Custodian(this, store);
       c.recover();
       return c;
+    }
+
+    /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
+    private void requireUnset(String name, Object current) {
+      if (set.contains(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
   }
 }

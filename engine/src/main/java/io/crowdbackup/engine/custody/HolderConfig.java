@@ -1,7 +1,6 @@
 package io.crowdbackup.engine.custody;
 
 import io.crowdbackup.api.policy.RateLimit;
-import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.TimeSource;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,12 +34,12 @@ public final class HolderConfig {
   private final long maxEnvelopeBytes;
   private final Duration maxRetention;
   private final Duration abandonedUploadAfter;
+  private final long checkpointEveryBytes;
   private final RateLimit ingressGlobal;
   private final RateLimit ingressPerPeer;
   private final RateLimit egressGlobal;
   private final RateLimit egressPerPeer;
   private final TimeSource time;
-  private final Sleeper sleeper;
 
   private HolderConfig(Builder b) {
     this.directory = b.directory;
@@ -50,12 +49,12 @@ public final class HolderConfig {
     this.maxRetention = b.maxRetention == null ? DEFAULT_MAX_RETENTION : b.maxRetention;
     this.abandonedUploadAfter = b.abandonedUploadAfter == null ? DEFAULT_ABANDONED_UPLOAD_AFTER
         : b.abandonedUploadAfter;
+    this.checkpointEveryBytes = b.checkpointEveryBytes;
     this.ingressGlobal = b.ingressGlobal;
     this.ingressPerPeer = b.ingressPerPeer;
     this.egressGlobal = b.egressGlobal;
     this.egressPerPeer = b.egressPerPeer;
     this.time = b.time == null ? TimeSource.system() : b.time;
-    this.sleeper = b.sleeper == null ? Sleeper.system() : b.sleeper;
   }
 
   /** A builder for the holder kept in {@code directory} (created on open if missing). */
@@ -88,6 +87,11 @@ public final class HolderConfig {
     return abandonedUploadAfter;
   }
 
+  /** How many bytes an upload takes before it makes them durable on its own, or 0 for the store's default. */
+  public long checkpointEveryBytes() {
+    return checkpointEveryBytes;
+  }
+
   public RateLimit ingressGlobal() {
     return ingressGlobal;
   }
@@ -108,10 +112,6 @@ public final class HolderConfig {
     return time;
   }
 
-  public Sleeper sleeper() {
-    return sleeper;
-  }
-
   @Override
   public String toString() {
     return "HolderConfig{directory=" + directory + ", limitBytes=" + limitBytes + ", peerSharePercent="
@@ -126,12 +126,12 @@ public final class HolderConfig {
     private long maxEnvelopeBytes;
     private Duration maxRetention;
     private Duration abandonedUploadAfter;
+    private long checkpointEveryBytes;
     private RateLimit ingressGlobal;
     private RateLimit ingressPerPeer;
     private RateLimit egressGlobal;
     private RateLimit egressPerPeer;
     private TimeSource time;
-    private Sleeper sleeper;
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory, "directory");
@@ -179,6 +179,17 @@ public final class HolderConfig {
       return this;
     }
 
+    /**
+     * How many bytes an upload takes before it makes them durable by itself (an fsync), which bounds what a
+     * crash makes the sender re-send and how far apart the offsets a resumable upload reports are. Default:
+     * the store's (8 MiB).
+     */
+    public Builder checkpointEveryBytes(long bytes) {
+      requireUnset("checkpointEveryBytes", checkpointEveryBytes == 0, checkpointEveryBytes);
+      this.checkpointEveryBytes = requirePositive("checkpointEveryBytes", bytes);
+      return this;
+    }
+
     /** Ingress shaping, for all peers together and for each one. Required. */
     public Builder ingress(RateLimit global, RateLimit perPeer) {
       requireUnset("ingress", ingressGlobal == null, ingressGlobal + "/" + ingressPerPeer);
@@ -195,11 +206,13 @@ public final class HolderConfig {
       return this;
     }
 
-    /** The clock and how a throttle waits on it. Default the system's; tests and simulations pass their own. */
-    public Builder time(TimeSource time, Sleeper sleeper) {
+    /**
+     * Custody time, bandwidth time, and how a throttle waits on it. Default {@link TimeSource#system()};
+     * tests and simulations pass their own.
+     */
+    public Builder time(TimeSource time) {
       requireUnset("time", this.time == null, this.time);
       this.time = Objects.requireNonNull(time, "time");
-      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
       return this;
     }
 

@@ -1,7 +1,6 @@
 package io.crowdbackup.engine.policy;
 
 import io.crowdbackup.api.policy.RateLimit;
-import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.ThrottleTimeoutException;
 import io.crowdbackup.api.policy.TimeSource;
 import java.util.Objects;

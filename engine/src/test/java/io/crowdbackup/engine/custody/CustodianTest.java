@@ -101,7 +101,8 @@ class CustodianTest {
       Arrays.fill(garbage, (byte) 7);
       assertEquals(Refusal.Reason.MALFORMED,
           refusal(() -> c.receive(lying, Channels.newChannel(new ByteArrayInputStream(garbage)))).reason());
-      Offer shortOffer = fourth.offerBuilder("p4").declaredLengthBytes(fourth.bytes.length + 10).build();
+      Offer shortOffer = Offer.newBuilder().fingerprint(fourth.fingerprint).declaredLengthBytes(fourth.bytes.length + 10)
+          .envelopeExpiresAtEpochSecond(fourth.expiresAtEpochSecond).sourcePeer("p4").build();
       assertEquals(Refusal.Reason.MALFORMED, refusal(() -> c.receive(shortOffer, fourth.channel())).reason());
 
       CustodyStats s = c.stats();
@@ -248,8 +249,8 @@ class CustodianTest {
     ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
     Env a = envelope(51, 20_000);
     RateLimit perPeer = RateLimit.of(4_096, 4_096);
-    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20)
-        .ingress(RateLimit.of(1 << 20, 1 << 20), perPeer))) {
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20, RateLimit.of(1 << 20, 1 << 20), perPeer,
+        CustodyFixture.UNSHAPED, CustodyFixture.UNSHAPED))) {
       long before = time.sleptNanos();
       CustodyUpload u = c.accept(a.offer("slow-peer"));
       u.write(ByteBuffer.wrap(a.bytes));
@@ -340,8 +341,8 @@ class CustodianTest {
   void forwardsArePaidByTheDestinationsEgressBucket() throws Exception {
     ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
     Env a = envelope(81, 20_000);
-    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20)
-        .egress(RateLimit.of(1 << 20, 1 << 20), RateLimit.of(4_096, 4_096)))) {
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20, CustodyFixture.UNSHAPED,
+        CustodyFixture.UNSHAPED, RateLimit.of(1 << 20, 1 << 20), RateLimit.of(4_096, 4_096)))) {
       c.receive(a.offer("p"), a.channel());
       long before = time.sleptNanos();
       try (Forward f = c.beginForward(a.fingerprint, "home-a.example")) {

@@ -1,6 +1,5 @@
 package io.crowdbackup.engine.policy;
 
-import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.TimeSource;
 import java.util.concurrent.atomic.AtomicLong;
 

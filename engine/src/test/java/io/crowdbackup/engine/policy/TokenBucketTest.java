@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crowdbackup.api.policy.RateLimit;
-import io.crowdbackup.api.policy.Sleeper;
 import io.crowdbackup.api.policy.ThrottleTimeoutException;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;

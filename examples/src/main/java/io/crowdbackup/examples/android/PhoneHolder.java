@@ -6,6 +6,7 @@ import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobStat;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.custody.Custodian;
 import io.crowdbackup.engine.custody.CustodyUpload;
 import io.crowdbackup.engine.custody.Forward;
@@ -57,15 +58,17 @@ public final class PhoneHolder implements Closeable {
   /**
    * Takes one envelope a peer offers. A refusal comes before any byte is read and says why and what would
    * be accepted instead (free bytes, a shorter expiry): the peer's app moves on to the next holder.
+   * {@code transfer} drives the progress bar, and its {@code cancel()} (the user's button, or the peer
+   * leaving) stops the upload with its durable part kept for a resume.
    *
    * @return the refusal to send back, or {@code null} when the envelope is now held durably
    */
   public Refusal receive(String peer, Fingerprint fingerprint, long lengthBytes, long expiresAtEpochSecond,
-      ReadableByteChannel fromPeer) throws IOException {
+      ReadableByteChannel fromPeer, Transfer transfer) throws IOException {
     Offer offer = Offer.newBuilder().fingerprint(fingerprint).declaredLengthBytes(lengthBytes)
         .envelopeExpiresAtEpochSecond(expiresAtEpochSecond).sourcePeer(peer).build();
     try (CustodyUpload upload = custodian.accept(offer)) {
-      upload.transferFrom(fromPeer);  // checked as it arrives; resumable if the peer walks away
+      upload.transferFrom(transfer.reading(fromPeer, lengthBytes)); // checked as it arrives; resumable
       upload.commit();                // the fingerprint verified, then durable
       return null;
     } catch (RefusalException e) {

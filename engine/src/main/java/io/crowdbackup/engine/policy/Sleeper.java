@@ -1,9 +1,9 @@
-package io.crowdbackup.api.policy;
+package io.crowdbackup.engine.policy;
 
 import java.util.concurrent.TimeUnit;
 
 /**
- * How a blocked throttle waits. Injected beside the {@link TimeSource} so that
+ * How a blocked throttle waits. Injected beside the {@link io.crowdbackup.api.policy.TimeSource} so that
  * tests can make a "sleep" advance a manual clock instead of the thread stalling.
  */
 public interface Sleeper {
