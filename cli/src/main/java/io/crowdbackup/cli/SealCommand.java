@@ -101,7 +101,6 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
       throw new CliException(ExitCodes.USAGE, "USAGE", null, "--chunk-size must be a power of two from 4KiB to "
           + "4MiB, was " + Units.bytes(chunkSizeBytes) + " (" + chunkSizeBytes + " bytes)", null);
     }
-    Failures.requireInputs(files);
     DestinationCard destination = KeyFiles.card(to);
     DestinationCard relayCard = relay == null ? null : KeyFiles.card(relay);
     SigningKeyPair source = signingKey == null ? Keys.generateSigning() : KeyFiles.signing(signingKey);
@@ -121,6 +120,7 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
     } finally {
       source.destroy();
     }
+    Failures.requireInputs(files);
     try {
       OutputFiles.createFolder(out);
     } catch (IOException e) {

@@ -93,8 +93,8 @@ public final class FileCustodyStore implements CustodyStore {
   private FileCustodyStore(StoreConfig config, FileChannel lockChannel, FileLock lock, BlobIndex index,
       boolean openedClean) {
     this.config = config;
-    this.opener = config.fileOpener();
-    this.root = config.directory();
+    this.opener = NoFollowOpener.wrap(config.fileOpener());
+    this.root = rootOf(config);
     this.partialDir = root.resolve(PARTIAL_DIR);
     this.groupsDir = root.resolve(GROUPS_DIR);
     this.quarantineDir = root.resolve(QUARANTINE_DIR);
@@ -111,18 +111,21 @@ public final class FileCustodyStore implements CustodyStore {
    *     {@link Reason#UNSUPPORTED_FORMAT} if it was written by another store version
    */
   public static FileCustodyStore open(StoreConfig config) throws IOException {
-    Path root = config.directory();
     try {
-      Files.createDirectories(root);
+      Files.createDirectories(config.directory());
     } catch (IOException e) {
-      throw StoreIo.wrap(e, root, "creating the store directory");
+      throw StoreIo.wrap(e, config.directory(), "creating the store directory");
     }
+    Path root = rootOf(config);
+    FileOpener opener = NoFollowOpener.wrap(config.fileOpener());
     Path lockPath = root.resolve(LOCK_FILE);
     FileChannel lockChannel;
     FileLock lock;
     try {
-      lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
+      NoFollowOpener.requireNotLink(lockPath);
       throw StoreIo.wrap(e, lockPath, "opening the lock file");
     }
     try {
@@ -142,10 +145,11 @@ public final class FileCustodyStore implements CustodyStore {
     BlobIndex index = null;
     try {
       for (String d : new String[] {PARTIAL_DIR, GROUPS_DIR, QUARANTINE_DIR, INDEX_DIR}) {
+        NoFollowOpener.requireNotLink(root.resolve(d));
         Files.createDirectories(root.resolve(d));
       }
-      checkDescriptor(config.fileOpener(), root);
-      CleanMarker marker = CleanMarker.readAndRemove(config.fileOpener(), root, config.indexFactory().name());
+      checkDescriptor(opener, root);
+      CleanMarker marker = CleanMarker.readAndRemove(opener, root, config.indexFactory().name());
       index = config.indexFactory().open(root.resolve(INDEX_DIR), marker != null);
       FileCustodyStore store = new FileCustodyStore(config, lockChannel, lock, index, marker != null);
       if (marker != null && index.isPopulated()) {
@@ -181,6 +185,22 @@ public final class FileCustodyStore implements CustodyStore {
   /** How long an upload may stay idle (no durable progress) before it is discarded; {@link StoreConfig}. */
   public long abandonedUploadAfterMillis() {
     return config.abandonedUploadAfterMillis();
+  }
+
+  /**
+   * The store's folder. The folder the user named may itself be a link (their choice); the store works in
+   * what it points at, and from there on follows no link ({@link NoFollowOpener}).
+   */
+  private static Path rootOf(StoreConfig config) {
+    Path dir = config.directory();
+    if (Files.isSymbolicLink(dir)) {
+      try {
+        return dir.toRealPath();
+      } catch (IOException e) {
+        return dir; // opening its files then fails with the error that names it
+      }
+    }
+    return dir;
   }
 
   /**
@@ -629,6 +649,7 @@ public final class FileCustodyStore implements CustodyStore {
     Path target = group.resolve(u.header.fingerprint.toHex() + BLOB_SUFFIX);
     boolean moved = false;
     try {
+      NoFollowOpener.requireNotLink(group);
       if (!Files.isDirectory(group)) {
         Files.createDirectories(group);
         StoreIo.fsyncDirectory(opener, groupsDir);
@@ -1242,6 +1263,7 @@ public final class FileCustodyStore implements CustodyStore {
 
   static List<Path> listDirectory(Path dir) throws IOException {
     List<Path> out = new ArrayList<>();
+    NoFollowOpener.requireNotLink(dir); // a linked folder would have the store list, delete and write outside
     if (!Files.isDirectory(dir)) {
       return out;
     }
