@@ -9,7 +9,9 @@
  *       uploads, forwards and drops;
  *   <li>{@code io.crowdbackup.engine.inbox}: the destination's inbox and {@code SafeFiles};
  *   <li>{@code io.crowdbackup.engine.keys} and {@code io.crowdbackup.engine.receipt}: key files, key
- *       generation, signing and verifying receipts and releases.
+ *       generation, signing and verifying receipts and releases;
+ *   <li>{@code io.crowdbackup.engine.protocol}: the wire protocol's codecs and state machines (holder,
+ *       destination), for a front-end to bind to its own HTTP server or client.
  * </ul>
  *
  * <p>Not exported, and so not reachable from a front-end: the envelope codecs and ciphers, the custody
@@ -24,5 +26,6 @@ module io.crowdbackup.engine {
   exports io.crowdbackup.engine.custody;
   exports io.crowdbackup.engine.inbox;
   exports io.crowdbackup.engine.keys;
+  exports io.crowdbackup.engine.protocol;
   exports io.crowdbackup.engine.receipt;
 }

@@ -432,4 +432,92 @@ abstract class CliScenarios {
     assertEquals(0, num(phone.out, "ownHeldBytes"), phone.out);
     assertFalse(Files.exists(dir.resolve("venue/phones/phone-01")), "a lost phone's store is gone");
   }
+
+  // ---------------------------------------------------------------------------------------------------
+  // serve holder, serve destination, send and forward as separate processes on loopback: a file goes from a
+  // source to two holders, home, and both holders let go of it. SIGTERM (what Ctrl-C sends) stops a server
+  // cleanly, so that forward can open its store.
+
+  private final List<Process> servers = new ArrayList<>();
+
+  @org.junit.jupiter.api.AfterEach
+  void stopServers() throws Exception {
+    for (Process p : servers) {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Starts a server process; returns once it wrote its port file. */
+  private Process serve(Path portFile, String... args) throws Exception {
+    List<String> command = new ArrayList<>(launcher());
+    command.add("serve");
+    command.addAll(List.of(args));
+    command.add("--port-file");
+    command.add(portFile.toString());
+    Process p = new ProcessBuilder(command).directory(dir.toFile())
+        .redirectOutput(dir.resolve(portFile.getFileName() + ".out").toFile())
+        .redirectError(dir.resolve(portFile.getFileName() + ".err").toFile()).start();
+    servers.add(p);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!Files.exists(portFile) || Files.size(portFile) == 0) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        fail("serve " + String.join(" ", args) + " did not start: "
+            + Files.readString(dir.resolve(portFile.getFileName() + ".err")));
+      }
+      Thread.sleep(50);
+    }
+    return p;
+  }
+
+  private String url(Path portFile) throws Exception {
+    return "http://127.0.0.1:" + Files.readString(portFile, StandardCharsets.US_ASCII).trim();
+  }
+
+  /** SIGTERM, as Ctrl-C: the server stops cleanly and the process ends. */
+  private static void interrupt(Process p) throws Exception {
+    p.destroy();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server stopped on SIGTERM");
+  }
+
+  @Test
+  void serveSendAndForwardMoveAFileHomeOverHttp() throws Exception {
+    int homePort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      homePort = s.getLocalPort();
+    }
+    ok("keygen", "--out", "keys", "--locator", "http://127.0.0.1:" + homePort);
+    Process home = serve(dir.resolve("home.port"), "destination", "--key", "keys/destination.key", "--inbox",
+        "inbox", "--port", Integer.toString(homePort));
+    Process h1 = serve(dir.resolve("h1.port"), "holder", "--dir", "h1");
+    Process h2 = serve(dir.resolve("h2.port"), "holder", "--dir", "h2");
+
+    byte[] video = new byte[300_000];
+    new Random(3).nextBytes(video);
+    Files.write(dir.resolve("video.mp4"), video);
+    Run sealed = ok("seal", "--to", "keys/destination.card", "--ttl", "2h", "--out", "env", "video.mp4");
+    Matcher m = FINGERPRINT.matcher(sealed.out);
+    assertTrue(m.find(), sealed.out);
+    String fp = m.group(1);
+    String envelope = m.group(2);
+
+    Run sent = ok("send", "--holder", url(dir.resolve("h1.port")), "--holder", url(dir.resolve("h2.port")),
+        "--replicas", "2", envelope);
+    assertTrue(sent.out.contains(fp) && sent.out.contains("held by 2/2"), sent.out);
+    Run tooMany = run("send", "--holder", url(dir.resolve("h1.port")), "--replicas", "2", envelope);
+    assertEquals(ExitCodes.REFUSED, tooMany.exitCode, tooMany.toString());
+    assertTrue(tooMany.out.contains("ALREADY_HELD"), tooMany.out);
+
+    interrupt(h1);
+    Run first = ok("forward", "--dir", "h1");
+    assertTrue(first.out.contains("1 delivered"), first.out);
+    assertArrayEquals(video, Files.readAllBytes(dir.resolve("inbox/video.mp4")));
+
+    interrupt(h2);
+    Run second = ok("forward", "--dir", "h2", "--json");
+    assertTrue(second.out.contains("\"alreadyDelivered\":1") && second.out.contains("\"bytesSent\":0"), second.out);
+    Run stat = ok("store", "--dir", "h2", "stat", fp);
+    assertTrue(stat.out.contains("DELIVERED"), stat.out);
+    interrupt(home);
+  }
 }
