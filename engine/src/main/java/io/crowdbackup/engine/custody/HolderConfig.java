@@ -224,10 +224,6 @@ public final class HolderConfig {
       if (ingressGlobal == null || egressGlobal == null) {
         throw new IllegalStateException("ingress and egress rates are required (RateLimit.of(...) for each)");
       }
-      if (maxEnvelopeBytes > limitBytes) {
-        throw new IllegalStateException("maxEnvelopeBytes " + maxEnvelopeBytes + " exceeds limitBytes " + limitBytes
-            + ": no envelope that large could ever be accepted");
-      }
       return new HolderConfig(this);
     }
 

@@ -28,9 +28,11 @@ class BuildersTest {
     assertThrows(IllegalStateException.class, () -> b.maxRetention(Duration.ofHours(2)));
     assertTrue(assertThrows(IllegalStateException.class, b::build).getMessage().contains("ingress and egress"));
     RateLimit r = RateLimit.perSecond(1 << 20);
-    b.ingress(r, r).egress(r, r).maxEnvelopeBytes(2000);
-    assertTrue(assertThrows(IllegalStateException.class, b::build).getMessage()
-        .contains("maxEnvelopeBytes 2000 exceeds limitBytes 1000"));
+    b.ingress(r, r);
+    assertTrue(assertThrows(IllegalStateException.class, b::build).getMessage().contains("ingress and egress"));
+    HolderConfig built = b.egress(r, r).build();
+    assertEquals(Duration.ofHours(1), built.maxRetention());
+    assertEquals(100, built.peerSharePercent(), "the default share");
   }
 
   @Test
