@@ -22,8 +22,11 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -35,6 +38,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class ProtocolServer implements Closeable {
   private final Server server;
   private final ServerConnector connector;
+  private final String scheme;
 
   private ProtocolServer(Builder b) {
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
@@ -43,7 +47,18 @@ public final class ProtocolServer implements Closeable {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
-    connector = new ServerConnector(server, new HttpConnectionFactory(http), new HTTP2CServerConnectionFactory(http));
+    if (b.tls != null) {
+      // HTTPS, HTTP/1.1 only (h2 over TLS would need ALPN). The SNI host check is off: peers dial an address.
+      SecureRequestCustomizer secure = new SecureRequestCustomizer();
+      secure.setSniHostCheck(false);
+      http.addCustomizer(secure);
+      SslContextFactory.Server ssl = new SslContextFactory.Server();
+      ssl.setSslContext(b.tls);
+      connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
+    } else {
+      connector = new ServerConnector(server, new HttpConnectionFactory(http), new HTTP2CServerConnectionFactory(http));
+    }
+    scheme = b.tls != null ? "https" : "http";
     connector.setHost(b.host);
     connector.setPort(b.port);
     connector.setIdleTimeout(b.idleTimeout.toMillis());
@@ -75,10 +90,10 @@ public final class ProtocolServer implements Closeable {
     return connector.getLocalPort();
   }
 
-  /** {@code http://host:port}, the base URL peers use. */
+  /** {@code http://host:port} (or {@code https://}), the base URL peers use. */
   public URI uri() {
     String host = connector.getHost() == null ? "127.0.0.1" : connector.getHost();
-    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+    return URI.create(scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
   }
 
   /** Stops gracefully: stops accepting, lets requests in flight finish up to the stop timeout. Safe twice. */
@@ -177,6 +192,7 @@ public final class ProtocolServer implements Closeable {
     private Duration stopTimeout = Duration.ofSeconds(5);
     private int maxThreads = 200;
     private String name = "crowdbackup-http";
+    private javax.net.ssl.SSLContext tls;
 
     private Builder(Function<ProtocolRequest, ProtocolResponse> core) {
       this.core = Objects.requireNonNull(core, "core");
@@ -221,6 +237,18 @@ public final class ProtocolServer implements Closeable {
         throw new IllegalArgumentException("maxThreads must be at least 4 but was " + threads);
       }
       this.maxThreads = threads;
+      return this;
+    }
+
+    /**
+     * Serves HTTPS with this context's key (see {@link Tls#serverContext}): what a destination whose
+     * locator is not loopback must do. Default: plain HTTP (HTTP/1.1 and h2c).
+     */
+    public Builder tls(javax.net.ssl.SSLContext context) {
+      if (tls != null) {
+        throw new IllegalStateException("tls was already set");
+      }
+      this.tls = Objects.requireNonNull(context, "context");
       return this;
     }
 

@@ -57,6 +57,26 @@ class SourceClientTest {
   }
 
   @Test
+  void aHoldersRefusalIsNotRetriedTheSourceMovesOnAtOnce() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder full = net.holder("full", 100_000);
+      Net.Holder roomy = net.holder("roomy", 8L << 20);
+      Path out = Files.createDirectories(dir.resolve("out"));
+      Path first = Net.seal(out, "e1", home.keys, 60_000, 44);
+      Path second = Net.seal(out, "e2", home.keys, 60_000, 45);
+      SourceClient.newBuilder().holder(full.uri()).replicas(1).backoff(FAST).build().send(List.of(first));
+      SourceClient.Placement p = SourceClient.newBuilder().holder(full.uri()).holder(roomy.uri()).replicas(1)
+          .backoff(FAST).build().send(List.of(second)).get(0);
+      assertEquals(List.of(roomy.uri()), p.heldBy(), p.toString());
+      String why = p.refusedBy().get(full.uri());
+      assertTrue(why.startsWith("PEER_SHARE_EXCEEDED") || why.startsWith("QUOTA_FULL"), p.toString());
+      // 507 is a 5xx, but a refusal: asked once, not once per retry.
+      assertEquals(1L, full.custodian.stats().refusalsByReason().values().stream().mapToLong(Long::longValue).sum());
+    }
+  }
+
+  @Test
   void theSamePortSpeaksHttp2ByUpgrade() throws Exception {
     try (Net net = new Net(dir)) {
       Net.Holder h = net.holder("h", 1L << 20);

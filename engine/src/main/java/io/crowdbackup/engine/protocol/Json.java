@@ -331,7 +331,7 @@ public final class Json {
         expect(':');
         Object v = value(depth);
         if (m.containsKey(name)) {
-          throw error("duplicate member '" + name + "'");
+          throw error("duplicate member '" + Tus.printable(name) + "'");
         }
         if (m.size() == limits.maxMembers) {
           throw tooLarge("more than " + limits.maxMembers + " members");
@@ -586,7 +586,11 @@ public final class Json {
           boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
           if (pair) {
             sb.append(c).append(s.charAt(++i));
-          } else if (c < 0x20 || Character.isSurrogate(c)) {
+          } else if (Character.isSurrogate(c)) {
+            // A lone surrogate has no UTF-8 form and the reader refuses its escape: write what
+            // String.getBytes would, U+FFFD, so every document written is one the reader accepts.
+            sb.append('\ufffd');
+          } else if (c < 0x20) {
             sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
           } else {
             sb.append(c);

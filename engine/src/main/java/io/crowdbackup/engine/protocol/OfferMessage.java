@@ -48,11 +48,10 @@ public final class OfferMessage {
       throw new IllegalArgumentException("expiresAtEpochSecond must be in 0.." + MAX_EPOCH_SECOND + " but was "
           + expiresAtEpochSecond);
     }
-    if (peer != null) {
-      int n = peer.getBytes(StandardCharsets.UTF_8).length;
-      if (n == 0 || n > MAX_PEER_BYTES) {
-        throw new IllegalArgumentException("peer must be 1.." + MAX_PEER_BYTES + " UTF-8 bytes but was " + n);
-      }
+    String bad = peer == null ? null : peerProblem(peer);
+    if (bad != null) {
+      // The same rule as decoding: a label the wire form would refuse is refused here, not by every holder.
+      throw new IllegalArgumentException("peer " + bad);
     }
     this.lengthBytes = lengthBytes;
     this.expiresAtEpochSecond = expiresAtEpochSecond;
@@ -157,28 +156,41 @@ public final class OfferMessage {
           "must be 64 hex digits but has " + hex.length() + " characters");
     }
     for (int i = 0; i < 64; i++) {
-      if (Character.digit(hex.charAt(i), 16) < 0) {
+      if (!isAsciiHex(hex.charAt(i))) {
         throw new ProtocolException(ProtocolException.Reason.MALFORMED, what, "must be 64 hex digits");
       }
     }
     return Fingerprint.fromHex(hex);
   }
 
+  /** {@code [0-9a-fA-F]} only: {@link Character#digit} also takes fullwidth and other Unicode digits. */
+  static boolean isAsciiHex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
   private static String peer(String peer, String what) throws ProtocolException {
-    if (peer == null) {
-      return null;
-    }
-    int n = peer.getBytes(StandardCharsets.UTF_8).length;
-    if (n == 0 || n > MAX_PEER_BYTES) {
-      throw new ProtocolException(ProtocolException.Reason.MALFORMED, what,
-          "must be 1.." + MAX_PEER_BYTES + " UTF-8 bytes but is " + n);
-    }
-    for (int i = 0; i < peer.length(); i++) {
-      if (Character.isISOControl(peer.charAt(i))) {
-        throw new ProtocolException(ProtocolException.Reason.MALFORMED, what, "has a control character");
-      }
+    String bad = peer == null ? null : peerProblem(peer);
+    if (bad != null) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, what, bad);
     }
     return peer;
+  }
+
+  /** What is wrong with a peer label (1..255 UTF-8 bytes, no control character, no lone surrogate), or null. */
+  private static String peerProblem(String peer) {
+    for (int i = 0; i < peer.length(); i++) {
+      char c = peer.charAt(i);
+      if (Character.isISOControl(c)) {
+        return "has a control character";
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < peer.length() && Character.isLowSurrogate(peer.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return "has a lone surrogate (not UTF-8 text)";
+      }
+    }
+    int n = peer.getBytes(StandardCharsets.UTF_8).length;
+    return n == 0 || n > MAX_PEER_BYTES ? "must be 1.." + MAX_PEER_BYTES + " UTF-8 bytes but is " + n : null;
   }
 
   @Override

@@ -238,7 +238,11 @@ public final class Problem {
 
   /** The {@code application/problem+json} body. */
   public byte[] encode() {
-    Json.Writer w = Json.object().put("type", type).put("title", title).put("status", status).put("detail", detail);
+    Json.Writer w = Json.object().put("type", type).put("title", title);
+    if (status != 0) {
+      w.put("status", status); // 0: a decoded problem without one; 0 is not a status decode accepts
+    }
+    w.put("detail", detail);
     for (Map.Entry<String, Object> e : extensions.entrySet()) {
       if (e.getValue() instanceof Long) {
         w.put(e.getKey(), (Long) e.getValue());

@@ -220,14 +220,24 @@ public final class Tus {
     }
   }
 
-  /** A peer's value, cut short and with control characters replaced, for an error message. */
+  /**
+   * A peer's value, cut short and with control characters and lone surrogates replaced, for an error
+   * message: it goes back to the peer in a problem document, which must stay well-formed UTF-8.
+   */
   static String printable(String s) {
-    String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-    StringBuilder sb = new StringBuilder(cut.length());
-    for (int i = 0; i < cut.length(); i++) {
-      char c = cut.charAt(i);
-      sb.append(c < 0x20 || c == 0x7f ? '?' : c);
+    int end = Math.min(s.length(), 80);
+    if (end < s.length() && Character.isHighSurrogate(s.charAt(end - 1))) {
+      end--; // never cut a surrogate pair in two
     }
-    return sb.toString();
+    StringBuilder sb = new StringBuilder(end + 3);
+    for (int i = 0; i < end; i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(s.charAt(i + 1))) {
+        sb.append(c).append(s.charAt(++i));
+      } else {
+        sb.append(c < 0x20 || c == 0x7f || Character.isSurrogate(c) ? '?' : c);
+      }
+    }
+    return end < s.length() ? sb.append("...").toString() : sb.toString();
   }
 }

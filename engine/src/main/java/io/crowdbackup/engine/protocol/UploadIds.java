@@ -43,6 +43,14 @@ public final class UploadIds {
       throw new ProtocolException(ProtocolException.Reason.MALFORMED, "upload id",
           "must be 64 hex digits, '.', " + 2 * TAG_BYTES + " hex digits");
     }
+    // Exactly what idOf writes (lower-case ASCII hex): one upload, one URL, no second spelling.
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (i != 64 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        throw new ProtocolException(ProtocolException.Reason.MALFORMED, "upload id",
+            "must be lower-case hex digits but has '" + Tus.printable(String.valueOf(c)) + "' at " + i);
+      }
+    }
     Fingerprint fp = OfferMessage.fingerprint(id.substring(0, 64), "upload id");
     byte[] given = new byte[TAG_BYTES];
     for (int i = 0; i < TAG_BYTES; i++) {
