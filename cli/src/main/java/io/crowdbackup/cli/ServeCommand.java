@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
  * written). Nothing acknowledged depends on a clean stop: a kill loses only what was never answered.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run a holder service or a destination server over HTTP, as docs/protocol.md describes.",
+    description = "Run a holder service or a destination server over HTTP.",
     subcommands = {ServeCommand.HolderServe.class, ServeCommand.DestinationServe.class})
 final class ServeCommand implements Runnable {
   /** Servers running in this JVM, so that tests can stop what they started. */
