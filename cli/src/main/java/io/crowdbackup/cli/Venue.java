@@ -273,8 +273,7 @@ final class Venue {
         bodyBytes.addAndGet(counted.bytes + r.bodyLength());
         if (req.method().equals("PATCH")) {
           envelopeBytes.addAndGet(counted.bytes);
-          String declared = req.header("Content-Length");
-          if (counted.ended && declared != null && counted.bytes < Long.parseLong(declared.trim())) {
+          if (counted.ended && counted.bytes < declaredLength(req)) {
             cutUploads.incrementAndGet();
             return r; // answered into a dropped connection: no peer was refused anything
           }
@@ -291,6 +290,15 @@ final class Venue {
         }
         return r;
       };
+    }
+
+    private static long declaredLength(ProtocolRequest req) {
+      try {
+        String v = req.header("Content-Length");
+        return v == null ? -1 : Long.parseLong(v.trim());
+      } catch (NumberFormatException e) {
+        return -1;
+      }
     }
 
     private static String fingerprintOf(ProtocolRequest creation) {
@@ -470,6 +478,7 @@ final class Venue {
   private final AtomicBoolean dropPending = new AtomicBoolean(true);
   /** Likewise one home's line, while phones forward. */
   private final AtomicBoolean homeDropPending = new AtomicBoolean(true);
+  private boolean homeDropSeen;
   /** What the homes' sinks delivered, handed from the servers' threads to the simulation's. */
   private final Queue<Delivery> deliveries = new ConcurrentLinkedQueue<>();
   /** Failures of a server's own side (its 503s), with their local detail. */
@@ -844,7 +853,8 @@ final class Venue {
     result.droppedByReceipt += r.droppedAlreadyDelivered();
     for (Home h : homes) {
       DemoRadio.Drop cut = h.line.drop();
-      if (cut != null && result.homeDrop == null) {
+      if (cut != null && !homeDropSeen) {
+        homeDropSeen = true;
         String hex = result.homeWire.lastResumedFingerprint;
         FileRecord f = hex == null ? null : fileByFingerprint.get(Fingerprint.fromHex(hex));
         if (f == null || r.uploadsResumed() != 1) {
