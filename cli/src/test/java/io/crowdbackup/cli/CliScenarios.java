@@ -545,6 +545,8 @@ abstract class CliScenarios {
     assertTrue(tooMany.out.contains("ALREADY_HELD"), tooMany.out);
 
     interrupt(h1);
+    String h1Err = Files.readString(dir.resolve("h1.port.err"));
+    assertFalse(h1Err.contains("SLF4J"), "no logging noise from Jetty: " + h1Err);
     Run first = ok("forward", "--dir", "h1");
     assertTrue(first.out.contains("1 delivered"), first.out);
     assertArrayEquals(video, Files.readAllBytes(dir.resolve("inbox/video.mp4")));

@@ -11,7 +11,6 @@ import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.engine.receipt.Receipts;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

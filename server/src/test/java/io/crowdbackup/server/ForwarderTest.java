@@ -143,4 +143,19 @@ class ForwarderTest {
       assertEquals(BlobState.HELD, s.holder.custodian.stat(s.fp).state());
     }
   }
+
+  @Test
+  void anEnvelopeForALocatorThatIsNoUrlStaysHeldAndNothingIsSent() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Holder h = net.holder("h", 8L << 20);
+      DestinationKeyPair keys = Keys.generateDestination("home-a.example");
+      Path env = Net.seal(Files.createDirectories(dir.resolve("out")), "e", keys, 1000, 6);
+      Fingerprint fp = SourceClient.newBuilder().holder(h.uri()).replicas(1).build().send(List.of(env)).get(0)
+          .fingerprint();
+      Forwarder.Report r = Forwarder.newBuilder(h.custodian).backoff(FAST).build().forwardAll();
+      assertEquals(List.of("home-a.example"), r.skippedLocators(), r.toString());
+      assertEquals(0, r.bytesSent());
+      assertEquals(BlobState.HELD, h.custodian.stat(fp).state());
+    }
+  }
 }

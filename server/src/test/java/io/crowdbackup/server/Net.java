@@ -38,6 +38,8 @@ final class Net implements Closeable {
   static final Duration IDLE = Duration.ofSeconds(5);
   private final List<Closeable> open = new ArrayList<>();
   final Path dir;
+  /** Small, so that tests see durable offsets advance within small envelopes; the store's default is 8 MiB. */
+  long checkpointEveryBytes = 64 * 1024;
 
   Net(Path dir) {
     this.dir = dir;
@@ -86,7 +88,7 @@ final class Net implements Closeable {
     RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
     CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder().limitBytes(quotaBytes)
         .peerSharePercent(peerSharePercent).ingress(unshaped, unshaped).egress(unshaped, unshaped);
-    Custodian c = Custodian.open(StoreConfig.newBuilder(d.resolve("blobs")).checkpointEveryBytes(64 * 1024), policy,
+    Custodian c = Custodian.open(StoreConfig.newBuilder(d.resolve("blobs")).checkpointEveryBytes(checkpointEveryBytes), policy,
         d.resolve("custody.clock"));
     open.add(c);
     HolderProtocol p = HolderProtocol.newBuilder(c).peerIdentity(identity).build();

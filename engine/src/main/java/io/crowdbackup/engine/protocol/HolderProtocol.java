@@ -220,8 +220,20 @@ public final class HolderProtocol implements Closeable {
 
   private ProtocolResponse head(Fingerprint fp) throws IOException {
     Session s = sessions.get(fp);
-    if (s != null && s.durableOffset >= 0) {
-      return offsetAnswer(200, s.durableOffset, s.lengthBytes, s.expiresAtEpochSecond);
+    if (s != null) {
+      // A peer that lost its connection asks at once: let the dead PATCH end (it makes what arrived
+      // durable) so that the answer is where a PATCH will be able to continue.
+      if (!Exchanges.lockSoon(s.lock)) {
+        return s.durableOffset >= 0 ? offsetAnswer(200, s.durableOffset, s.lengthBytes, s.expiresAtEpochSecond)
+            : Exchanges.busy(fp);
+      }
+      try {
+        if (s.durableOffset >= 0) {
+          return offsetAnswer(200, s.durableOffset, s.lengthBytes, s.expiresAtEpochSecond);
+        }
+      } finally {
+        s.lock.unlock();
+      }
     }
     BlobStat b = custodian.stat(fp);
     if (b != null && b.kind() == BlobKind.CUSTODY && b.state().hasBytes()) {
@@ -257,7 +269,7 @@ public final class HolderProtocol implements Closeable {
     byte[] checksum = Tus.parseChecksum(req.header(Tus.UPLOAD_CHECKSUM));
     long contentLength = Exchanges.contentLength(req.header("Content-Length"));
     Session s = sessions.computeIfAbsent(fp, k -> new Session());
-    if (!s.lock.tryLock()) {
+    if (!Exchanges.lockSoon(s.lock)) {
       return Exchanges.busy(fp);
     }
     try {
@@ -441,7 +453,7 @@ public final class HolderProtocol implements Closeable {
 
   private ProtocolResponse terminate(Fingerprint fp) throws IOException {
     Session s = sessions.computeIfAbsent(fp, k -> new Session());
-    if (!s.lock.tryLock()) {
+    if (!Exchanges.lockSoon(s.lock)) {
       return Exchanges.busy(fp);
     }
     try {
