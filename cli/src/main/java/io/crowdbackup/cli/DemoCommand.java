@@ -115,11 +115,6 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
     } catch (IOException e) {
       throw Failures.io(dir, e);
     }
-    // Jetty logs through SLF4J, which has no provider here and would say so on stderr: the demo's servers
-    // report through its summary, not a log.
-    if (System.getProperty("slf4j.internal.verbosity") == null) {
-      System.setProperty("slf4j.internal.verbosity", "ERROR");
-    }
     long startNanos = System.nanoTime();
     Result r;
     try {

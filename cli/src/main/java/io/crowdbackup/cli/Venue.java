@@ -470,14 +470,19 @@ final class Venue {
   private final List<Phone> phones = new ArrayList<>();
   private final List<Home> homes = new ArrayList<>();
   private final Map<URI, Phone> phoneByUrl = new HashMap<>();
+  private final Map<String, Home> homeByLocator = new HashMap<>();
   private final Map<Fingerprint, FileRecord> fileByFingerprint = new HashMap<>();
   private final List<FileRecord> files = new ArrayList<>();
   private final Result result = new Result();
   private final HttpClient http = ProtocolClient.newHttpClient(Duration.ofSeconds(10));
   /** One radio of the venue drops once; the first to see a large enough upload takes it. */
   private final AtomicBoolean dropPending = new AtomicBoolean(true);
-  /** Likewise one home's line, while phones forward. */
-  private final AtomicBoolean homeDropPending = new AtomicBoolean(true);
+  /**
+   * One home's line drops once too, in the upload of one envelope chosen before a phone forwards (by its
+   * length: a forwarder's order of homes follows their ports, which differ from run to run).
+   */
+  private volatile Home homeDropTarget;
+  private final AtomicLong homeDropLength = new AtomicLong(-1);
   private boolean homeDropSeen;
   /** What the homes' sinks delivered, handed from the servers' threads to the simulation's. */
   private final Queue<Delivery> deliveries = new ConcurrentLinkedQueue<>();
@@ -566,8 +571,10 @@ final class Venue {
       // Listening first: the home's locator, sealed into every envelope for it, is its loopback URL.
       h.server = ProtocolServer.newBuilder(result.homeWire.count(req -> h.protocol.handle(req)))
           .name("demo-" + h.name).maxThreads(SERVER_THREADS).build().start();
-      h.line = new DemoRadio(h.name, h.server.port(), homeDropPending, DROP_MIN_BODY_BYTES);
+      h.line = new DemoRadio(h.name, h.server.port(), length -> h == homeDropTarget
+          && homeDropLength.compareAndSet(length, -1));
       h.locator = h.line.uri().toString();
+      homeByLocator.put(h.locator, h);
       h.keys = Keys.generateDestination(h.locator, keyRandom);
       h.inbox = Inbox.newBuilder().directory(h.inboxDir).keys(h.keys)
           .time(clock).open();
@@ -594,7 +601,8 @@ final class Venue {
           .onError((what, e) -> serverErrors.add(p.name + ": " + what + ": " + e)).build();
       p.server = ProtocolServer.newBuilder(result.venueWire.count(p.protocol::handle)).name("demo-" + p.name)
           .maxThreads(SERVER_THREADS).build().start();
-      p.radio = new DemoRadio(p.name, p.server.port(), dropPending, DROP_MIN_BODY_BYTES);
+      p.radio = new DemoRadio(p.name, p.server.port(), length -> length >= DROP_MIN_BODY_BYTES
+          && dropPending.compareAndSet(true, false));
       phoneByUrl.put(p.radio.uri(), p);
     }
   }
@@ -843,8 +851,12 @@ final class Venue {
   /** The phone's forwarder takes everything pending home, over HTTP; the outcome is read back from it. */
   private void forwardAll(Phone p, ProgressBar bar) throws IOException {
     Map<Fingerprint, BlobKind> kinds = new HashMap<>();
-    for (BlobStat s : pending(p)) {
+    List<BlobStat> pending = pending(p);
+    for (BlobStat s : pending) {
       kinds.put(s.fingerprint(), s.kind());
+    }
+    if (!homeDropSeen) {
+      armHomeDrop(pending);
     }
     long before = result.homeWire.envelopeBytes.get();
     Forwarder.Report r = Forwarder.newBuilder(p.holder.custodian).httpClient(http).backoff(RETRY)
@@ -893,6 +905,29 @@ final class Venue {
       if (s != null && s.state().hasBytes()) {
         result.failures.add(p.name + " still holds " + fileByFingerprint.get(e.getKey()).id()
             + " after forwarding: " + e.getValue());
+      }
+    }
+  }
+
+  /**
+   * Arms the drop of a home's line for the first of {@code pending} (in file order) that its home does not
+   * have yet and that is large enough, if no other envelope for that home has its length.
+   */
+  private void armHomeDrop(List<BlobStat> pending) throws IOException {
+    homeDropLength.set(-1);
+    for (BlobStat s : pending) {
+      Home h = homeByLocator.get(s.locator());
+      if (s.envelopeLengthBytes() < DROP_MIN_BODY_BYTES || h == null || h.inbox.receiptFor(s.fingerprint()) != null) {
+        continue;
+      }
+      boolean unique = true;
+      for (BlobStat o : pending) {
+        unique &= o == s || !o.locator().equals(s.locator()) || o.envelopeLengthBytes() != s.envelopeLengthBytes();
+      }
+      if (unique) {
+        homeDropTarget = h;
+        homeDropLength.set(s.envelopeLengthBytes());
+        return;
       }
     }
   }
