@@ -40,8 +40,13 @@ final class UploadImpl implements Upload {
   /** Largest slice fed to the scanner at once, which bounds the pending journal entries in memory. */
   private static final int MAX_SLICE_BYTES = 1 << 20;
   private static final int MAX_PENDING_ENTRIES = 4096;
-  /** Puts this large hash and write on two threads; below it the hand-over costs more than it saves. */
-  static final long OVERLAP_MIN_BYTES = 512 * 1024;
+  /**
+   * Puts this large hash and write on two threads. Below it the commit's fsync dwarfs both (writing 1 MiB
+   * to the page cache takes a fraction of a millisecond, its fsync several), and the hand-overs cost more
+   * than they save on a busy CPU: at 1 MiB a threshold of 512 KiB measured 0.77x file-per-blob-verified,
+   * 1.02x without overlap (bench/RESULTS-store.md, section 1d). The same size as the default flush behind.
+   */
+  static final long OVERLAP_MIN_BYTES = 4L << 20;
   static final int OVERLAP_SLICE_BYTES = 256 * 1024;
   static final int OVERLAP_BUFFERS = 4;
 

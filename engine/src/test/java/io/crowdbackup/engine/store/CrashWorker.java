@@ -139,7 +139,7 @@ public final class CrashWorker {
   }
 
   /**
-   * Four puts at once, one of them of 0.6–1.2 MB (past {@link UploadImpl#OVERLAP_MIN_BYTES}: hashed and
+   * Four puts at once, one of them of 4.2–5 MB (past {@link UploadImpl#OVERLAP_MIN_BYTES}: hashed and
    * written on two threads); each is logged and acknowledged on its own thread.
    */
   private void burst() throws IOException {
@@ -148,7 +148,7 @@ public final class CrashWorker {
       long seed = random.nextLong();
       SplittableRandom r = new SplittableRandom(seed);
       StoreTestSupport.Env e = i == 0
-          ? StoreTestSupport.envelope(seed, r.nextInt(600_000, 1_200_000), r.nextBoolean(),
+          ? StoreTestSupport.envelope(seed, r.nextInt(4_200_000, 5_000_000), r.nextBoolean(),
               StoreTestSupport.NOW_EPOCH_SECOND + r.nextLong(60, 12 * 3600))
           : envelopeFor(seed);
       UploadRequest request = request(e);

@@ -364,8 +364,8 @@ class FaultInjectionTest {
 
   @Test
   void aPutCreatesNoUploadJournalAtAnySize() throws IOException {
-    // 100 KB: hashed and written on the caller's thread; 2 MB: on two threads (UploadImpl.putAll).
-    for (Env e : new Env[] {envelope(21, 100_000), envelope(22, 2_000_000)}) {
+    // 100 KB: hashed and written on the caller's thread; 5 MB: on two threads (UploadImpl.putAll).
+    for (Env e : new Env[] {envelope(21, 100_000), envelope(22, 5_000_000)}) {
       faults.recordOpens = true;
       store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
       faults.recordOpens = false;
@@ -391,9 +391,9 @@ class FaultInjectionTest {
 
   @Test
   void diskFullUnderAPutsWriterThreadIsTypedAndLeavesNothing() throws IOException {
-    Env e = envelope(24, 2_000_000);
+    Env e = envelope(24, 5_000_000);
     faults.writeFaultOn = p -> named(p, ".part");
-    faults.writeBudgetBytes = 700_000;
+    faults.writeBudgetBytes = 2_000_000;
     StoreException ex = assertThrows(StoreException.class,
         () -> store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes)));
     assertEquals(Reason.DISK_FULL, ex.reason(), ex.getMessage());
