@@ -720,13 +720,14 @@ public final class FileCustodyStore implements CustodyStore {
    * the same group that is waiting for one ({@link DirectorySync}). Until its index entry is added the blob
    * is not visible, and its fingerprint stays listed as an upload, so no begin of it can start.
    */
-  BlobStat publish(PartialUpload u, long expiresAtEpochSecond, String locator) throws IOException {
+  BlobStat publish(PartialUpload u, long expiresAtEpochSecond, String locator, boolean oneShot)
+      throws IOException {
     synchronized (mu) {
       ensureOpen();
       publishing++;
     }
     try {
-      return publishOpen(u, expiresAtEpochSecond, locator);
+      return publishOpen(u, expiresAtEpochSecond, locator, oneShot);
     } finally {
       synchronized (mu) {
         publishing--;
@@ -736,7 +737,8 @@ public final class FileCustodyStore implements CustodyStore {
     }
   }
 
-  private BlobStat publishOpen(PartialUpload u, long expiresAtEpochSecond, String locator) throws IOException {
+  private BlobStat publishOpen(PartialUpload u, long expiresAtEpochSecond, String locator, boolean oneShot)
+      throws IOException {
     long span = config.expiryGroupSeconds();
     long groupStart = Math.floorDiv(expiresAtEpochSecond, span) * span;
     Path group = groupsDir.resolve(Long.toString(groupStart));
@@ -785,10 +787,12 @@ public final class FileCustodyStore implements CustodyStore {
       stat = e.toStat(nowEpochSecond());
       emit(() -> config.listener().blobAdded(stat));
     }
-    try {
-      Files.deleteIfExists(u.journalPath); // a one-shot put has none
-    } catch (IOException ignored) {
-      // Harmless: a journal without its data file is removed on the next open.
+    if (!oneShot) {
+      try {
+        Files.deleteIfExists(u.journalPath);
+      } catch (IOException ignored) {
+        // Harmless: a journal without its data file is removed on the next open.
+      }
     }
     return stat;
   }

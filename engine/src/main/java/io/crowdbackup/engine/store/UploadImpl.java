@@ -681,9 +681,9 @@ final class UploadImpl implements Upload {
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     try {
       // Journal the last pieces (no fsync: the footer below is fsynced with the data and is what counts).
-      if (oneShot) {
-        spillToFooter();
-      } else if (pending.position() > 0) {
+      if (oneShot && journalEntries > 0) {
+        spillToFooter(); // the table already left memory: the rest follows it
+      } else if (!oneShot && pending.position() > 0) {
         long entries = pending.position() / JOURNAL_ENTRY_BYTES;
         ((Buffer) pending).flip();
         StoreIo.writeFully(journal, pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
@@ -701,7 +701,7 @@ final class UploadImpl implements Upload {
     closeFiles();
     BlobStat stat;
     try {
-      stat = store.publish(u, expires, h.locator());
+      stat = store.publish(u, expires, h.locator(), oneShot);
     } catch (IOException e) {
       failed = "publishing failed: " + e;
       throw e;
@@ -715,10 +715,33 @@ final class UploadImpl implements Upload {
   private void writeFooter(long expiresAtEpochSecond, String locator) throws IOException {
     CRC32 crc = new CRC32();
     long footerStart = dataStart + u.header.declaredLengthBytes;
+    long out = footerStart + 8;
     ByteBuffer count = ByteBuffer.allocate(8).putLong(0, journalEntries);
     crc.update(count.array(), 0, 8);
-    StoreIo.writeFully(data, count, footerStart);
-    long out = footerStart + 8;
+    if (!(oneShot && journalEntries == 0)) {
+      StoreIo.writeFully(data, count, footerStart);
+    }
+    if (oneShot && journalEntries == 0) {
+      // The whole table is still in memory (up to 4,096 pieces): the footer is one write. The file was
+      // created for this put and nothing was written past here, so it ends where the footer does.
+      int n = pending.position() / JOURNAL_ENTRY_BYTES;
+      byte[] b = pending.array();
+      ByteBuffer footer = ByteBuffer.allocate(8 + n * FOOTER_PIECE_BYTES);
+      footer.putLong(n);
+      for (int i = 0; i < n; i++) {
+        footer.put(b, i * JOURNAL_ENTRY_BYTES, FOOTER_PIECE_BYTES);
+      }
+      crc.reset();
+      crc.update(footer.array(), 0, footer.position());
+      byte[] tail = BlobFile.footerTail(expiresAtEpochSecond, locator, n, crc);
+      ByteBuffer all = ByteBuffer.allocate(footer.position() + tail.length);
+      all.put(footer.array(), 0, footer.position()).put(tail);
+      ((Buffer) all).flip();
+      StoreIo.writeFully(data, all, footerStart);
+      journalEntries = n;
+      ((Buffer) pending).clear();
+      return;
+    }
     if (oneShot) {
       // The table is in place already (spillToFooter); the CRC covers it as it is in the file.
       ByteBuffer table = ByteBuffer.allocate(1024 * FOOTER_PIECE_BYTES);

@@ -73,9 +73,17 @@ class FaultInjectionTest {
 
   @Test
   void diskFullMidwayThroughAPutIsTypedAndLeavesNothing() throws IOException {
-    Env e = envelope(1, 100_000);
+    diskFullMidwayThroughAPut(envelope(1, 100_000), 30_000);
+  }
+
+  @Test
+  void diskFullUnderAPutsWriterThreadIsTypedAndLeavesNothing() throws IOException {
+    diskFullMidwayThroughAPut(envelope(24, 5_000_000), 2_000_000); // written on a writer thread
+  }
+
+  private void diskFullMidwayThroughAPut(Env e, long budget) throws IOException {
     faults.writeFaultOn = p -> named(p, ".part");
-    faults.writeBudgetBytes = 30_000;
+    faults.writeBudgetBytes = budget;
     StoreException ex = assertThrows(StoreException.class,
         () -> store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes)));
     assertEquals(Reason.DISK_FULL, ex.reason(), ex.getMessage());
@@ -86,6 +94,7 @@ class FaultInjectionTest {
     assertTrue(ex.getMessage().contains("nothing was stored"), ex.getMessage());
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
     assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
+    assertEquals(List.of(), files(FileCustodyStore.GROUPS_DIR, ".blob"));
     faults.reset();
     store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
     assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
@@ -386,23 +395,6 @@ class FaultInjectionTest {
     assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
     reopenDirty();
     assertTrue(store.contains(e.fingerprint), "the footer proves the blob at open");
-    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
-  }
-
-  @Test
-  void diskFullUnderAPutsWriterThreadIsTypedAndLeavesNothing() throws IOException {
-    Env e = envelope(24, 5_000_000);
-    faults.writeFaultOn = p -> named(p, ".part");
-    faults.writeBudgetBytes = 2_000_000;
-    StoreException ex = assertThrows(StoreException.class,
-        () -> store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes)));
-    assertEquals(Reason.DISK_FULL, ex.reason(), ex.getMessage());
-    assertTrue(ex.getMessage().contains("nothing was stored"), ex.getMessage());
-    assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
-    assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
-    assertEquals(List.of(), files(FileCustodyStore.GROUPS_DIR, ".blob"));
-    faults.reset();
-    store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
     assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
   }
 
