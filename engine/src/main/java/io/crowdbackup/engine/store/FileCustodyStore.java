@@ -83,9 +83,20 @@ public final class FileCustodyStore implements CustodyStore {
   private final FileLock lock;
   /** Guards the in-memory state; held for memory work only (see the class comment). */
   final Object mu = new Object();
-  /** Serialises transitions, deletes, drops, quarantine and close among themselves; never taken by stat. */
-  private final java.util.concurrent.locks.ReentrantLock mutations = new java.util.concurrent.locks.ReentrantLock();
-  /** Commits hold it shared while they rename into a group; deleting a whole group holds it exclusively. */
+  /**
+   * Changes to one fingerprint (transition, delete, quarantine, a drop of its file) hold its stripe, so
+   * they never cross each other; changes to different blobs run side by side. Never taken by stat.
+   */
+  private final java.util.concurrent.locks.ReentrantLock[] blobLocks = new java.util.concurrent.locks.ReentrantLock[64];
+  /** One drop at a time. */
+  private final java.util.concurrent.locks.ReentrantLock drops = new java.util.concurrent.locks.ReentrantLock();
+  /** Appends to one group's state log, one at a time. */
+  private final java.util.concurrent.ConcurrentHashMap<Path, Object> stateLogLocks =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Held shared by commits (while they rename into a group) and by transitions, deletes and quarantine;
+   * held exclusively while a whole group is deleted and by close. Taken before a blob's stripe.
+   */
   private final java.util.concurrent.locks.ReentrantReadWriteLock groupsLock =
       new java.util.concurrent.locks.ReentrantReadWriteLock();
   /** One group commit of directory fsyncs per directory (commits and deletes in a group share them). */
@@ -126,6 +137,20 @@ public final class FileCustodyStore implements CustodyStore {
     this.lock = lock;
     this.index = index;
     this.openedClean = openedClean;
+    for (int i = 0; i < blobLocks.length; i++) {
+      blobLocks[i] = new java.util.concurrent.locks.ReentrantLock();
+    }
+  }
+
+  private java.util.concurrent.locks.ReentrantLock blobLock(Fingerprint fp) {
+    return blobLocks[(fp.hashCode() & 0x7fff_ffff) % blobLocks.length];
+  }
+
+  /** Appends to a group's state log (its fsync included), one append per log at a time. */
+  private void appendState(Path log, StateLog.Entry entry) throws IOException {
+    synchronized (stateLogLocks.computeIfAbsent(log, k -> new Object())) {
+      StateLog.append(opener, log, entry);
+    }
   }
 
   /**
@@ -989,7 +1014,8 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   // ---------------------------------------------------------------------------------------------------
-  // State changes: serialised by {@link #mutations}; their disk work runs outside {@link #mu}.
+  // State changes: one blob's changes are serialised by its stripe of {@link #blobLocks}; their disk work
+  // runs outside {@link #mu}.
 
   /**
    * The index entry of {@code fingerprint} if it is still the one {@code e} names (same upload); under
@@ -1002,11 +1028,13 @@ public final class FileCustodyStore implements CustodyStore {
 
   @Override
   public BlobStat transition(Fingerprint fingerprint, BlobState next) throws IOException {
-    mutations.lock();
+    groupsLock.readLock().lock();
+    blobLock(fingerprint).lock();
     try {
       return transitionLocked(fingerprint, next);
     } finally {
-      mutations.unlock();
+      blobLock(fingerprint).unlock();
+      groupsLock.readLock().unlock();
       fireEvents();
     }
   }
@@ -1024,7 +1052,7 @@ public final class FileCustodyStore implements CustodyStore {
             "blob " + fingerprint + " is " + e.state() + " and cannot become " + next);
       }
     }
-    // Only this thread changes the entry now (mutations); a commit of the same fingerprint cannot start
+    // Only this thread changes the entry now (its stripe); a commit of the same fingerprint cannot start
     // while it is indexed.
     Path file = blobPath(e);
     if (next == BlobState.EXPIRED) {
@@ -1037,7 +1065,7 @@ public final class FileCustodyStore implements CustodyStore {
       }
     }
     try {
-      StateLog.append(opener, file.resolveSibling(STATE_LOG), new StateLog.Entry(fingerprint, e.blobId(),
+      appendState(file.resolveSibling(STATE_LOG), new StateLog.Entry(fingerprint, e.blobId(),
           next.ordinal(), e.kind().ordinal(), e.envelopeLengthBytes(), e.expiresAtEpochSecond()));
     } catch (IOException ex) {
       throw StoreIo.wrap(ex, file.resolveSibling(STATE_LOG), "recording the state change to " + next);
@@ -1064,7 +1092,8 @@ public final class FileCustodyStore implements CustodyStore {
 
   @Override
   public boolean delete(Fingerprint fingerprint) throws IOException {
-    mutations.lock();
+    groupsLock.readLock().lock();
+    blobLock(fingerprint).lock();
     try {
       IndexEntry e;
       synchronized (mu) {
@@ -1081,7 +1110,7 @@ public final class FileCustodyStore implements CustodyStore {
       } else {
         Path log = groupsDir.resolve(Long.toString(e.groupEpochSecond())).resolve(STATE_LOG);
         try {
-          StateLog.append(opener, log, new StateLog.Entry(fingerprint, e.blobId(), STATE_CODE_DELETED,
+          appendState(log, new StateLog.Entry(fingerprint, e.blobId(), STATE_CODE_DELETED,
               e.kind().ordinal(), e.envelopeLengthBytes(), e.expiresAtEpochSecond()));
         } catch (IOException ex) {
           throw StoreIo.wrap(ex, log, "recording the delete");
@@ -1095,7 +1124,8 @@ public final class FileCustodyStore implements CustodyStore {
       }
       return true;
     } finally {
-      mutations.unlock();
+      blobLock(fingerprint).unlock();
+      groupsLock.readLock().unlock();
       fireEvents();
     }
   }
@@ -1122,7 +1152,7 @@ public final class FileCustodyStore implements CustodyStore {
 
   @Override
   public long dropExpired(long nowEpochSecond) throws IOException {
-    mutations.lock();
+    drops.lock();
     try {
       synchronized (mu) {
         ensureOpen();
@@ -1160,7 +1190,7 @@ public final class FileCustodyStore implements CustodyStore {
       dropAbandonedUploads();
       return dropped;
     } finally {
-      mutations.unlock();
+      drops.unlock();
       fireEvents();
     }
   }
@@ -1185,40 +1215,18 @@ public final class FileCustodyStore implements CustodyStore {
       } catch (IllegalArgumentException ex) {
         continue;
       }
-      IndexEntry e;
-      synchronized (mu) {
-        e = index.get(fp);
-      }
-      boolean ours = e != null && e.groupEpochSecond() == groupStart;
-      if (ours && e.expiresAtEpochSecond() > nowEpochSecond) {
-        keptAny = true;
-        continue;
-      }
-      if (!ours && !whole) {
-        continue; // perhaps a commit between its rename and its index entry: not ours to judge
-      }
-      if (ours && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
-        // The index says expired, the file's own footer says not: the index is derived and wrong (the
-        // reasoning of fuzz finding F11). Keep the file and rebuild the index from the data files.
-        synchronized (mu) {
-          recreateIndex(new IOException("the index says blob " + fp + " expired at " + e.expiresAtEpochSecond()
-              + ", its file " + p + " says later"));
+      java.util.concurrent.locks.ReentrantLock blob = blobLock(fp);
+      blob.lock();
+      try {
+        int outcome = dropFile(p, fp, groupStart, whole, nowEpochSecond);
+        if (outcome > 0) {
+          dropped++;
         }
-        keptAny = true;
-        continue;
-      }
-      // File first, entry after (as in delete): while it is indexed no commit of it can start.
-      Files.deleteIfExists(p);
-      if (ours) {
-        synchronized (mu) {
-          if (stillIndexed(e)) {
-            removeFromIndex(e);
-            if (e.state().hasBytes()) {
-              removed(e, StoreListener.Removal.EXPIRED);
-              dropped++;
-            }
-          }
+        if (outcome < 0) {
+          keptAny = true;
         }
+      } finally {
+        blob.unlock();
       }
     }
     // Tombstones of this group: remembered only until their expiry.
@@ -1241,11 +1249,54 @@ public final class FileCustodyStore implements CustodyStore {
       }
       Files.deleteIfExists(group);
       dirSyncs.remove(group);
+      stateLogLocks.remove(group.resolve(STATE_LOG));
       StoreIo.fsyncDirectory(opener, groupsDir);
     } else {
       syncDirectory(group);
     }
     return dropped;
+  }
+
+  /**
+   * One blob file of a group being dropped, under its fingerprint's stripe: 1 if an expired blob was
+   * dropped, -1 if the file stays, 0 otherwise (a stray file removed, or not ours to judge).
+   */
+  private int dropFile(Path p, Fingerprint fp, long groupStart, boolean whole, long nowEpochSecond)
+      throws IOException {
+    IndexEntry e;
+    synchronized (mu) {
+      e = index.get(fp);
+    }
+    boolean ours = e != null && e.groupEpochSecond() == groupStart;
+    if (ours && e.expiresAtEpochSecond() > nowEpochSecond) {
+      return -1;
+    }
+    if (!ours && !whole) {
+      return 0; // perhaps a commit between its rename and its index entry: not ours to judge
+    }
+    if (ours && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
+      // The index says expired, the file's own footer says not: the index is derived and wrong (the
+      // reasoning of fuzz finding F11). Keep the file and rebuild the index from the data files.
+      synchronized (mu) {
+        recreateIndex(new IOException("the index says blob " + fp + " expired at " + e.expiresAtEpochSecond()
+            + ", its file " + p + " says later"));
+      }
+      return -1;
+    }
+    // File first, entry after (as in delete): while it is indexed no commit of it can start.
+    Files.deleteIfExists(p);
+    if (ours) {
+      synchronized (mu) {
+        if (stillIndexed(e)) {
+          removeFromIndex(e);
+          if (e.state().hasBytes()) {
+            removed(e, StoreListener.Removal.EXPIRED);
+            return 1;
+          }
+        }
+      }
+    }
+    return 0;
   }
 
 
@@ -1286,7 +1337,8 @@ public final class FileCustodyStore implements CustodyStore {
   StoreException quarantine(IndexEntry e, String why) {
     Path file = blobPath(e);
     Path moved;
-    mutations.lock();
+    groupsLock.readLock().lock();
+    blobLock(e.fingerprint()).lock();
     try {
       synchronized (mu) {
         try {
@@ -1301,7 +1353,8 @@ public final class FileCustodyStore implements CustodyStore {
       }
       moved = quarantineFile(file, why);
     } finally {
-      mutations.unlock();
+      blobLock(e.fingerprint()).unlock();
+      groupsLock.readLock().unlock();
       fireEvents();
     }
     return new StoreException(Reason.CORRUPT, file.toString(), "blob " + e.fingerprint() + " failed verification ("
@@ -1441,11 +1494,17 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   private void addToIndex(IndexEntry e) throws IOException {
+    // A rebuild (recreateIndex) that ran while this commit was between its rename and here has indexed
+    // and counted the file already: count it once.
+    IndexEntry before = index.get(e.fingerprint());
     try {
       index.put(e);
     } catch (IOException ex) {
       recreateIndex(ex); // the rebuild reads e's file and counts it
       return;
+    }
+    if (before != null && before.state().hasBytes()) {
+      account(before, -1);
     }
     if (e.state().hasBytes()) {
       account(e, +1);
@@ -1470,11 +1529,11 @@ public final class FileCustodyStore implements CustodyStore {
 
   @Override
   public void close() throws IOException {
-    mutations.lock(); // no transition, delete or drop is half done
+    drops.lock(); // no drop is half done
     try {
       closeLocked();
     } finally {
-      mutations.unlock();
+      drops.unlock();
     }
   }
 
@@ -1508,6 +1567,12 @@ public final class FileCustodyStore implements CustodyStore {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+    // Transitions, deletes and quarantines that began before closed was set hold the groups lock shared
+    // while they work: wait for them (commits are done, above, so none is waiting to rename).
+    groupsLock.writeLock().lock();
+    groupsLock.writeLock().unlock();
+    synchronized (mu) {
       custody = custodyHeldBytes;
       own = ownHeldBytes;
       count = blobCount;
