@@ -16,6 +16,7 @@ import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.api.store.UploadRequest;
 import io.crowdbackup.engine.store.StoreFormat.FormatProblem;
 import io.crowdbackup.engine.store.StoreFormat.RecordHeader;
+import io.crowdbackup.engine.policy.RetentionPolicy;
 import io.crowdbackup.engine.store.index.BlobIndex;
 import io.crowdbackup.engine.store.index.IndexEntry;
 import java.io.IOException;
@@ -606,7 +607,7 @@ public final class FileCustodyStore implements CustodyStore {
       if (e != null) {
         throw e.state() == BlobState.DELIVERED
             ? new StoreException(Reason.ALREADY_DELIVERED, null, "blob " + fp + " was delivered; it is remembered "
-                + "until " + e.expiresAtEpochSecond() + " so it is not taken again")
+                + "until " + RetentionPolicy.isoInstant(e.expiresAtEpochSecond()) + " so it is not taken again")
             : new StoreException(Reason.DUPLICATE, blobPath(e).toString(), "blob " + fp + " is already stored");
       }
       PartialUpload inProgress = uploads.get(fp);
@@ -947,7 +948,8 @@ public final class FileCustodyStore implements CustodyStore {
     }
     if (e.expiresAtEpochSecond() <= nowEpochSecond()) {
       throw new StoreException(Reason.EXPIRED, blobPath(e).toString(),
-          "blob " + fingerprint + " expired at " + e.expiresAtEpochSecond() + "; it is never served");
+          "blob " + fingerprint + " expired at " + RetentionPolicy.isoInstant(e.expiresAtEpochSecond())
+              + "; it is never served");
     }
     return e;
   }
