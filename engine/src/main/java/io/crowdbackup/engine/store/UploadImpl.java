@@ -453,17 +453,29 @@ final class UploadImpl implements Upload {
     return commit();
   }
 
-  private static void awaitWriter(java.util.concurrent.Future<Void> running) throws IOException {
+  /** Waits for the writer (told to stop by the end marker) to be gone; its I/O errors are in its fields. */
+  private static void awaitWriter(java.util.concurrent.Future<Void> running) {
+    try {
+      getUninterruptibly(running);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("a put's writer thread failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /**
+   * The outcome of work that runs on regardless of an interrupt (a write, an fsync) and decides what is
+   * durable: wait for it, and keep the interrupt for the caller.
+   */
+  private static void getUninterruptibly(java.util.concurrent.Future<Void> f)
+      throws java.util.concurrent.ExecutionException {
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          running.get();
+          f.get();
           return;
         } catch (InterruptedException e) {
-          interrupted = true; // the writer is told to stop by the end marker; wait for it to be gone
-        } catch (java.util.concurrent.ExecutionException e) {
-          throw new IllegalStateException("a put's writer thread failed: " + e.getCause(), e.getCause());
+          interrupted = true;
         }
       }
     } finally {
@@ -567,27 +579,15 @@ final class UploadImpl implements Upload {
       return;
     }
     flushingBehind = null;
-    boolean interrupted = false;
     try {
-      while (true) {
-        try {
-          f.get();
-          return;
-        } catch (InterruptedException e) {
-          interrupted = true; // the fsync runs on regardless; its outcome decides what is durable
-        } catch (java.util.concurrent.ExecutionException e) {
-          Throwable cause = e.getCause();
-          failed = "a background fsync failed: " + cause;
-          throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
-              + "to disk (" + afterFailure() + ")")
-              : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
-                  + cause, cause);
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      getUninterruptibly(f);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      failed = "a background fsync failed: " + cause;
+      throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
+          + "to disk (" + afterFailure() + ")")
+          : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
+              + cause, cause);
     }
   }
 
