@@ -243,10 +243,22 @@ class HolderFaultTest {
     try (RawHttp first = new RawHttp(holder.uri())) {
       first.send(FaultHolder.patch(upload, 0, envelope.length)).send(envelope, 0, 100_000);
       Thread.sleep(200); // the first PATCH is inside the core, holding the upload
+      // It keeps streaming (well within the idle timeout and above the minimum rate) while the second comes.
+      Thread rest = new Thread(() -> {
+        try {
+          for (int off = 100_000; off < envelope.length; off += 20_000) {
+            first.send(envelope, off, Math.min(20_000, envelope.length - off));
+            Thread.sleep(150);
+          }
+        } catch (IOException | InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      rest.start();
       // A small body, so that it is all sent before the holder answers and closes.
       RawHttp.Answer second = holder.client().patch(upload, envelope, 0, 1000);
       assertTrue(second.status == 423 || second.status == 409, second.toString());
-      first.send(envelope, 100_000, envelope.length - 100_000);
+      rest.join();
       RawHttp.Answer won = first.read();
       assertEquals(204, won.status, won.toString());
       assertEquals(Integer.toString(envelope.length), won.header(Tus.UPLOAD_OFFSET));
