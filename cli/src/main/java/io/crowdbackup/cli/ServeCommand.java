@@ -4,14 +4,12 @@ import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.TimeSource;
 import io.crowdbackup.engine.custody.Custodian;
+import io.crowdbackup.engine.custody.HolderConfig;
 import io.crowdbackup.engine.inbox.Inbox;
-import io.crowdbackup.engine.policy.CustodyPolicy;
-import io.crowdbackup.engine.policy.Sleeper;
 import io.crowdbackup.engine.protocol.DeliverySink;
 import io.crowdbackup.engine.protocol.DestinationProtocol;
 import io.crowdbackup.engine.protocol.HolderProtocol;
 import io.crowdbackup.engine.protocol.UploadIds;
-import io.crowdbackup.engine.store.StoreConfig;
 import io.crowdbackup.server.Forwarder;
 import io.crowdbackup.server.ProtocolServer;
 import io.crowdbackup.server.Relay;
@@ -42,7 +40,7 @@ import picocli.CommandLine.Spec;
  * written). Nothing acknowledged depends on a clean stop: a kill loses only what was never answered.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run a holder service or a destination server over HTTP (docs/protocol.md).",
+    description = "Run a holder service or a destination server over HTTP.",
     subcommands = {ServeCommand.HolderServe.class, ServeCommand.DestinationServe.class})
 final class ServeCommand implements Runnable {
   /** Servers running in this JVM, so that tests can stop what they started. */
@@ -181,7 +179,7 @@ final class ServeCommand implements Runnable {
   static Holder openHolder(Path dir, RateLimit[] ingress) throws CliException {
     HolderSettings settings = HolderSettings.load(dir.resolve(HolderSettings.FILE_NAME));
     try {
-      return Holder.open(dir, settings, TimeSource.system(), Sleeper.system(), ingress,
+      return Holder.open(dir, settings, TimeSource.system(), ingress,
           new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
     } catch (IOException e) {
       throw Failures.of(dir, e);
@@ -319,9 +317,8 @@ final class ServeCommand implements Runnable {
         if (relay) {
           Path held = inbox.resolve(RELAY_DIR);
           RateLimit unshaped = Holder.UNSHAPED;
-          custody = Custodian.open(StoreConfig.newBuilder(held.resolve("blobs")), CustodyPolicy.<String>newBuilder()
-              .limitBytes(RELAY_HOLD_BYTES).peerSharePercent(100).ingress(unshaped, unshaped)
-              .egress(unshaped, unshaped), held.resolve("custody.clock"));
+          custody = Custodian.open(HolderConfig.newBuilder(held).limitBytes(RELAY_HOLD_BYTES).peerSharePercent(100)
+              .ingress(unshaped, unshaped).egress(unshaped, unshaped).build());
           Relay r = new Relay(box.directory(), custody, Forwarder.newBuilder(custody).build(), Duration.ofMinutes(1),
               errors(err));
           sink = r.sink(sink);

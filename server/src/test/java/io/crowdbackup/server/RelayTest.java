@@ -12,15 +12,14 @@ import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.custody.Custodian;
-import io.crowdbackup.engine.envelope.StreamingSealer;
+import io.crowdbackup.engine.custody.HolderConfig;
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.engine.inbox.Inbox;
 import io.crowdbackup.engine.keys.Keys;
-import io.crowdbackup.engine.policy.CustodyPolicy;
 import io.crowdbackup.engine.protocol.DeliverySink;
 import io.crowdbackup.engine.protocol.DestinationProtocol;
 import io.crowdbackup.engine.protocol.ProtocolRequest;
 import io.crowdbackup.engine.protocol.ProtocolResponse;
-import io.crowdbackup.engine.store.StoreConfig;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -53,9 +52,8 @@ class RelayTest {
       Path r = Files.createDirectories(dir.resolve("relay"));
       Inbox outbox = Inbox.newBuilder().directory(r.resolve("outbox")).keys(relayKeys).mode(Inbox.Mode.RELAY).open();
       RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
-      Custodian relayCustody = Custodian.open(StoreConfig.newBuilder(r.resolve("blobs")), CustodyPolicy.<String>newBuilder()
-          .limitBytes(64L << 20).peerSharePercent(100).ingress(unshaped, unshaped).egress(unshaped, unshaped),
-          r.resolve("custody.clock"));
+      Custodian relayCustody = Custodian.open(HolderConfig.newBuilder(r.resolve("custody")).limitBytes(64L << 20)
+          .peerSharePercent(100).ingress(unshaped, unshaped).egress(unshaped, unshaped).build());
       try (Relay relay = new Relay(outbox.directory(), relayCustody, Forwarder.newBuilder(relayCustody).build(),
           Duration.ofMinutes(10), (what, e) -> errors.add(e))) {
         core.set(DestinationProtocol.newBuilder(relay.sink(DeliverySink.inbox(outbox)), r.resolve("staging"))
@@ -66,7 +64,7 @@ class RelayTest {
         new Random(7).nextBytes(plain);
         SigningKeyPair source = Keys.generateSigning();
         Path sealed = dir.resolve("relayed.cbe");
-        try (StreamingSealer sealer = Envelopes.sealer();
+        try (EnvelopeSealer sealer = Envelopes.sealer();
             FileChannel ch = FileChannel.open(sealed, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
           sealer.seal(SealRequest.newBuilder().destination(home.keys.card()).relay(relayKeys.card())
               .releaseKey(source.publicKey()).expiresAtEpochSecond(System.currentTimeMillis() / 1000 + 3600)
