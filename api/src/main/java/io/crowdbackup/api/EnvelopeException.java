@@ -2,6 +2,7 @@ package io.crowdbackup.api;
 
 import java.io.IOException;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An envelope was rejected. {@link #reason()} says why in a form a program can act on; the message says
@@ -64,9 +65,15 @@ public class EnvelopeException extends IOException {
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
-  public EnvelopeException(Reason reason, String message, Throwable cause) {
+  public EnvelopeException(Reason reason, String message, @Nullable Throwable cause) {
     super(reason + ": " + message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
+  }
+
+  /** Never null: the constructors always format one. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
   }
 
   /** Why the envelope was rejected. */

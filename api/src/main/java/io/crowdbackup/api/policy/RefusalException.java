@@ -1,6 +1,7 @@
 package io.crowdbackup.api.policy;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An offer was refused; {@link #refusal()} says why and what would be accepted. Nothing was stored or
@@ -22,7 +23,7 @@ public final class RefusalException extends Exception {
    * A refusal with the local failure behind it: the cause (which may name this device's files) is for the
    * local log only; what travels to the peer is {@link #refusal()}.
    */
-  public RefusalException(Refusal refusal, Throwable localCause) {
+  public RefusalException(Refusal refusal, @Nullable Throwable localCause) {
     super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), localCause, false, false);
     this.refusal = refusal;
   }

@@ -46,6 +46,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The holder's custody layer: a {@link CustodyStore} run by a {@link CustodyPolicy}. What a front-end
@@ -84,7 +85,7 @@ public final class Custodian implements Closeable {
   private final CustodyPolicy<String> policy;
   private final QuotaLedger<String> ledger;
   private final CustodyClock clock;
-  private final Path clockFile;
+  private final @Nullable Path clockFile;
   private final long ingressTimeoutNanos;
   private final long egressTimeoutNanos;
   private final LedgerSync sync;
@@ -246,7 +247,7 @@ public final class Custodian implements Closeable {
   }
 
   /** The upload of {@code fingerprint} in progress or resumable, or null. */
-  private UploadInfo upload(Fingerprint fingerprint) throws IOException {
+  private @Nullable UploadInfo upload(Fingerprint fingerprint) throws IOException {
     for (UploadInfo u : store.uploads()) {
       if (u.request().fingerprint().equals(fingerprint)) {
         return u;
@@ -300,7 +301,7 @@ public final class Custodian implements Closeable {
    * The waiting upload that {@code offer} continues (same fingerprint, peer and length), resumed; null if
    * there is none. One whose stored part no longer checks out is discarded, and the offer starts afresh.
    */
-  private CustodyUpload resumeMatching(Offer offer) throws IOException, RefusalException {
+  private @Nullable CustodyUpload resumeMatching(Offer offer) throws IOException, RefusalException {
     UploadInfo waiting = upload(offer.fingerprint());
     if (waiting == null) {
       return null;
@@ -544,8 +545,8 @@ public final class Custodian implements Closeable {
         ch = store.open(fingerprint);
       } catch (IOException e) {
         returnToHeld(fingerprint);
-        if (e instanceof StoreException && ((StoreException) e).reason() == StoreException.Reason.EXPIRED) {
-          throw new CustodyException(CustodyException.Reason.EXPIRED, e.getMessage());
+        if (e instanceof StoreException se && se.reason() == StoreException.Reason.EXPIRED) {
+          throw new CustodyException(CustodyException.Reason.EXPIRED, se.getMessage());
         }
         throw e;
       }
@@ -609,7 +610,7 @@ public final class Custodian implements Closeable {
     return drop(Objects.requireNonNull(fingerprint, "fingerprint"), encoded, Receipt.Kind.RELEASE);
   }
 
-  DropOutcome drop(Fingerprint expected, byte[] encoded, Receipt.Kind kind) throws ReceiptException, IOException {
+  DropOutcome drop(@Nullable Fingerprint expected, byte[] encoded, Receipt.Kind kind) throws ReceiptException, IOException {
     ensureOpen();
     Receipt r;
     try {
@@ -693,7 +694,7 @@ public final class Custodian implements Closeable {
   }
 
   /** What the store knows of a blob (delivered ones included), or null. */
-  public BlobStat stat(Fingerprint fingerprint) throws IOException {
+  public @Nullable BlobStat stat(Fingerprint fingerprint) throws IOException {
     return store.stat(fingerprint);
   }
 
@@ -716,7 +717,7 @@ public final class Custodian implements Closeable {
   }
 
   /** The latest quarantine of {@code fingerprint}'s blob, or null if it was never quarantined. */
-  public QuarantinedBlob quarantineOf(Fingerprint fingerprint) throws IOException {
+  public @Nullable QuarantinedBlob quarantineOf(Fingerprint fingerprint) throws IOException {
     QuarantinedBlob found = null;
     for (QuarantinedBlob q : store.quarantined()) {
       if (fingerprint.equals(q.fingerprint())) {
@@ -916,8 +917,8 @@ public final class Custodian implements Closeable {
   public static final class Builder {
     private final CustodyPolicy<String> policy;
     private final LedgerSync sync;
-    private CustodyStore store;
-    private Path clockFile;
+    private @Nullable CustodyStore store;
+    private @Nullable Path clockFile;
     private long ingressTimeoutNanos = 30_000_000_000L;
     private long egressTimeoutNanos = 30_000_000_000L;
 

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.math.ec.rfc7748.X25519;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The envelope sealer. One pass over the plaintext: each chunk is read once, optionally compressed,
@@ -51,7 +52,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
 
   private final Entropy entropy;
   private final int parallelism;
-  private final ExecutorService pool;
+  private final @Nullable ExecutorService pool;
 
   /** A single-threaded sealer drawing randomness from a fresh {@link SecureRandom}. */
   public StreamingSealer() {
@@ -155,7 +156,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
   private static long planCompressed(FileChannel file, int chunk, long length, int piece0) throws IOException {
     ChunkEncoder planner = ChunkEncoder.forPlanning(chunk);
     byte[] in = new byte[1 + chunk];
-    long total = piece0 + FINAL_RECORD_BYTES;
+    long total = (long) piece0 + FINAL_RECORD_BYTES;
     long remaining = length;
     file.position(0);
     while (remaining > 0) {
@@ -255,7 +256,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     int length;
     long counter;
     int recordLength;
-    Future<?> pending;
+    @Nullable Future<?> pending;
 
     Slot(int chunk) {
       in = new byte[1 + chunk];
@@ -274,9 +275,9 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private final long declaredPlaintext;
     private final WritableByteChannel out;
     private final int chunk;
-    private final ExecutorService pool;
+    private final @Nullable ExecutorService pool;
     private final Slot[] slots;
-    private final ThreadLocal<ChunkEncoder> workerEncoders;
+    private final @Nullable ThreadLocal<ChunkEncoder> workerEncoders; // null without a pool
     private final ChunkEncoder callerEncoder;
     private final FingerprintAccumulator fingerprint = new FingerprintAccumulator();
     private long plaintextSeen;
@@ -287,7 +288,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private boolean open = true;
 
     SealingChannel(EnvelopeHeader header, byte[] piece0Digest, byte[] keyAndPrefix, Meta meta,
-        long declaredPlaintext, boolean compress, WritableByteChannel out, int parallelism, ExecutorService pool) {
+        long declaredPlaintext, boolean compress, WritableByteChannel out, int parallelism, @Nullable ExecutorService pool) {
       this.header = header;
       this.piece0Digest = piece0Digest;
       this.meta = meta;
@@ -378,12 +379,14 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       if (s.counter > 0xFFFF_FFFEL) {
         throw new IllegalStateException("chunk counter exhausted");
       }
-      if (pool == null) {
+      ExecutorService workers = pool;
+      ThreadLocal<ChunkEncoder> encoders = workerEncoders; // set exactly when pool is
+      if (workers == null || encoders == null) {
         s.recordLength = callerEncoder.encodeData(s.counter, s.in, s.length, s.out, s.digest);
         emit(s);
       } else {
-        s.pending = pool.submit(() -> {
-          s.recordLength = workerEncoders.get().encodeData(s.counter, s.in, s.length, s.out, s.digest);
+        s.pending = workers.submit(() -> {
+          s.recordLength = encoders.get().encodeData(s.counter, s.in, s.length, s.out, s.digest);
         });
       }
       filling = slotFor(nextCounter);

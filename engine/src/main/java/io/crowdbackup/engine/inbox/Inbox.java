@@ -31,6 +31,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A destination's (or relay's) inbox folder: takes envelopes, keeps the first copy of each, and answers
@@ -83,7 +84,12 @@ public final class Inbox implements Closeable {
 
   /** Told how far a delivery has read its envelope. */
   public interface Progress {
-    /** @param bytesDone bytes read so far, over every pass; @param bytesTotal bytes all passes will read */
+    /**
+     * Called as the delivery reads.
+     *
+     * @param bytesDone bytes read so far, over every pass
+     * @param bytesTotal bytes all passes will read
+     */
     void onProgress(long bytesDone, long bytesTotal);
   }
 
@@ -150,14 +156,15 @@ public final class Inbox implements Closeable {
   private final Object publishLock = new Object();
   private volatile boolean closed;
   /** Set when a ledger or folder write failed mid-delivery: the in-memory state may be ahead of the disk. */
-  private volatile IOException failure;
+  private volatile @Nullable IOException failure;
 
   private Inbox(Builder b, FileChannel lockChannel, FileLock lock, DeliveryLedger ledger, int tempsRemoved)
       throws IOException {
-    this.dir = b.dir;
+    // open() checked that the required values were set.
+    this.dir = Objects.requireNonNull(b.dir, "dir");
     this.mode = b.mode;
-    this.keys = b.keys;
-    this.opener = new StreamingOpener(b.keys);
+    this.keys = Objects.requireNonNull(b.keys, "keys");
+    this.opener = new StreamingOpener(keys);
     this.clockEpochSecond = b.clockEpochSecond;
     this.hook = b.hook;
     this.fileOpener = b.fileOpener;
@@ -204,7 +211,7 @@ public final class Inbox implements Closeable {
   }
 
   /** The receipt given for a fingerprint, or {@code null} if it was never delivered here. */
-  public Receipt receiptFor(Fingerprint fingerprint) throws IOException {
+  public @Nullable Receipt receiptFor(Fingerprint fingerprint) throws IOException {
     synchronized (publishLock) {
       DeliveryLedger.Entry e = ledger.delivered(fingerprint);
       return e == null ? null : decodeReceipt(e);
@@ -220,7 +227,7 @@ public final class Inbox implements Closeable {
   }
 
   /** As {@link #deliver(Path)}, reporting progress over both passes. */
-  public Delivery deliver(Path envelopeFile, Progress progress) throws IOException {
+  public Delivery deliver(Path envelopeFile, @Nullable Progress progress) throws IOException {
     ensureOpen();
     long size = Files.size(envelopeFile);
     Progress p = progress == null ? (d, t) -> { } : progress;
@@ -248,21 +255,22 @@ public final class Inbox implements Closeable {
    *     {@code expected}); nothing was published
    * @throws InboxException the inbox could not write or record the delivery; nothing was published
    */
-  public Delivery deliver(ReadableByteChannel envelope, Fingerprint expected) throws IOException {
+  public Delivery deliver(ReadableByteChannel envelope, @Nullable Fingerprint expected) throws IOException {
     ensureOpen();
     Objects.requireNonNull(envelope, "envelope");
-    if (expected != null && duplicate(expected) != null) {
+    Delivery dup = expected == null ? null : duplicate(expected);
+    if (dup != null) {
       Fingerprint actual = EnvelopeScanner.scan(envelope);
       if (!actual.equals(expected)) {
         throw new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH,
             "fingerprint is " + actual + ", expected " + expected);
       }
-      return duplicate(expected);
+      return dup;
     }
     return openAndPublish(envelope, expected);
   }
 
-  private Delivery duplicate(Fingerprint fingerprint) throws IOException {
+  private @Nullable Delivery duplicate(Fingerprint fingerprint) throws IOException {
     synchronized (publishLock) {
       DeliveryLedger.Entry e = ledger.delivered(fingerprint);
       if (e == null) {
@@ -273,7 +281,7 @@ public final class Inbox implements Closeable {
     }
   }
 
-  private Delivery openAndPublish(ReadableByteChannel envelope, Fingerprint expected) throws IOException {
+  private Delivery openAndPublish(ReadableByteChannel envelope, @Nullable Fingerprint expected) throws IOException {
     Path temp;
     try {
       temp = AtomicFiles.createTemp(dir);
@@ -319,7 +327,7 @@ public final class Inbox implements Closeable {
     }
   }
 
-  private Delivery publish(Path temp, OpenResult opened, RelayTee tee, long length, byte[] sha256)
+  private Delivery publish(Path temp, OpenResult opened, @Nullable RelayTee tee, long length, byte[] sha256)
       throws IOException {
     Fingerprint fp = opened.fingerprint();
     synchronized (publishLock) {
@@ -337,7 +345,7 @@ public final class Inbox implements Closeable {
     }
   }
 
-  private Delivery publishLocked(Path temp, OpenResult opened, RelayTee tee, long length, byte[] sha256,
+  private Delivery publishLocked(Path temp, OpenResult opened, @Nullable RelayTee tee, long length, byte[] sha256,
       Fingerprint fp) throws IOException {
     Delivery dup = duplicate(fp);
     if (dup != null) {
@@ -558,9 +566,10 @@ public final class Inbox implements Closeable {
   private static final class RelayTee implements WritableByteChannel {
     private final WritableByteChannel out;
     private final EnvelopeScanner scanner = new EnvelopeScanner();
-    private EnvelopeException scanError;
-    Fingerprint fingerprint;
-    EnvelopeHeader header;
+    private @Nullable EnvelopeException scanError;
+    // Set by finish(), which runs before anything reads them (or throws).
+    @SuppressWarnings("NullAway.Init") Fingerprint fingerprint;
+    @SuppressWarnings("NullAway.Init") EnvelopeHeader header;
 
     RelayTee(WritableByteChannel out) {
       this.out = out;
@@ -587,7 +596,7 @@ public final class Inbox implements Closeable {
           throw scanError;
         }
         fingerprint = scanner.finish();
-        header = scanner.header();
+        header = Objects.requireNonNull(scanner.header(), "header of a finished scan");
       } catch (EnvelopeException e) {
         String message = e.getMessage();
         String prefix = e.reason() + ": ";
@@ -613,8 +622,8 @@ public final class Inbox implements Closeable {
    * the folder's lock and recovers from a crash (see the class comment).
    */
   public static final class Builder {
-    private Path dir;
-    private DestinationKeyPair keys;
+    private @Nullable Path dir;
+    private @Nullable DestinationKeyPair keys;
     private Mode mode = Mode.DESTINATION;
     private LongSupplier clockEpochSecond = () -> System.currentTimeMillis() / 1000;
     private StepHook hook = step -> { };

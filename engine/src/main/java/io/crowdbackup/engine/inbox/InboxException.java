@@ -3,6 +3,7 @@ package io.crowdbackup.engine.inbox;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The inbox itself failed, as opposed to the envelope being rejected (that is an
@@ -36,7 +37,7 @@ public class InboxException extends IOException {
     this(reason, path, message, null);
   }
 
-  public InboxException(Reason reason, Path path, String message, Throwable cause) {
+  public InboxException(Reason reason, Path path, String message, @Nullable Throwable cause) {
     super(reason + ": " + path + ": " + message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.path = path;

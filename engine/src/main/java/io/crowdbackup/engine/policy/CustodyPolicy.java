@@ -7,25 +7,18 @@ import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.policy.TimeSource;
 import java.util.Objects;
 import java.util.function.LongFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The rules a holder lives by, in one object the store is built with: the custody clock, the retention
- * policy, the quota ledger, and ingress and egress bandwidth shapers, all on one injected clock and one
- * refusal counter.
+ * The rules a holder lives by, in one object a {@link io.crowdbackup.engine.custody.Custodian} is built
+ * with: the custody clock, the retention policy, the quota ledger, and ingress and egress bandwidth
+ * shapers, all on one injected clock and one refusal counter.
  *
- * <p>The store's side of an upload:
- * <pre>{@code
- * Admission<P> a = policy.admit(fingerprint, header.envelopeLengthBytes(), header.expiresAtEpochSecond(), peer);
- * // refused: RefusalException carries the machine-readable Refusal; nothing was reserved
- * try (InputStream in = Throttled.inputStream(raw, policy.ingress().forPeer(peer), timeoutNanos)) {
- *   ... write, verify the fingerprint, make durable, record a.custodyExpiresAtEpochSecond() ...
- * } catch (IOException | ... e) {
- *   a.reservation().release();          // abort / failure: frees the reservation
- *   throw e;
- * }
- * a.reservation().commit();             // durable: reserved -> held
- * // later: policy.ledger().release(fingerprint) on delivery, release, or expiry
- * }</pre>
+ * <p>The custodian applies them to an offer: retention from {@link #retention()} and a reservation in
+ * {@link #ledger()} before the first byte, the bytes through {@link #ingress()}; the store's listener then
+ * turns the reservation into held bytes or frees it (see the custodian's class comment). {@link #admit}
+ * makes the first two decisions in one call, without the full-retention counter-offer; the custodian does
+ * not use it.
  *
  * @param <P> how the store identifies a peer
  */
@@ -54,9 +47,11 @@ public final class CustodyPolicy<P> {
       lb.maxEnvelopeBytes(b.maxEnvelopeBytes);
     }
     this.ledger = lb.build();
-    this.ingress = BandwidthShaper.create("ingress", b.ingressGlobal, b.ingressPerPeer,
-        b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
-    this.egress = BandwidthShaper.create("egress", b.egressGlobal, b.egressPerPeer,
+    // build() checked that both were set (each setter sets global and per-peer together).
+    this.ingress = BandwidthShaper.create("ingress", Objects.requireNonNull(b.ingressGlobal),
+        Objects.requireNonNull(b.ingressPerPeer), b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
+    this.egress = BandwidthShaper.create("egress", Objects.requireNonNull(b.egressGlobal),
+        Objects.requireNonNull(b.egressPerPeer),
         b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
   }
 
@@ -97,7 +92,7 @@ public final class CustodyPolicy<P> {
     return egress;
   }
 
-  /** The counter every refusal of this holder goes to; the store records its own refusals here too. */
+  /** The counter every refusal of this holder goes to: the custodian records its own refusals here too. */
   public RefusalCounter refusals() {
     return refusals;
   }
@@ -136,10 +131,10 @@ public final class CustodyPolicy<P> {
     private int peerSharePercent = -1;
     private long maxEnvelopeBytes = -1;
     private long maxRetentionSeconds = RetentionPolicy.DEFAULT_MAX_RETENTION_SECONDS;
-    private RateLimit ingressGlobal;
-    private RateLimit ingressPerPeer;
-    private RateLimit egressGlobal;
-    private RateLimit egressPerPeer;
+    private @Nullable RateLimit ingressGlobal;
+    private @Nullable RateLimit ingressPerPeer;
+    private @Nullable RateLimit egressGlobal;
+    private @Nullable RateLimit egressPerPeer;
     private long maxTrackedPeers = 10_000;
     private LongFunction<PeerStateMap<P, BandwidthShaper.PeerThrottle>> peerMaps = BoundedLruPeerMap::withMaximumSize;
 

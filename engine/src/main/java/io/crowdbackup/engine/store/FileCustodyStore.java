@@ -39,6 +39,8 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The custody store on a file system: one file per blob, in one directory per expiry group
@@ -88,7 +90,7 @@ public final class FileCustodyStore implements CustodyStore {
   private long quarantinedSinceOpen;
   private long damagedLogRecordsSinceOpen;
   /** One daemon thread for every upload's flush behind; created on first use, guarded by {@code this}. */
-  private java.util.concurrent.ExecutorService flusher;
+  private java.util.concurrent.@Nullable ExecutorService flusher;
 
   private FileCustodyStore(StoreConfig config, FileChannel lockChannel, FileLock lock, BlobIndex index,
       boolean openedClean) {
@@ -169,7 +171,9 @@ public final class FileCustodyStore implements CustodyStore {
       }
       closeQuietly(lockChannel);
       if (e instanceof java.nio.file.DirectoryIteratorException) {
-        throw StoreIo.wrap(((java.nio.file.DirectoryIteratorException) e).getCause(), root, "opening the store");
+        // getCause() is the IOException the constructor required.
+        throw StoreIo.wrap(Objects.requireNonNull(((java.nio.file.DirectoryIteratorException) e).getCause()), root,
+            "opening the store");
       }
       if (e instanceof RuntimeException) {
         throw (RuntimeException) e; // a bug, not a disk problem: do not dress it up as an I/O error
@@ -295,10 +299,10 @@ public final class FileCustodyStore implements CustodyStore {
       try (FileChannel ch = opener.open(p, EnumSet.of(StandardOpenOption.READ))) {
         bf = BlobFile.read(ch);
       } catch (FormatProblem e) {
-        quarantineFile(p, e.getMessage());
+        quarantineFile(p, StoreFormat.why(e));
         continue;
       } catch (java.io.EOFException e) {
-        quarantineFile(p, e.getMessage());
+        quarantineFile(p, StoreFormat.why(e));
         continue;
       }
       if (!name.equals(bf.header.fingerprint.toHex() + BLOB_SUFFIX)) {
@@ -397,7 +401,7 @@ public final class FileCustodyStore implements CustodyStore {
       // The journal describes the data file only if both headers are the same record and the files are
       // named for its fingerprint. Anything else (fuzz finding F6: a journal header of another length)
       // would make resume write envelope bytes at the wrong offset. Start such an upload over.
-      if (h == null || !h.sameRecordAs(dataHeader)
+      if (h == null || dataHeader == null || !h.sameRecordAs(dataHeader)
           || !name.equals(h.fingerprint.toHex() + PART_SUFFIX)) {
         Files.deleteIfExists(p);
         Files.deleteIfExists(journal);
@@ -602,7 +606,7 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   /** For tests of the abort race: runs right after an upload left the list of uploads. */
-  volatile Runnable afterUploadForgotten;
+  volatile @Nullable Runnable afterUploadForgotten;
 
   /**
    * Removes an upload's files, then forgets it, all under the lock: a begin of the same fingerprint then
@@ -767,7 +771,7 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   @Override
-  public synchronized BlobStat stat(Fingerprint fingerprint) throws IOException {
+  public synchronized @Nullable BlobStat stat(Fingerprint fingerprint) throws IOException {
     ensureOpen();
     IndexEntry e = index.get(fingerprint);
     return e == null ? null : e.toStat(nowEpochSecond());
@@ -896,7 +900,7 @@ public final class FileCustodyStore implements CustodyStore {
     Path file = blobPath(e);
     try {
       Files.deleteIfExists(file);
-      StoreIo.fsyncDirectory(opener, file.getParent());
+      StoreIo.fsyncDirectory(opener, StoreIo.parentOf(file));
     } catch (IOException ex) {
       throw StoreIo.wrap(ex, file, "removing the blob file");
     }
@@ -947,16 +951,16 @@ public final class FileCustodyStore implements CustodyStore {
       } catch (IllegalArgumentException ex) {
         continue;
       }
-      IndexEntry e = index.get(fp);
-      boolean ours = e != null && e.groupEpochSecond() == groupStart;
-      if (ours && e.expiresAtEpochSecond() > nowEpochSecond) {
+      IndexEntry indexed = index.get(fp);
+      IndexEntry e = indexed != null && indexed.groupEpochSecond() == groupStart ? indexed : null; // ours, or null
+      if (e != null && e.expiresAtEpochSecond() > nowEpochSecond) {
         keptAny = true;
         continue;
       }
-      if (!ours && !whole) {
+      if (e == null && !whole) {
         continue;
       }
-      if (ours && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
+      if (e != null && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
         // The index says expired, the file's own footer says not: the index is derived and wrong (the
         // reasoning of fuzz finding F11). Keep the file and rebuild the index from the data files.
         recreateIndex(new IOException("the index says blob " + fp + " expired at " + e.expiresAtEpochSecond()
@@ -964,7 +968,7 @@ public final class FileCustodyStore implements CustodyStore {
         keptAny = true;
         continue;
       }
-      if (ours) {
+      if (e != null) {
         removeFromIndex(e);
         if (e.state().hasBytes()) {
           removed(e, StoreListener.Removal.EXPIRED);
@@ -1053,7 +1057,7 @@ public final class FileCustodyStore implements CustodyStore {
     try {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
       writeWhy(target, why);
-      StoreIo.fsyncDirectory(opener, file.getParent());
+      StoreIo.fsyncDirectory(opener, StoreIo.parentOf(file));
       moved = target;
     } catch (IOException ex) {
       // Could not move it: delete it rather than risk serving it after a restart.
@@ -1089,7 +1093,7 @@ public final class FileCustodyStore implements CustodyStore {
   private void keepDamagedLog(Path log, List<String> damage) throws IOException {
     long now = config.clock().millis();
     String why = "state log " + log + " damaged: " + String.join("; ", damage);
-    Path copy = quarantineDir.resolve(log.getParent().getFileName() + "." + STATE_LOG + "." + now);
+    Path copy = quarantineDir.resolve(StoreIo.parentOf(log).getFileName() + "." + STATE_LOG + "." + now);
     Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     writeWhy(copy, why);
     damagedLogRecordsSinceOpen += damage.size();
@@ -1097,7 +1101,7 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   /** The fingerprint a store file name ({@code <64 hex>.blob…}) names, or null. */
-  private static Fingerprint fingerprintNamed(String name) {
+  private static @Nullable Fingerprint fingerprintNamed(String name) {
     if (name.length() < 64) {
       return null;
     }

@@ -20,7 +20,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.EnumSet;
+import java.util.Objects;
 import java.util.zip.CRC32;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A resumable upload. The data file ({@code .part}) holds the record header then the envelope bytes as
@@ -53,10 +55,10 @@ final class UploadImpl implements Upload {
   private boolean oneShot;
   /** Whether the partial directory's entries for this upload are known durable. */
   private boolean directorySynced;
-  private String failed;
+  private @Nullable String failed;
   /** Offset up to which a flush behind was last started, and that flush while it may still run. */
   private long flushedBehindTo;
-  private java.util.concurrent.Future<Void> flushingBehind;
+  private java.util.concurrent.@Nullable Future<Void> flushingBehind;
   private boolean done;
   private boolean closed;
 
@@ -67,6 +69,7 @@ final class UploadImpl implements Upload {
     this.journal = journal;
     this.dataStart = u.header.encodedLength;
     this.journalStart = u.header.encodedLength;
+    this.scanner = new EnvelopeScanner(listener); // a resumed upload replaces it
   }
 
   private final EnvelopeScanner.PieceListener listener = (index, pieceOffset, length, digest) -> {
@@ -107,7 +110,6 @@ final class UploadImpl implements Upload {
       throw e;
     }
     UploadImpl up = new UploadImpl(store, u, data, journal);
-    up.scanner = new EnvelopeScanner(up.listener);
     up.oneShot = oneShot;
     return up;
   }
@@ -116,8 +118,8 @@ final class UploadImpl implements Upload {
   private static final class Recovered {
     long pieces;
     long endOffset;
-    byte[] piece0;
-    byte[] recordDigests;
+    byte @Nullable [] piece0;
+    byte @Nullable [] recordDigests;
   }
 
   /**
@@ -291,10 +293,10 @@ final class UploadImpl implements Upload {
       up.offset = r.endOffset;
       up.durable = r.endOffset;
       up.pendingEnd = r.endOffset;
-      if (r.pieces == 0) {
-        up.scanner = new EnvelopeScanner(up.listener);
-      } else {
-        up.scanner = EnvelopeScanner.resume(r.piece0, r.recordDigests, r.pieces - 1, r.endOffset, up.listener);
+      if (r.pieces > 0) {
+        // A full recovery (recover(..., true)) sets both whenever it proves a piece.
+        up.scanner = EnvelopeScanner.resume(Objects.requireNonNull(r.piece0, "piece 0"),
+            Objects.requireNonNull(r.recordDigests, "record digests"), r.pieces - 1, r.endOffset, up.listener);
         up.checkHeader();
       }
       synchronized (store) {
@@ -489,7 +491,7 @@ final class UploadImpl implements Upload {
       abortQuietly();
       throw e;
     }
-    EnvelopeHeader h = scanner.header();
+    EnvelopeHeader h = Objects.requireNonNull(scanner.header(), "header of a finished scan");
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     try {
       // Journal the last pieces (no fsync: the footer below is fsynced with the data and is what counts).
