@@ -13,7 +13,8 @@
 #
 # The script checks what a holder checks (no key needed), in the spec's order: magic, version, header
 # bounds, suite, chunk size, declared length and the room it leaves for records, expiry, locator length,
-# locator UTF-8 (strict: no overlong forms, surrogates or code points past U+10FFFF) and control characters,
+# locator UTF-8 (strict: no overlong forms, surrogates or code points past U+10FFFF), control characters and
+# edge whitespace,
 # then every record's framing and the final record. It refuses (prints nothing, exit 1) whatever a holder
 # refuses, so it never prints a fingerprint for something that is not a well-formed envelope. It is a
 # reference, not a fast path: it starts a few processes per chunk (about a minute per GiB at 64 KiB chunks).
@@ -54,12 +55,13 @@ piece_sha256() {
   echo "${sum%% *}"
 }
 
-# check_locator FILE OFFSET LENGTH: strict UTF-8 and no ISO control character (U+0000..U+001F,
-# U+007F..U+009F), as the spec's header checks 12 and 13 say; dies otherwise.
+# check_locator FILE OFFSET LENGTH: strict UTF-8, no ISO control character (U+0000..U+001F, U+007F..U+009F)
+# and no edge whitespace (the set of the spec's section 16) at either end, as header checks 12, 13 and 13a
+# say; dies otherwise.
 check_locator() {
   local -a b
   read -r -a b <<<"$(od -An -v -tu1 -j "$2" -N "$3" -- "$1" | tr -s ' \n' ' ')"
-  local i=0 n=${#b[@]} c need cp min k
+  local i=0 n=${#b[@]} c need cp min k first=-1
   (( n == $3 )) || die "$1: ends inside the locator"
   while (( i < n )); do
     c=${b[i]}
@@ -79,7 +81,14 @@ check_locator() {
     (( cp < 0xd800 || cp > 0xdfff )) || die "$1: locator encodes a surrogate at byte $i"
     (( cp <= 0x10ffff )) || die "$1: locator encodes a code point past U+10FFFF at byte $i"
     (( cp > 0x1f && (cp < 0x7f || cp > 0x9f) )) || die "$1: locator has a control character at byte $i"
+    (( first >= 0 )) || first=$cp
     i=$((i + need + 1))
+  done
+  for cp in "$first" "$cp"; do
+    if (( cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 \
+        || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 )); then
+      die "$1: locator starts or ends with whitespace (U+$(printf %04X "$cp"))"
+    fi
   done
 }
 

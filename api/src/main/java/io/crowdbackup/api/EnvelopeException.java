@@ -55,7 +55,12 @@ public class EnvelopeException extends IOException {
     /** The plaintext source yielded a different number of bytes than the caller declared. */
     PLAINTEXT_LENGTH_MISMATCH,
     /** A relay envelope was expected and this is not one, or the reverse. */
-    WRONG_CONTENT_KIND
+    WRONG_CONTENT_KIND,
+    /**
+     * Sealing side: not even one chunk at the requested chunk size fits in the heap the sealer may take;
+     * the message says which chunk size would fit. Refused before any byte is read or written.
+     */
+    NOT_ENOUGH_MEMORY
   }
 
   private final Reason reason;

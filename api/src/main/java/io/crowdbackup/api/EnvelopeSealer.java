@@ -27,4 +27,24 @@ public interface EnvelopeSealer {
 
   /** Seals a file, honouring the request's compression (which reads the file once more to plan chunks). */
   SealResult seal(SealRequest request, Path plaintextFile, WritableByteChannel envelopeOut) throws IOException;
+
+  /**
+   * Seals a plaintext of unknown length, read from {@code plaintext} to its end, honouring the request's
+   * compression. Like {@link #openSealingChannel}, which it uses: the plaintext passes once through an
+   * encrypted spool file in {@code spoolDirectory}, deleted before this returns.
+   */
+  SealResult sealStream(SealRequest request, ReadableByteChannel plaintext, Path spoolDirectory,
+      WritableByteChannel envelopeOut) throws IOException;
+
+  /**
+   * A channel to write a plaintext of unknown length into; {@link SealingChannel#finish()} then writes the
+   * envelope to {@code envelopeOut}. The header carries the envelope's exact length, and with compression
+   * that length depends on every chunk, so the plaintext is spooled, chunk by chunk, to a file in {@code
+   * spoolDirectory} (which should be on the device's own storage): encrypted under a random key that only
+   * this channel holds (a spool left behind by a crash is unreadable), planned as it arrives (each chunk
+   * compressed once to learn its size), and read back once by {@code finish()}. Memory stays bounded; disk
+   * use is the plaintext's size until {@code finish()} or {@code close()} deletes the spool.
+   */
+  SealingChannel openSealingChannel(SealRequest request, Path spoolDirectory, WritableByteChannel envelopeOut)
+      throws IOException;
 }

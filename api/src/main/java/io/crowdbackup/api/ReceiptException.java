@@ -31,6 +31,12 @@ public class ReceiptException extends Exception {
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
+  /** Never null: the constructor always formats one. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
+  }
+
   public Reason reason() {
     return reason;
   }

@@ -40,12 +40,12 @@ public class CpuTime {
     processCpuNanos = 0;
   }
 
-  void start() {
+  public void start() {
     processStart = OS.getProcessCpuTime();
     threadStart = THREADS.getCurrentThreadCpuTime();
   }
 
-  void stop() {
+  public void stop() {
     threadCpuNanos += THREADS.getCurrentThreadCpuTime() - threadStart;
     processCpuNanos += OS.getProcessCpuTime() - processStart;
     calls++;

@@ -26,7 +26,7 @@ final class Impls {
   static final String CROWDBACKUP = "crowdbackup";
   /** JDK AES-256-GCM per chunk + one SHA-256 over the same bytes: what the issue calls the limit. */
   static final String LIMIT = "limit";
-  /** JDK AES-256-GCM + SHA-256 of the ciphertext + SHA-256 of the plaintext: the crypto the format requires. */
+  /** JDK AES-256-GCM + SHA-256 of the ciphertext + SHA-256 of the plaintext: format v1's sealing, v2's opening. */
   static final String LIMIT_2SHA = "limit-2sha";
   /** Tink's AES-GCM-HKDF streaming AEAD, then SHA-256 of its ciphertext. */
   static final String TINK = "tink";

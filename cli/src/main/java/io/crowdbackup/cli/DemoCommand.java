@@ -20,12 +20,14 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Run a simulated venue, end to end, in this process.",
-        "N phones, each with a real custody store on disk and its own quota and",
-        "bandwidth, seal their files for their owners' homes and hand R replicas",
-        "to each other. L phones are lost; the rest go home and deliver their own",
-        "envelopes and what they hold to the homes' inboxes; receipts make the",
-        "other holders drop their copies; expiry cleans up the rest. Prints what",
+        "Run a simulated venue, end to end, in this process, over HTTP on loopback.",
+        "N phones, each a holder service on its own port with a real custody store",
+        "on disk and its own quota and bandwidth, seal their files for their owners'",
+        "homes and hand R replicas to each other by tus uploads (one radio drops",
+        "mid-upload, and the upload resumes). L phones are lost; the rest go home and",
+        "forward their own envelopes and what they hold to the homes, each a",
+        "destination server; receipts make the other holders drop their copies;",
+        "expiry cleans up the rest. Prints what happened and what crossed the wire,",
         "happened, and exits 8 if a file that still had a live copy was not",
         "recovered, or if a recovered file differs from its original. One seed",
         "gives the same counts on every run."})
@@ -113,6 +115,11 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
     } catch (IOException e) {
       throw Failures.io(dir, e);
     }
+    // Jetty logs through SLF4J, which has no provider here and would say so on stderr: the demo's servers
+    // report through its summary, not a log.
+    if (System.getProperty("slf4j.internal.verbosity") == null) {
+      System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
     long startNanos = System.nanoTime();
     Result r;
     try {
@@ -166,6 +173,7 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
         .put("replicas", r.params.replicas).put("lost", r.params.lost).put("lostPhones", r.lostPhones)
         .put("filesMade", r.filesMade).put("plaintextBytes", r.plaintextBytes).put("envelopeBytes", r.envelopeBytes)
         .put("replicasRequested", r.replicasRequested).put("replicasPlaced", r.replicasPlaced)
+        .put("replicaBytesPlaced", r.replicaBytesPlaced)
         .put("filesShortOfReplicas", r.filesShortOfReplicas)
         .put("refusals", Venue.refusalMap(r)).put("receiptRefusals", r.receiptRefusals)
         .put("peakQuota", peak)
@@ -179,14 +187,25 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
             .put("inboxDuplicates", r.inboxDuplicates))
         .put("expiredBeforeHome", r.expiredBeforeHome).put("forwardFailures", r.forwardFailures)
         .put("quarantined", r.quarantined)
-        .put("bytesMoved", Json.obj().put("venue", r.venueBytes).put("homeOwn", r.homeOwnBytes)
-            .put("homeCustody", r.homeCustodyBytes))
+        .put("bytesMoved", Json.obj().put("homeOwn", r.homeOwnBytes).put("homeCustody", r.homeCustodyBytes))
         .put("venueRadioSeconds", r.venueThrottledNanos / 1_000_000_000L)
+        .put("wire", Json.obj().put("venue", wire(r.venueWire, r.params.phones, r.venueDrop))
+            .put("home", wire(r.homeWire, r.params.phones, r.homeDrop)))
         .put("evicted", Json.obj().put("count", r.evictedCount).put("bytes", r.evictedBytes))
         .put("phoneDetails", phoneList)
         .put("dir", kept == null ? null : kept.toString())
         .put("ok", r.ok()).put("failures", r.failures)
         .put("seconds", Math.round(seconds * 10) / 10.0));
+  }
+
+  private static Json.Obj wire(Venue.Wire w, int servers, Venue.Drop drop) {
+    return Json.obj().put("servers", servers).put("requests", w.requests.get()).put("bodyBytes", w.bodyBytes.get())
+        .put("envelopeBytes", w.envelopeBytes.get()).put("requestsRefused", w.refusedTotal())
+        .put("refusedByReason", new java.util.LinkedHashMap<String, Object>(w.refused))
+        .put("uploadsCut", w.cutUploads.get()).put("uploadsResumed", w.resumes.get())
+        .put("drop", drop == null ? null : Json.obj().put("at", drop.at).put("file", drop.file)
+            .put("envelopeBytes", drop.envelopeBytes).put("cutAtBytes", drop.cutAtBytes)
+            .put("resumedFromBytes", drop.resumedFromBytes));
   }
 
   private void printText(Result r, Path kept, double seconds) {
@@ -195,7 +214,8 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
     o.println("CrowdBackup venue demo: seed " + p.seed + ", " + p.phones + " phones x " + p.filesPerPhone
         + " files, " + p.replicas + " replica" + (p.replicas == 1 ? "" : "s") + " each, " + p.lost + " phone"
         + (p.lost == 1 ? "" : "s") + " lost");
-    o.println("Every phone is a real custody store on disk, every home a real inbox; the clock is simulated,");
+    o.println("Every phone is a holder service on a loopback port over a real custody store, every home a");
+    o.println("destination server over a real inbox; every envelope moves over HTTP. The clock is simulated,");
     o.println("starting " + java.time.Instant.ofEpochSecond(Venue.START_EPOCH_SECOND) + ".");
     if (p.phones <= 16) {
       o.println();
@@ -218,8 +238,9 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
         + (r.filesShortOfReplicas == 0 ? "" : "; " + r.filesShortOfReplicas + " file"
             + (r.filesShortOfReplicas == 1 ? "" : "s") + " got fewer than " + p.replicas));
     line(o, "refusals", r.refusals.isEmpty() ? "none" : listing(Venue.refusalMap(r)));
-    line(o, "bytes moved", Units.bytes(r.venueBytes) + " phone to phone (" + r.venueThrottledNanos / 1_000_000_000L
-        + " s of simulated transfer time)");
+    wireLines(o, r.venueWire, p.phones + " holder services", " phone to phone (" + r.venueThrottledNanos / 1_000_000_000L
+        + " s of simulated radio time)");
+    resumedLines(o, r.venueWire, r.venueDrop, "radio", "the source client", "the holder's durable offset");
     line(o, "peak quota use", r.peakPhone == null ? "none" : r.peakPhone + ": " + Units.bytes(r.peakUsedBytes) + " of "
         + Units.bytes(r.peakLimitBytes) + " (" + Units.percent(r.peakUsedBytes, r.peakLimitBytes) + ")"
         + (r.quotaAlwaysKept ? "; no phone ever above its quota" : "; A PHONE WENT ABOVE ITS QUOTA"));
@@ -234,13 +255,16 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
         + " from lost phones");
     line(o, "lost with phone", r.lostWithPhone + " (no copy left on a phone that got home)");
     line(o, "duplicates", (r.droppedByReceipt + r.inboxDuplicates) + " suppressed: " + r.droppedByReceipt
-        + " dropped unsent on a receipt, " + r.inboxDuplicates + " sent but not written twice");
+        + " dropped unsent on the home's receipt" + (r.inboxDuplicates == 0 ? "" : ", " + r.inboxDuplicates
+        + " sent but not written twice"));
     line(o, "expired copies", r.expiredBeforeHome + " (custody ended before their holder got home; not sent)");
     if (r.forwardFailures > 0 || r.quarantined > 0) {
       line(o, "failed forwards", r.forwardFailures + " (" + r.quarantined + " copies failed verification, quarantined)");
     }
-    line(o, "bytes moved", Units.bytes(r.homeOwnBytes + r.homeCustodyBytes) + " to the homes ("
+    line(o, "delivered", Units.bytes(r.homeOwnBytes + r.homeCustodyBytes) + " of envelopes ("
         + Units.bytes(r.homeOwnBytes) + " own, " + Units.bytes(r.homeCustodyBytes) + " held for others)");
+    wireLines(o, r.homeWire, p.phones + " destination servers", " to the homes");
+    resumedLines(o, r.homeWire, r.homeDrop, "line", "its forwarder", "the home's offset");
     o.println();
     o.println("Next morning (" + Venue.timeOfDay(r.nextMorningEpochSecond) + ")");
     line(o, "expiry", "evicted " + r.evictedCount + " copies (" + Units.bytes(r.evictedBytes)
@@ -256,6 +280,26 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
       }
     }
     o.println(String.format(Locale.ROOT, "(%.1f s%s)", seconds, kept == null ? "" : "; the venue is kept in " + kept));
+  }
+
+  /** What crossed one side's servers: requests, bytes, refusals by reason. */
+  private static void wireLines(PrintWriter o, Venue.Wire w, String servers, String envelopesWhere) {
+    line(o, "on the wire", w.requests.get() + " HTTP requests to " + servers + ", " + Units.bytes(w.bodyBytes.get())
+        + " in bodies:");
+    line(o, "", Units.bytes(w.envelopeBytes.get()) + " of envelopes" + envelopesWhere);
+    line(o, "requests refused", w.refused.isEmpty() ? "none" : w.refusedTotal() + ": " + listing(w.refused));
+  }
+
+  /** How many uploads resumed; which link dropped in the middle of which upload, and where it went on from. */
+  private static void resumedLines(PrintWriter o, Venue.Wire w, Venue.Drop d, String link, String who, String from) {
+    if (d == null) {
+      line(o, "uploads resumed", w.resumes.get() + " (no " + link + " dropped: no upload of "
+          + Units.bytes(Venue.DROP_MIN_BODY_BYTES) + " or more)");
+      return;
+    }
+    line(o, "uploads resumed", w.resumes.get() + ": " + d.at + "'s " + link + " dropped " + Units.bytes(d.cutAtBytes)
+        + " into " + d.file + " (" + Units.bytes(d.envelopeBytes) + "),");
+    line(o, "", "and " + who + " went on from " + from + ", " + Units.bytes(d.resumedFromBytes));
   }
 
   private static void line(PrintWriter o, String label, String value) {

@@ -103,6 +103,7 @@ final class Failures {
     switch (e.reason()) {
       case LOCKED_BY_OTHER_PROCESS:
       case UNSUPPORTED_FORMAT:
+      case UNSAFE_LINK:
       case CORRUPT:
       case ILLEGAL_STATE_TRANSITION:
         code = ExitCodes.STATE;

@@ -31,6 +31,9 @@ public final class Main implements Runnable {
       OpenCommand.class,
       ReceiveCommand.class,
       StoreCommand.class,
+      ServeCommand.class,
+      SendCommand.class,
+      ForwardCommand.class,
       DemoCommand.class);
 
   @Spec CommandSpec spec;
@@ -117,7 +120,8 @@ public final class Main implements Runnable {
     public String[] getVersion() {
       String v = Main.class.getPackage().getImplementationVersion();
       return new String[] {"crowdbackup " + (v == null ? "development" : v)
-          + " (envelope format v1; Java " + System.getProperty("java.version") + ")"};
+          + " (envelope format v" + io.crowdbackup.engine.envelope.EnvelopeFormat.VERSION + "; Java "
+          + System.getProperty("java.version") + ")"};
     }
   }
 }

@@ -49,23 +49,17 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
 
   @Override
   public Integer call() throws Exception {
-    Failures.requireInputs(envelopes);
     DestinationKeyPair keys = KeyFiles.destination(key);
-    try {
-      OutputFiles.createFolder(out);
-    } catch (IOException e) {
-      keys.destroy();
-      throw Failures.io(out, e);
-    }
-    try {
-      TempFiles.removeStale(out, spec.commandLine().getErr(), globals);
-    } catch (CliException e) {
-      keys.destroy();
-      throw e;
-    }
     StreamingOpener opener = new StreamingOpener(keys);
     int code = ExitCodes.OK;
     try {
+      Failures.requireInputs(envelopes);
+      try {
+        OutputFiles.createFolder(out);
+      } catch (IOException e) {
+        throw Failures.io(out, e);
+      }
+      TempFiles.removeStale(out, spec.commandLine().getErr(), globals);
       for (Path envelope : envelopes) {
         try {
           openOne(opener, envelope);

@@ -54,13 +54,20 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
 
   @Override
   public Integer call() throws Exception {
-    Failures.requireInputs(envelopes);
     DestinationKeyPair keys = KeyFiles.destination(key);
+    try {
+      return deliverAll(keys);
+    } finally {
+      keys.destroy();
+    }
+  }
+
+  private int deliverAll(DestinationKeyPair keys) throws CliException {
+    Failures.requireInputs(envelopes);
     if (receipts != null) {
       try {
         OutputFiles.createFolder(receipts);
       } catch (IOException e) {
-        keys.destroy();
         throw Failures.io(receipts, e);
       }
     }
@@ -94,10 +101,10 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
       throw Failures.of(inbox, e);
     } finally {
       TempFiles.release(inbox);
-      keys.destroy();
     }
     return code;
   }
+
 
   private Path writeReceipt(Delivery d) throws CliException {
     Path file = receipts.resolve(d.fingerprint().toHex() + ".receipt");

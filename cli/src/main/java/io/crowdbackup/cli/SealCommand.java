@@ -2,6 +2,7 @@ package io.crowdbackup.cli;
 
 import io.crowdbackup.api.Compression;
 import io.crowdbackup.api.DestinationCard;
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
@@ -100,7 +101,6 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
       throw new CliException(ExitCodes.USAGE, "USAGE", null, "--chunk-size must be a power of two from 4KiB to "
           + "4MiB, was " + Units.bytes(chunkSizeBytes) + " (" + chunkSizeBytes + " bytes)", null);
     }
-    Failures.requireInputs(files);
     DestinationCard destination = KeyFiles.card(to);
     DestinationCard relayCard = relay == null ? null : KeyFiles.card(relay);
     SigningKeyPair source = signingKey == null ? Keys.generateSigning() : KeyFiles.signing(signingKey);
@@ -120,6 +120,7 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
     } finally {
       source.destroy();
     }
+    Failures.requireInputs(files);
     try {
       OutputFiles.createFolder(out);
     } catch (IOException e) {
@@ -177,6 +178,14 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
       temp.publishNoReplace(envelope);
       bar.finish();
       print(file, envelope, result);
+    } catch (EnvelopeException e) {
+      if (e.reason() == EnvelopeException.Reason.NOT_ENOUGH_MEMORY) {
+        // The user's options (or the JVM's heap) are what must change, not the file: a usage error.
+        throw new CliException(ExitCodes.USAGE, e.reason().name(), file.toString(), "seal " + file + ": "
+            + e.getMessage().replace("use a chunk size of at most", "use --chunk-size of at most")
+                .replace("more heap (-Xmx)", "more heap (CROWDBACKUP_JAVA_OPTS=-Xmx...)"), e);
+      }
+      throw Failures.of(file, e);
     } catch (IOException | RuntimeException e) {
       throw Failures.of(file, e);
     }

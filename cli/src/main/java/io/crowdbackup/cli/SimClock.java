@@ -7,7 +7,8 @@ import io.crowdbackup.engine.policy.Sleeper;
  * The demo's simulated time: one clock for every phone, home and token bucket of the venue. It moves only
  * when the simulation moves it ({@link #advanceToEpochSecond}) or when a bandwidth throttle "sleeps" (the
  * time a transfer would take on the radio), so a day of custody runs in seconds and every run with one seed
- * sees the same times. Single-threaded, like the demo.
+ * sees the same times. Thread-safe: the holder services and destination servers read it from their request
+ * threads; the demo makes one request at a time, so the times stay the same on every run.
  */
 final class SimClock implements TimeSource, Sleeper {
   private final long startEpochMillis;
@@ -19,25 +20,25 @@ final class SimClock implements TimeSource, Sleeper {
   }
 
   @Override
-  public long monotonicNanos() {
+  public synchronized long monotonicNanos() {
     return elapsedNanos;
   }
 
   @Override
-  public long epochMillis() {
+  public synchronized long epochMillis() {
     return startEpochMillis + elapsedNanos / 1_000_000L;
   }
 
   /** A throttle waits for its bucket to refill: the radio is busy that long. */
   @Override
-  public void sleepNanos(long nanos) {
+  public synchronized void sleepNanos(long nanos) {
     long n = Math.max(1, nanos);
     elapsedNanos += n;
     sleptNanos += n;
   }
 
   /** Moves time forward to {@code epochSecond}; never backwards. */
-  void advanceToEpochSecond(long epochSecond) {
+  synchronized void advanceToEpochSecond(long epochSecond) {
     long target = (epochSecond * 1000 - startEpochMillis) * 1_000_000L;
     if (target > elapsedNanos) {
       elapsedNanos = target;
@@ -45,7 +46,7 @@ final class SimClock implements TimeSource, Sleeper {
   }
 
   /** Simulated time spent waiting for bandwidth so far. */
-  long throttledNanos() {
+  synchronized long throttledNanos() {
     return sleptNanos;
   }
 }

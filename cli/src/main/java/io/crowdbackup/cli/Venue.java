@@ -3,42 +3,55 @@ package io.crowdbackup.cli;
 import io.crowdbackup.api.Compression;
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.Fingerprint;
-import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.api.policy.QuotaStats;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.Refusal;
-import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
-import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.engine.Envelopes;
-import io.crowdbackup.engine.custody.CustodyException;
 import io.crowdbackup.engine.custody.CustodyStats;
-import io.crowdbackup.engine.custody.DropOutcome;
-import io.crowdbackup.engine.custody.Forward;
-import io.crowdbackup.engine.custody.Offer;
 import io.crowdbackup.engine.envelope.StreamingSealer;
 import io.crowdbackup.engine.inbox.AtomicFiles;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
 import io.crowdbackup.engine.keys.Keys;
+import io.crowdbackup.engine.protocol.DeliverySink;
+import io.crowdbackup.engine.protocol.DestinationProtocol;
+import io.crowdbackup.engine.protocol.HolderProtocol;
+import io.crowdbackup.engine.protocol.OfferMessage;
+import io.crowdbackup.engine.protocol.PeerIdentity;
+import io.crowdbackup.engine.protocol.Problem;
+import io.crowdbackup.engine.protocol.ProtocolException;
+import io.crowdbackup.engine.protocol.ProtocolRequest;
+import io.crowdbackup.engine.protocol.ProtocolResponse;
+import io.crowdbackup.engine.protocol.Tus;
+import io.crowdbackup.server.Backoff;
+import io.crowdbackup.server.Forwarder;
+import io.crowdbackup.server.ProtocolClient;
+import io.crowdbackup.server.ProtocolServer;
+import io.crowdbackup.server.SourceClient;
+import java.io.Closeable;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -48,36 +61,46 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
  * The simulated venue behind {@code crowdbackup demo}: N phones, each with a real custody store on disk
  * ({@link Holder}, the same folders the {@code store} commands open) under its own quota, share, retention
- * and radio bandwidth, and N homes, each a real {@link Inbox}. Everything the summary reports is counted
- * from what those stores, custodians and inboxes did; the simulation only decides who meets whom, when,
- * and which phones are lost.
+ * and radio bandwidth, served as a holder service ({@link HolderProtocol} on a {@link ProtocolServer}) on a
+ * loopback port behind its {@link DemoRadio}; and N homes, each a real {@link Inbox} served as a
+ * destination server ({@link DestinationProtocol}) on a loopback port, which is the locator its owner seals
+ * for. Every envelope moves over HTTP: to holders by the {@link SourceClient}, home by each phone's
+ * {@link Forwarder}. Everything the summary reports is counted from what those stores, custodians, inboxes
+ * and servers did; the simulation only decides who meets whom, when, and which phones are lost.
  *
- * <p>The story, on one {@link SimClock}:
+ * <p>The story, on one {@link SimClock}, which every custodian, store, inbox and token bucket reads:
  * <ol>
  *   <li><b>At the venue</b> every phone seals its files (generated from the seed: photos, videos, notes)
- *       for its owner's home and keeps the envelopes in its store as its own; then, in rounds, it offers
- *       each envelope to peers in a seeded order until R holders have accepted one (the custodian decides:
- *       quota, per-peer share, size, retention) and streams it over through both radios' token buckets.
- *   <li><b>L phones are lost</b>: their stores are closed and deleted, with everything they held.
- *   <li><b>Going home</b>, the rest arrive in seeded hours. On arrival a phone first reads the receipts its
- *       destinations have published so far and hands them to its custodian, which verifies them and drops
- *       those copies unsent; then it forwards everything still pending (its own envelopes and custody
- *       blobs alike) to their homes' inboxes, each forward once, to the locator in the envelope's header,
- *       and gives the inbox's receipt back to its custodian. Phones arriving in the same hour do not see
- *       each other's receipts, so an inbox may get a second copy: it keeps the first and answers with the
- *       same receipt. Copies whose custody expired before their holder got home are not sent.
+ *       for its owner's home and keeps the envelopes in its store as its own; then, in rounds, its source
+ *       client offers each envelope to peers in a seeded order until R holders have accepted one (the
+ *       holder's custodian decides: quota, per-peer share, size, retention) and uploads it by tus. One
+ *       radio drops halfway through one upload; the source client resumes from the holder's durable offset.
+ *   <li><b>L phones are lost</b>: their services stop, their stores are closed and deleted, with everything
+ *       they held.
+ *   <li><b>Going home</b>, the rest arrive in seeded hours, one after another. Each runs its forwarder: per
+ *       home, it first asks in one batch which envelopes are already delivered and drops those copies on a
+ *       verified receipt, unsent; the rest (its own envelopes and custody blobs alike) it uploads, each
+ *       once, to the locator in the envelope's header, and drops on the receipt the home signs. Copies whose
+ *       custody expired before their holder got home are not sent.
  *   <li><b>Next morning</b> each phone's custodian evicts what expired; every store must then be empty.
  *   <li><b>The check</b>: every delivered file is compared byte for byte with its original, and every file
  *       that still had a live replica (a copy, held and not expired, on a phone that got home) must have
  *       been delivered.
  * </ol>
- * Single-threaded and seeded: one seed gives the same counts on every run and machine. (The sealer draws
+ * Seeded, and one request at a time (offers in a fixed order, phones forwarding one after another), so that
+ * the simulated clock, and with it every count, is the same on every run and machine. (The sealer draws
  * its ephemeral keys from the system's secure random, so fingerprints differ between runs; nothing the
  * simulation decides depends on them.)
  */
@@ -97,6 +120,8 @@ final class Venue {
   /** Phones arrive home at half past the hour, away from the whole-hour retention boundaries. */
   static final long HOME_OFFSET_SECONDS = 1800;
   static final long NEXT_MORNING_SECONDS = TTL_SECONDS + 3600;
+  /** The radio that drops does so in the first upload at least this large. */
+  static final long DROP_MIN_BODY_BYTES = 128 * 1024;
 
   private static final long[] QUOTAS = {1 << 20, 3 << 19, 2 << 20, 3 << 20, 4 << 20};
   private static final int[] SHARES = {40, 50, 60};
@@ -104,6 +129,11 @@ final class Venue {
   private static final long[] RADIOS = {2 << 20, 4 << 20, 8 << 20};
   private static final String[] WORDS = {"stage", "crowd", "encore", "lights", "guitar", "drums", "friends",
       "queue", "tickets", "rain", "sunset", "bassline", "setlist", "merch", "chorus", "the", "and", "a", "was"};
+  /** Retries against the same peer without the real backoff's waits: the demo's peers are on loopback. */
+  private static final Backoff RETRY = new Backoff(5, Duration.ofMillis(5), Duration.ofMillis(100));
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+  /** Request threads per server: the demo sends one request at a time. */
+  private static final int SERVER_THREADS = 4;
 
   static final class Params {
     int phones = 8;
@@ -116,18 +146,22 @@ final class Venue {
 
   final class Home {
     final int index;
-    final String locator;
-    final DestinationKeyPair keys;
+    final Path dir;
     final Path inboxDir;
-    final Path receiptsDir;
+    final String name;
+    ProtocolServer server;
+    /** The home's internet line: its locator points here, and it drops once, mid-upload. */
+    DemoRadio line;
+    volatile DestinationProtocol protocol;
+    String locator;
+    DestinationKeyPair keys;
     Inbox inbox;
 
-    Home(int index, DestinationKeyPair keys, Path dir) {
+    Home(int index, Path dir) {
       this.index = index;
-      this.locator = keys.card().locator();
-      this.keys = keys;
+      this.name = String.format("home-%02d", index + 1);
+      this.dir = dir;
       this.inboxDir = dir.resolve("inbox");
-      this.receiptsDir = dir.resolve("receipts");
     }
   }
 
@@ -142,6 +176,9 @@ final class Venue {
     final SigningKeyPair signing;
     final List<FileRecord> files = new ArrayList<>();
     Holder holder;
+    HolderProtocol protocol;
+    ProtocolServer server;
+    DemoRadio radio;
     boolean lost;
     long peakUsedBytes;
     CustodyStats lastStats;
@@ -156,6 +193,14 @@ final class Venue {
       this.home = home;
       this.signing = signing;
     }
+
+    /** Leaves the venue: its holder service and radio stop; its store stays open for its forwarder. */
+    void leaveVenue() throws IOException {
+      closeAll(radio, server, protocol);
+      radio = null;
+      server = null;
+      protocol = null;
+    }
   }
 
   final class FileRecord {
@@ -168,6 +213,8 @@ final class Venue {
     Fingerprint fingerprint;
     long envelopeBytes;
     long expiresAtEpochSecond;
+    /** The sealed envelope in its owner's outbox, what its source client sends. */
+    Path envelopeFile;
     List<Phone> candidates;
     int cursor;
     final List<Phone> holders = new ArrayList<>();
@@ -189,6 +236,168 @@ final class Venue {
     }
   }
 
+  /**
+   * What crossed one side's servers (the holder services, or the destination servers), counted where the
+   * protocol core meets HTTP: requests, body bytes (HTTP headers are not counted: their size depends on the
+   * HTTP client's version), and every answer of 400 or more by its problem's reason.
+   */
+  static final class Wire {
+    final AtomicLong requests = new AtomicLong();
+    final AtomicLong bodyBytes = new AtomicLong();
+    /** Envelope bytes in PATCH bodies that reached a core. */
+    final AtomicLong envelopeBytes = new AtomicLong();
+    /** PATCHes whose body ended before its {@code Content-Length}: the connection dropped mid-upload. */
+    final AtomicLong cutUploads = new AtomicLong();
+    /**
+     * Uploads resumed: a {@code HEAD} of an upload (a source client asking where to continue), or a
+     * creation answered with an offset past 0 (a forwarder whose upload had begun before).
+     */
+    final AtomicLong resumes = new AtomicLong();
+    volatile long lastResumedAt = -1;
+    /** The fingerprint named by the last resumed creation, or null. */
+    volatile String lastResumedFingerprint;
+    final Map<String, Long> refused = new ConcurrentSkipListMap<>();
+
+    long refusedTotal() {
+      long n = 0;
+      for (long v : refused.values()) {
+        n += v;
+      }
+      return n;
+    }
+
+    Function<ProtocolRequest, ProtocolResponse> count(Function<ProtocolRequest, ProtocolResponse> core) {
+      return req -> {
+        CountedRequest counted = new CountedRequest(req);
+        ProtocolResponse r = core.apply(counted);
+        requests.incrementAndGet();
+        bodyBytes.addAndGet(counted.bytes + r.bodyLength());
+        if (req.method().equals("PATCH")) {
+          envelopeBytes.addAndGet(counted.bytes);
+          String declared = req.header("Content-Length");
+          if (counted.ended && declared != null && counted.bytes < Long.parseLong(declared.trim())) {
+            cutUploads.incrementAndGet();
+            return r; // answered into a dropped connection: no peer was refused anything
+          }
+        }
+        String offset = r.headers().get(Tus.UPLOAD_OFFSET);
+        if (offset != null && (req.method().equals("HEAD") && r.status() == 200
+            || req.method().equals("POST") && r.status() == 201 && !offset.equals("0"))) {
+          resumes.incrementAndGet();
+          lastResumedAt = Long.parseLong(offset);
+          lastResumedFingerprint = req.method().equals("POST") ? fingerprintOf(req) : null;
+        }
+        if (r.status() >= 400) {
+          refused.merge(reasonOf(r), 1L, Long::sum);
+        }
+        return r;
+      };
+    }
+
+    private static String fingerprintOf(ProtocolRequest creation) {
+      try {
+        return Tus.parseMetadata(creation.header(Tus.UPLOAD_METADATA)).get(OfferMessage.FINGERPRINT);
+      } catch (ProtocolException e) {
+        return null;
+      }
+    }
+
+    private static String reasonOf(ProtocolResponse r) {
+      String type = r.headers().get("Content-Type");
+      if (type != null && type.startsWith(Problem.MEDIA_TYPE)) {
+        try {
+          Problem p = Problem.decode(r.body());
+          return p.text(Problem.REASON) != null ? p.text(Problem.REASON) : p.type();
+        } catch (ProtocolException e) {
+          return "HTTP_" + r.status();
+        }
+      }
+      return "HTTP_" + r.status();
+    }
+  }
+
+  /** A request whose body bytes are counted as the core reads them. */
+  private static final class CountedRequest implements ProtocolRequest {
+    private final ProtocolRequest request;
+    private InputStream body;
+    long bytes;
+    /** The body ended (its end, or a failure) while the core read it. */
+    boolean ended;
+
+    CountedRequest(ProtocolRequest request) {
+      this.request = request;
+    }
+
+    @Override
+    public String method() {
+      return request.method();
+    }
+
+    @Override
+    public String path() {
+      return request.path();
+    }
+
+    @Override
+    public String header(String name) {
+      return request.header(name);
+    }
+
+    @Override
+    public InetAddress remoteAddress() {
+      return request.remoteAddress();
+    }
+
+    @Override
+    public InputStream body() {
+      if (body == null) {
+        body = new FilterInputStream(request.body()) {
+          @Override
+          public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            int n;
+            try {
+              n = in.read(b, off, len);
+            } catch (IOException e) {
+              ended = true;
+              throw e;
+            }
+            if (n < 0) {
+              ended = true;
+            } else {
+              bytes += n;
+            }
+            return n;
+          }
+        };
+      }
+      return body;
+    }
+  }
+
+  /** One upload cut by a {@link DemoRadio}, and where it resumed. */
+  static final class Drop {
+    /** The phone or home whose link dropped. */
+    final String at;
+    final String file;
+    final long envelopeBytes;
+    final long cutAtBytes;
+    final long resumedFromBytes;
+
+    Drop(String at, String file, long envelopeBytes, long cutAtBytes, long resumedFromBytes) {
+      this.at = at;
+      this.file = file;
+      this.envelopeBytes = envelopeBytes;
+      this.cutAtBytes = cutAtBytes;
+      this.resumedFromBytes = resumedFromBytes;
+    }
+  }
+
   /** Everything the summary shows, counted from what the engine did. */
   static final class Result {
     Params params;
@@ -200,11 +409,17 @@ final class Venue {
     long envelopeBytes;
     int replicasRequested;
     int replicasPlaced;
+    long replicaBytesPlaced;
     int filesShortOfReplicas;
     final Map<Refusal.Reason, Long> refusals = new EnumMap<>(Refusal.Reason.class);
     long receiptRefusals;
-    long venueBytes;
     long venueThrottledNanos;
+    final Wire venueWire = new Wire();
+    final Wire homeWire = new Wire();
+    /** The upload a phone's radio cut at the venue, or null. */
+    Drop venueDrop;
+    /** The upload a home's line cut while a phone forwarded, or null. */
+    Drop homeDrop;
     String peakPhone;
     long peakUsedBytes;
     long peakLimitBytes;
@@ -247,10 +462,19 @@ final class Venue {
   private final Random random;
   private final List<Phone> phones = new ArrayList<>();
   private final List<Home> homes = new ArrayList<>();
-  private final Map<String, Home> homeByLocator = new HashMap<>();
+  private final Map<URI, Phone> phoneByUrl = new HashMap<>();
   private final Map<Fingerprint, FileRecord> fileByFingerprint = new HashMap<>();
   private final List<FileRecord> files = new ArrayList<>();
   private final Result result = new Result();
+  private final HttpClient http = ProtocolClient.newHttpClient(Duration.ofSeconds(10));
+  /** One radio of the venue drops once; the first to see a large enough upload takes it. */
+  private final AtomicBoolean dropPending = new AtomicBoolean(true);
+  /** Likewise one home's line, while phones forward. */
+  private final AtomicBoolean homeDropPending = new AtomicBoolean(true);
+  /** What the homes' sinks delivered, handed from the servers' threads to the simulation's. */
+  private final Queue<Delivery> deliveries = new ConcurrentLinkedQueue<>();
+  /** Failures of a server's own side (its 503s), with their local detail. */
+  private final Queue<String> serverErrors = new ConcurrentLinkedQueue<>();
 
   Venue(Params params, Path dir, PrintWriter err, boolean progress) {
     this.params = params;
@@ -268,6 +492,12 @@ final class Venue {
       seal();
       replicate();
       lose();
+      for (Phone p : phones) {
+        if (!p.lost) {
+          p.leaveVenue();
+        }
+      }
+      deleteTree(dir.resolve("outbox"));
       if (params.fault == Fault.CORRUPT_REPLICA) {
         corruptReplicas();
       }
@@ -277,10 +507,14 @@ final class Venue {
       }
       nextMorning();
       check();
+      for (String e : serverErrors) {
+        result.failures.add("a server failed on its own side: " + e);
+      }
       return result;
     } finally {
       for (Phone p : phones) {
         if (p.holder != null) {
+          p.leaveVenue();
           // What 'crowdbackup store --dir <phone> stats' shows as this folder's totals.
           HolderCounters totals = HolderCounters.read(p.dir);
           totals.add(p.holder.custodian.stats());
@@ -289,10 +523,28 @@ final class Venue {
         }
       }
       for (Home h : homes) {
-        if (h.inbox != null) {
-          h.inbox.close();
+        closeAll(h.line, h.server, h.protocol, h.inbox);
+        if (h.keys != null) {
+          h.keys.destroy();
         }
       }
+    }
+  }
+
+  /** Closes each that is there, in order; the first failure is thrown after all were tried. */
+  private static void closeAll(Closeable... all) throws IOException {
+    IOException first = null;
+    for (Closeable c : all) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (IOException e) {
+        first = first == null ? e : first;
+      }
+    }
+    if (first != null) {
+      throw first;
     }
   }
 
@@ -301,14 +553,18 @@ final class Venue {
   private void setUp() throws IOException, CliException {
     SecureRandom keyRandom = seeded(new Random(random.nextLong()));
     for (int i = 0; i < params.phones; i++) {
-      DestinationKeyPair keys = Keys.generateDestination(String.format("https://home-%02d.example/inbox", i + 1),
-          keyRandom);
-      Home h = new Home(i, keys, dir.resolve("homes").resolve(String.format("home-%02d", i + 1)));
-      Files.createDirectories(h.receiptsDir);
-      h.inbox = Inbox.newBuilder().directory(h.inboxDir).keys(keys)
-          .clockEpochSecond(() -> clock.epochMillis() / 1000).open();
+      Home h = new Home(i, dir.resolve("homes").resolve(String.format("home-%02d", i + 1)));
       homes.add(h);
-      homeByLocator.put(h.locator, h);
+      // Listening first: the home's locator, sealed into every envelope for it, is its loopback URL.
+      h.server = ProtocolServer.newBuilder(result.homeWire.count(req -> h.protocol.handle(req)))
+          .name("demo-" + h.name).maxThreads(SERVER_THREADS).build().start();
+      h.line = new DemoRadio(h.name, h.server.port(), homeDropPending, DROP_MIN_BODY_BYTES);
+      h.locator = h.line.uri().toString();
+      h.keys = Keys.generateDestination(h.locator, keyRandom);
+      h.inbox = Inbox.newBuilder().directory(h.inboxDir).keys(h.keys)
+          .clockEpochSecond(() -> clock.epochMillis() / 1000).open();
+      h.protocol = DestinationProtocol.newBuilder(recording(h.inbox), h.dir.resolve("staging"))
+          .onError((what, e) -> serverErrors.add(h.locator + ": " + what + ": " + e)).build();
     }
     for (int i = 0; i < params.phones; i++) {
       HolderSettings s = HolderSettings.of(pick(QUOTAS), SHARES[random.nextInt(SHARES.length)], pick(RETENTIONS), 0);
@@ -316,15 +572,41 @@ final class Venue {
       int homeHour = 1 + random.nextInt(8);
       Phone p = new Phone(i, dir.resolve("phones").resolve(String.format("phone-%02d", i + 1)), s, radio, homeHour,
           homes.get(i), Keys.generateSigning(keyRandom));
+      phones.add(p);
+      result.phones.add(p);
       Files.createDirectories(p.dir);
       Files.writeString(p.dir.resolve(HolderSettings.FILE_NAME), s.encode());
       RateLimit global = RateLimit.perSecond(radio);
       RateLimit perPeer = RateLimit.perSecond(radio / 2);
       p.holder = Holder.open(p.dir, s, clock, clock, new RateLimit[] {global, perPeer},
           new RateLimit[] {global, perPeer});
-      phones.add(p);
-      result.phones.add(p);
+      // Peers are known by the name they give: every phone here shares one loopback address, which the
+      // default identity (the observed address, docs/decisions/0005) would count as one peer.
+      p.protocol = HolderProtocol.newBuilder(p.holder.custodian).peerIdentity(PeerIdentity.BY_DECLARED_LABEL)
+          .onError((what, e) -> serverErrors.add(p.name + ": " + what + ": " + e)).build();
+      p.server = ProtocolServer.newBuilder(result.venueWire.count(p.protocol::handle)).name("demo-" + p.name)
+          .maxThreads(SERVER_THREADS).build().start();
+      p.radio = new DemoRadio(p.name, p.server.port(), dropPending, DROP_MIN_BODY_BYTES);
+      phoneByUrl.put(p.radio.uri(), p);
     }
+  }
+
+  /** A home's inbox as its server's sink; each delivery is also handed to the simulation. */
+  private DeliverySink recording(Inbox inbox) {
+    DeliverySink sink = DeliverySink.inbox(inbox);
+    return new DeliverySink() {
+      @Override
+      public byte[] receipt(Fingerprint fingerprint) throws IOException {
+        return sink.receipt(fingerprint);
+      }
+
+      @Override
+      public byte[] deliver(ReadableByteChannel envelope, Fingerprint expected) throws IOException {
+        Delivery d = inbox.deliver(envelope, expected);
+        deliveries.add(d);
+        return d.receiptBytes();
+      }
+    };
   }
 
   private void seal() throws IOException, CliException {
@@ -333,6 +615,7 @@ final class Venue {
     for (Phone p : phones) {
       Path folder = originals.resolve(p.name);
       Files.createDirectories(folder);
+      Files.createDirectories(dir.resolve("outbox").resolve(p.name));
       for (int j = 0; j < params.filesPerPhone; j++) {
         int kind = random.nextInt(20);
         String name;
@@ -367,20 +650,19 @@ final class Venue {
             .releaseKey(p.signing.publicKey()).expiresAtEpochSecond(now + TTL_SECONDS).name(f.name)
             .mediaType(MediaTypes.forName(f.name)).createdAtEpochMillis((now - 3600 + f.number * 60L) * 1000)
             .compression(Compression.AUTO).build();
-        Path temp = AtomicFiles.createTemp(p.dir);
-        try {
-          SealResult sealed;
-          try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            sealed = sealer.seal(request, f.original, out);
-          }
-          f.fingerprint = sealed.fingerprint();
-          f.envelopeBytes = sealed.envelopeLengthBytes();
-          f.expiresAtEpochSecond = sealed.header().expiresAtEpochSecond();
-          try (FileChannel in = FileChannel.open(temp)) {
-            p.holder.custodian.putOwn(f.fingerprint, f.envelopeBytes, in);
-          }
-        } finally {
-          Files.deleteIfExists(temp);
+        // The source keeps the sealed envelope in its outbox while at the venue (its source client sends
+        // from there) and in its store as its own (its forwarder takes it home from there).
+        f.envelopeFile = dir.resolve("outbox").resolve(p.name).resolve(f.name + ".cbe");
+        SealResult sealed;
+        try (FileChannel out = FileChannel.open(f.envelopeFile, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE)) {
+          sealed = sealer.seal(request, f.original, out);
+        }
+        f.fingerprint = sealed.fingerprint();
+        f.envelopeBytes = sealed.envelopeLengthBytes();
+        f.expiresAtEpochSecond = sealed.header().expiresAtEpochSecond();
+        try (FileChannel in = FileChannel.open(f.envelopeFile)) {
+          p.holder.custodian.putOwn(f.fingerprint, f.envelopeBytes, in);
         }
         fileByFingerprint.put(f.fingerprint, f);
         result.envelopeBytes += f.envelopeBytes;
@@ -406,14 +688,8 @@ final class Venue {
       // In rounds, so that every file gets a first replica before any gets a second.
       for (int round = 1; round <= params.replicas; round++) {
         for (FileRecord f : files) {
-          if (f.holders.size() >= round) {
-            continue;
-          }
-          while (f.cursor < f.candidates.size()) {
-            Phone peer = f.candidates.get(f.cursor++);
-            if (offer(f, peer, bar)) {
-              break;
-            }
+          if (f.holders.size() < round && f.cursor < f.candidates.size()) {
+            place(f, bar);
           }
         }
       }
@@ -421,6 +697,7 @@ final class Venue {
     }
     for (FileRecord f : files) {
       result.replicasPlaced += f.holders.size();
+      result.replicaBytesPlaced += f.holders.size() * f.envelopeBytes;
       if (f.holders.size() < params.replicas) {
         result.filesShortOfReplicas++;
       }
@@ -428,32 +705,72 @@ final class Venue {
     result.venueThrottledNanos = clock.throttledNanos();
   }
 
-  /** One offer of {@code f} from its owner to {@code peer}; whether the peer took it. */
-  private boolean offer(FileRecord f, Phone peer, ProgressBar bar) throws IOException {
-    Offer offer = Offer.newBuilder().fingerprint(f.fingerprint).declaredLengthBytes(f.envelopeBytes)
-        .envelopeExpiresAtEpochSecond(f.expiresAtEpochSecond).sourcePeer(f.owner.name)
-        .requireFullRetention(f.video).build();
-    Counting in = new Counting(f.owner.holder.custodian.openOwn(f.fingerprint, peer.name), bar);
-    try (in) {
-      peer.holder.custodian.receive(offer, in);
+  /**
+   * The owner's source client offers {@code f} to the peers after its cursor, one at a time in their
+   * seeded order, until one holds it durably. One at a time, where a real source offers to several at
+   * once: the order of the holders' decisions, and so the simulated clock, must not depend on timing.
+   */
+  private void place(FileRecord f, ProgressBar bar) throws IOException {
+    List<Phone> tried = f.candidates.subList(f.cursor, f.candidates.size());
+    SourceClient.Builder b = SourceClient.newBuilder().replicas(1).peerLabel(f.owner.name)
+        .requireFullRetention(f.video).takeCounterOffers(false).httpClient(http).backoff(RETRY)
+        .requestTimeout(REQUEST_TIMEOUT);
+    for (Phone peer : tried) {
+      b.holder(peer.radio.uri());
+    }
+    long before = result.venueWire.envelopeBytes.get();
+    SourceClient.Placement placed = b.build().send(List.of(f.envelopeFile)).get(0);
+    bar.add(result.venueWire.envelopeBytes.get() - before);
+    for (Map.Entry<URI, String> e : placed.refusedBy().entrySet()) {
+      Phone peer = phoneByUrl.get(e.getKey());
+      f.cursor++;
+      if (!isRefusal(e.getValue())) {
+        result.failures.add("the offer of " + f.id() + " to " + peer.name + " failed: " + e.getValue());
+      }
+      noteQuota(peer);
+    }
+    for (URI u : placed.heldBy()) {
+      Phone peer = phoneByUrl.get(u);
+      f.cursor++;
       f.holders.add(peer);
-      return true;
-    } catch (RefusalException e) {
+      noteQuota(peer);
+      if (peer.radio.drop() != null && result.venueDrop == null) {
+        result.venueDrop = new Drop(peer.name, f.id(), f.envelopeBytes, peer.radio.drop().cutAtBytes,
+            result.venueWire.lastResumedAt);
+      }
+    }
+    if (!dropPending.get() && result.venueDrop == null) {
+      result.failures.add("a radio dropped during the upload of " + f.id() + ", which was not resumed: " + placed);
+    }
+  }
+
+  /** Whether a source client's reason is a holder's refusal ({@code REASON: detail}), not a failure. */
+  private static boolean isRefusal(String why) {
+    int colon = why.indexOf(':');
+    if (colon < 0) {
       return false;
-    } finally {
-      result.venueBytes += in.count;
-      QuotaStats q = peer.holder.custodian.stats().quota();
-      long used = q.heldBytes() + q.reservedBytes();
-      peer.peakUsedBytes = Math.max(peer.peakUsedBytes, used);
-      if (used > q.limitBytes()) {
-        result.quotaAlwaysKept = false;
-        result.failures.add(peer.name + " holds " + used + " bytes, above its quota of " + q.limitBytes());
-      }
-      if (result.peakPhone == null || used * result.peakLimitBytes > result.peakUsedBytes * q.limitBytes()) {
-        result.peakPhone = peer.name;
-        result.peakUsedBytes = used;
-        result.peakLimitBytes = q.limitBytes();
-      }
+    }
+    try {
+      Refusal.Reason.valueOf(why.substring(0, colon));
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** Peak quota use, looked at on the holder after each offer it answered. */
+  private void noteQuota(Phone peer) {
+    QuotaStats q = peer.holder.custodian.stats().quota();
+    long used = q.heldBytes() + q.reservedBytes();
+    peer.peakUsedBytes = Math.max(peer.peakUsedBytes, used);
+    if (used > q.limitBytes()) {
+      result.quotaAlwaysKept = false;
+      result.failures.add(peer.name + " holds " + used + " bytes, above its quota of " + q.limitBytes());
+    }
+    if (result.peakPhone == null || used * result.peakLimitBytes > result.peakUsedBytes * q.limitBytes()) {
+      result.peakPhone = peer.name;
+      result.peakUsedBytes = used;
+      result.peakLimitBytes = q.limitBytes();
     }
   }
 
@@ -465,6 +782,7 @@ final class Venue {
     for (Phone p : lost) {
       p.lost = true;
       p.lastStats = p.holder.custodian.stats();
+      p.leaveVenue();
       p.holder.close();
       p.holder = null;
       deleteTree(p.dir); // the phone, its store and everything it held are gone
@@ -488,31 +806,20 @@ final class Venue {
     }
     going.sort(Comparator.comparingInt((Phone p) -> p.homeHour).thenComparingInt(p -> p.index));
     try (ProgressBar bar = new ProgressBar(err, "going home", total, progress)) {
-      int i = 0;
-      while (i < going.size()) {
-        int hour = going.get(i).homeHour;
-        List<Phone> arriving = new ArrayList<>();
-        while (i < going.size() && going.get(i).homeHour == hour) {
-          arriving.add(going.get(i++));
-        }
-        long at = START_EPOCH_SECOND + hour * 3600L + HOME_OFFSET_SECONDS;
+      for (Phone p : going) {
+        long at = START_EPOCH_SECOND + p.homeHour * 3600L + HOME_OFFSET_SECONDS;
         clock.advanceToEpochSecond(at);
         result.firstHomeEpochSecond = Math.min(result.firstHomeEpochSecond, at);
         result.lastHomeEpochSecond = Math.max(result.lastHomeEpochSecond, at);
-        // Receipts published before this hour: phones arriving together do not see each other's.
-        Map<Fingerprint, byte[]> board = readReceiptBoard();
-        for (Phone p : arriving) {
-          syncReceipts(p, board);
-        }
-        for (Phone p : arriving) {
-          forwardAll(p, bar);
-        }
+        arrive(p);
+        forwardAll(p, bar);
       }
       bar.finish();
     }
   }
 
-  private void syncReceipts(Phone p, Map<Fingerprint, byte[]> board) throws IOException {
+  /** What a phone brings home: the copies that expired on the way, and the live ones. */
+  private void arrive(Phone p) throws IOException {
     long now = p.holder.custodian.nowEpochSecond();
     for (BlobStat s : sorted(p.holder.store.list())) {
       // Past its custody expiry the store lists a blob as EXPIRED (never served) until eviction removes it.
@@ -521,59 +828,62 @@ final class Venue {
       }
     }
     for (BlobStat s : pending(p)) {
-      FileRecord f = fileByFingerprint.get(s.fingerprint());
-      f.liveOn.add(p);
-      byte[] receipt = board.get(s.fingerprint());
-      if (receipt != null) {
-        try {
-          if (p.holder.custodian.acceptReceipt(s.fingerprint(), receipt) == DropOutcome.DROPPED) {
-            result.droppedByReceipt++;
-          }
-        } catch (ReceiptException e) {
-          result.failures.add(p.name + " refused the receipt for " + f.id() + ": " + e.getMessage());
-        }
-      }
+      fileByFingerprint.get(s.fingerprint()).liveOn.add(p);
     }
   }
 
+  /** The phone's forwarder takes everything pending home, over HTTP; the outcome is read back from it. */
   private void forwardAll(Phone p, ProgressBar bar) throws IOException {
+    Map<Fingerprint, BlobKind> kinds = new HashMap<>();
     for (BlobStat s : pending(p)) {
-      FileRecord f = fileByFingerprint.get(s.fingerprint());
-      Home home = homeByLocator.get(s.locator());
-      Counting in = null;
-      try (Forward forward = p.holder.custodian.beginForward(s.fingerprint(), s.locator())) {
-        in = new Counting(forward.channel(), bar);
-        Delivery d = home.inbox.deliver(in, s.fingerprint());
-        publishReceipt(home, d);
-        forward.delivered(d.receiptBytes());
-        if (d.outcome() == Delivery.Outcome.DELIVERED) {
-          f.deliveredBy = p;
-          f.deliveredFile = d.file();
+      kinds.put(s.fingerprint(), s.kind());
+    }
+    long before = result.homeWire.envelopeBytes.get();
+    Forwarder.Report r = Forwarder.newBuilder(p.holder.custodian).httpClient(http).backoff(RETRY)
+        .requestTimeout(REQUEST_TIMEOUT).build().forwardAll();
+    bar.add(result.homeWire.envelopeBytes.get() - before);
+    result.droppedByReceipt += r.droppedAlreadyDelivered();
+    for (Home h : homes) {
+      DemoRadio.Drop cut = h.line.drop();
+      if (cut != null && result.homeDrop == null) {
+        String hex = result.homeWire.lastResumedFingerprint;
+        FileRecord f = hex == null ? null : fileByFingerprint.get(Fingerprint.fromHex(hex));
+        if (f == null || r.uploadsResumed() != 1) {
+          result.failures.add(h.name + "'s line dropped while " + p.name + " forwarded, and the upload was not"
+              + " resumed: " + r);
         } else {
-          result.inboxDuplicates++;
+          result.homeDrop = new Drop(h.name, f.id(), f.envelopeBytes, cut.cutAtBytes, result.homeWire.lastResumedAt);
         }
-      } catch (StoreException e) {
-        if (e.reason() != StoreException.Reason.CORRUPT) {
-          throw e;
-        }
-        // A copy that fails its checks on the way out is quarantined by its store and not delivered.
-        result.forwardFailures++;
-      } catch (CustodyException e) {
-        if (e.reason() != CustodyException.Reason.EXPIRED) {
-          throw e;
-        }
+      }
+    }
+    for (Delivery d = deliveries.poll(); d != null; d = deliveries.poll()) {
+      FileRecord f = fileByFingerprint.get(d.fingerprint());
+      if (d.outcome() != Delivery.Outcome.DELIVERED) {
+        result.inboxDuplicates++;
+        continue;
+      }
+      f.deliveredBy = p;
+      f.deliveredFile = d.file();
+      if (kinds.get(d.fingerprint()) == BlobKind.OWN) {
+        result.homeOwnBytes += f.envelopeBytes;
+      } else {
+        result.homeCustodyBytes += f.envelopeBytes;
+      }
+    }
+    for (String locator : r.skippedLocators()) {
+      result.failures.add(p.name + " could not reach " + locator);
+    }
+    for (Map.Entry<Fingerprint, String> e : r.failures().entrySet()) {
+      BlobStat s = p.holder.custodian.stat(e.getKey());
+      if (s != null && s.state() == BlobState.EXPIRED) {
         result.expiredBeforeHome++; // expired while its holder was busy forwarding others; evicted tomorrow
-      } catch (ReceiptException e) {
-        result.failures.add(p.name + " refused the receipt " + home.locator + " gave for " + f.id() + ": "
-            + e.getMessage());
-      } finally {
-        if (in != null) {
-          if (s.kind() == BlobKind.OWN) {
-            result.homeOwnBytes += in.count;
-          } else {
-            result.homeCustodyBytes += in.count;
-          }
-        }
+        continue;
+      }
+      // A copy that fails its checks on the way out is quarantined by its store and not delivered.
+      result.forwardFailures++;
+      if (s != null && s.state().hasBytes()) {
+        result.failures.add(p.name + " still holds " + fileByFingerprint.get(e.getKey()).id()
+            + " after forwarding: " + e.getValue());
       }
     }
   }
@@ -597,27 +907,6 @@ final class Venue {
     out.sort(Comparator.comparingInt((BlobStat s) -> fileByFingerprint.get(s.fingerprint()).owner.index)
         .thenComparingInt(s -> fileByFingerprint.get(s.fingerprint()).number));
     return out;
-  }
-
-  private void publishReceipt(Home home, Delivery d) throws IOException {
-    Path file = home.receiptsDir.resolve(d.fingerprint().toHex() + ".receipt");
-    if (!Files.exists(file)) {
-      OutputFiles.writeNew(file, d.receiptBytes(), false);
-    }
-  }
-
-  private Map<Fingerprint, byte[]> readReceiptBoard() throws IOException {
-    Map<Fingerprint, byte[]> board = new HashMap<>();
-    for (Home h : homes) {
-      try (DirectoryStream<Path> ds = Files.newDirectoryStream(h.receiptsDir, "*.receipt")) {
-        for (Path file : ds) {
-          String name = file.getFileName().toString();
-          board.put(Fingerprint.fromHex(name.substring(0, name.length() - ".receipt".length())),
-              Files.readAllBytes(file));
-        }
-      }
-    }
-    return board;
   }
 
   private void nextMorning() throws IOException {
@@ -810,38 +1099,6 @@ final class Venue {
     Collections.reverse(all);
     for (Path p : all) {
       Files.deleteIfExists(p);
-    }
-  }
-
-  /** Counts the bytes that pass and moves a progress bar. */
-  static final class Counting implements ReadableByteChannel {
-    private final ReadableByteChannel in;
-    private final ProgressBar bar;
-    long count;
-
-    Counting(ReadableByteChannel in, ProgressBar bar) {
-      this.in = in;
-      this.bar = bar;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      int n = in.read(dst);
-      if (n > 0) {
-        count += n;
-        bar.add(n);
-      }
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return in.isOpen();
-    }
-
-    @Override
-    public void close() throws IOException {
-      in.close();
     }
   }
 

@@ -2,6 +2,7 @@ package io.crowdbackup.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.crowdbackup.cli.CliScenarios.Run;
 import io.crowdbackup.engine.inbox.InboxException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,23 +30,6 @@ class CliMessagesTest {
   @TempDir Path dir;
   Path card;
   Path key;
-
-  static final class Run {
-    final int exitCode;
-    final String out;
-    final String err;
-
-    Run(int exitCode, String out, String err) {
-      this.exitCode = exitCode;
-      this.out = out;
-      this.err = err;
-    }
-
-    @Override
-    public String toString() {
-      return "exit " + exitCode + "\n--- stdout\n" + out + "--- stderr\n" + err;
-    }
-  }
 
   static Run run(String... args) {
     StringWriter out = new StringWriter();

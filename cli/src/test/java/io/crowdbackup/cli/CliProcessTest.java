@@ -201,11 +201,16 @@ class CliProcessTest extends CliScenarios {
     fail("no temporary file of " + minBytes + " bytes appeared in " + folder);
   }
 
-  /** SIGTERM, then the exit code: 143 (128 + 15) once the shutdown hooks have run. */
-  static int terminate(Process p) throws Exception {
+  /**
+   * Once a temporary file of {@code minBytes} is being written in {@code folder}, SIGTERM: the command
+   * exits (143 = 128 + 15, after the shutdown hooks ran) and leaves nothing in the folder.
+   */
+  static void assertSigtermLeavesNothing(Process p, Path folder, long minBytes) throws Exception {
+    awaitTemp(folder, minBytes, p);
     p.destroy(); // SIGTERM on Linux
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "no exit after SIGTERM");
-    return p.exitValue();
+    assertNotEquals(0, p.exitValue());
+    assertEquals(List.of(), visible(folder), "a temporary file (unverified bytes) survived SIGTERM");
   }
 
   /** A named pipe, so that a command reading it can be held mid-envelope; skips where there is none. */
@@ -250,6 +255,13 @@ class CliProcessTest extends CliScenarios {
     return t;
   }
 
+  /** A file of zeros that costs no disk to read: long enough to catch a command while it writes. */
+  void sparseFile(String name, long bytes) throws java.io.IOException {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve(name).toFile(), "rw")) {
+      f.setLength(bytes);
+    }
+  }
+
   byte[] sealedEnvelope(String name, int bytes) throws Exception {
     byte[] data = new byte[bytes];
     new Random(9).nextBytes(data);
@@ -268,12 +280,9 @@ class CliProcessTest extends CliScenarios {
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     Process p = start("open", "--key", "keys/destination.key", "--out", "out", "photo.cbe");
     Thread writer = feed(pipe, release, java.util.Arrays.copyOf(envelope, envelope.length / 2));
-    awaitTemp(dir.resolve("out"), 64 * 1024, p);
-    int code = terminate(p);
+    assertSigtermLeavesNothing(p, dir.resolve("out"), 64 * 1024);
     release.countDown();
     writer.join(10_000);
-    assertNotEquals(0, code);
-    assertEquals(List.of(), visible(dir.resolve("out")), "unverified plaintext survived SIGTERM");
   }
 
   /**
@@ -283,31 +292,21 @@ class CliProcessTest extends CliScenarios {
   @Test
   void anInterruptedReceiveLeavesNoUnverifiedPlaintext() throws Exception {
     keygen();
-    try (java.io.RandomAccessFile big = new java.io.RandomAccessFile(dir.resolve("big.img").toFile(), "rw")) {
-      big.setLength(256L * 1024 * 1024);
-    }
+    sparseFile("big.img", 256L * 1024 * 1024);
     Matcher m = FINGERPRINT.matcher(ok("seal", "--to", "keys/destination.card", "--out", "env", "--compress", "off",
         "big.img").out);
     assertTrue(m.find());
     Process p = start("receive", "--key", "keys/destination.key", "--inbox", "inbox", m.group(2));
-    awaitTemp(dir.resolve("inbox"), 1, p);
-    int code = terminate(p);
-    assertNotEquals(0, code);
-    assertEquals(List.of(), visible(dir.resolve("inbox")), "unverified plaintext survived SIGTERM");
+    assertSigtermLeavesNothing(p, dir.resolve("inbox"), 1);
   }
 
-  /** seal's temporary envelope is deleted on SIGTERM; the next seal into the folder works as usual. */
+  /** seal's temporary envelope is deleted on SIGTERM. */
   @Test
   void anInterruptedSealLeavesNoTemporaryFile() throws Exception {
     keygen();
-    try (java.io.RandomAccessFile big = new java.io.RandomAccessFile(dir.resolve("big.img").toFile(), "rw")) {
-      big.setLength(512L * 1024 * 1024); // sparse: costs no disk to read
-    }
+    sparseFile("big.img", 512L * 1024 * 1024);
     Process p = start("seal", "--to", "keys/destination.card", "--out", "env", "--threads", "1", "--compress",
         "off", "big.img");
-    awaitTemp(dir.resolve("env"), 1, p);
-    int code = terminate(p);
-    assertNotEquals(0, code);
-    assertEquals(List.of(), visible(dir.resolve("env")), "a temporary envelope survived SIGTERM");
+    assertSigtermLeavesNothing(p, dir.resolve("env"), 1);
   }
 }

@@ -35,38 +35,20 @@ class StoreRecoveryCliTest {
   private Path envelope;
   private Fingerprint fp;
 
-  /** What one in-JVM run printed and returned. */
-  static final class Result {
-    final int exitCode;
-    final String out;
-    final String err;
-
-    Result(int exitCode, String out, String err) {
-      this.exitCode = exitCode;
-      this.out = out;
-      this.err = err;
-    }
-
-    @Override
-    public String toString() {
-      return "exit " + exitCode + "\n--- stdout\n" + out + "--- stderr\n" + err;
-    }
-  }
-
-  private static Result run(String... args) {
+  private static CliScenarios.Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Result(code, out.toString(), err.toString());
+    return new CliScenarios.Run(code, out.toString(), err.toString());
   }
 
-  private static Result ok(String... args) {
-    Result r = run(args);
+  private static CliScenarios.Run ok(String... args) {
+    CliScenarios.Run r = run(args);
     assertEquals(0, r.exitCode, () -> String.join(" ", args) + "\n" + r);
     return r;
   }
 
-  private Result store(String... args) {
+  private CliScenarios.Run store(String... args) {
     String[] all = new String[args.length + 3];
     all[0] = "store";
     all[1] = "--dir";
@@ -113,19 +95,19 @@ class StoreRecoveryCliTest {
   @Test
   void aKilledPutIsListedResumedByTheSamePutAndFreesItsReservation() throws Exception {
     killedPut(false);
-    Result uploads = store("uploads");
+    CliScenarios.Run uploads = store("uploads");
     assertEquals(0, uploads.exitCode, uploads.toString());
     assertTrue(uploads.out.contains(fp.toHex()) && uploads.out.contains("\"alice\""), uploads.out);
     assertTrue(store("ls").err.contains("1 upload waiting"), "ls says what it cannot list");
-    Result stat = store("stat", fp.toHex());
+    CliScenarios.Run stat = store("stat", fp.toHex());
     assertTrue(stat.err.contains("an upload of it is waiting"), stat.toString());
     assertEquals(Files.size(envelope), num(store("stats", "--json").out, "reservedBytes"));
 
-    Result put = store("put", "--from", "alice", envelope.toString());
+    CliScenarios.Run put = store("put", "--from", "alice", envelope.toString());
     assertEquals(0, put.exitCode, put.toString());
     assertTrue(put.out.contains(fp.toHex() + "  held"), put.out);
     assertEquals("", store("uploads").out);
-    Result stats = store("stats", "--json");
+    CliScenarios.Run stats = store("stats", "--json");
     assertEquals(0, num(stats.out, "reservedBytes"), stats.out);
     assertEquals(Files.size(envelope), num(stats.out, "heldBytes"), stats.out);
   }
@@ -133,7 +115,7 @@ class StoreRecoveryCliTest {
   @Test
   void aWaitingUploadCanBeAbortedAndAnIdleOneIsDiscardedByEvict() throws Exception {
     killedPut(false);
-    Result aborted = store("abort", fp.toHex().substring(0, 12));
+    CliScenarios.Run aborted = store("abort", fp.toHex().substring(0, 12));
     assertEquals(0, aborted.exitCode, aborted.toString());
     assertTrue(aborted.out.contains("aborted"), aborted.out);
     assertEquals(0, num(store("stats", "--json").out, "reservedBytes"));
@@ -150,10 +132,10 @@ class StoreRecoveryCliTest {
   @Test
   void aKilledOwnPutIsFinishedByTheNextOwnPut() throws Exception {
     killedPut(true);
-    Result custody = store("put", "--from", "bob", envelope.toString());
+    CliScenarios.Run custody = store("put", "--from", "bob", envelope.toString());
     assertEquals(ExitCodes.REFUSED, custody.exitCode, custody.toString());
     assertTrue(custody.err.contains("UPLOAD_IN_PROGRESS"), custody.err);
-    Result own = store("put", "--own", envelope.toString());
+    CliScenarios.Run own = store("put", "--own", envelope.toString());
     assertEquals(0, own.exitCode, own.toString());
     assertTrue(store("stat", fp.toHex()).out.contains("OWN"));
   }
@@ -169,15 +151,15 @@ class StoreRecoveryCliTest {
       raf.setLength(raf.length() - 3); // truncated at rest
     }
     Files.delete(holder.resolve("blobs/CLEAN"));
-    Result ls = store("ls");
+    CliScenarios.Run ls = store("ls");
     assertTrue(ls.err.contains("1 file in quarantine"), ls.toString());
-    Result stat = store("stat", fp.toHex());
+    CliScenarios.Run stat = store("stat", fp.toHex());
     assertEquals(0, stat.exitCode, stat.toString());
     assertTrue(stat.out.contains("QUARANTINED"), stat.out);
     assertTrue(stat.out.contains("reason"), stat.out);
-    Result q = store("quarantine");
+    CliScenarios.Run q = store("quarantine");
     assertTrue(q.out.contains(fp.toHex()), q.out);
-    Result stats = store("stats", "--json");
+    CliScenarios.Run stats = store("stats", "--json");
     assertEquals(1, num(stats.out, "quarantined"), stats.out);
     assertEquals(1, num(stats.out, "inQuarantine"), stats.out);
   }
@@ -188,7 +170,7 @@ class StoreRecoveryCliTest {
     try (FileCustodyStore s = FileCustodyStore.open(StoreConfig.newBuilder(holder.resolve("blobs")).build())) {
       s.transition(fp, BlobState.DELIVERED);
     }
-    Result stat = store("stat", fp.toHex());
+    CliScenarios.Run stat = store("stat", fp.toHex());
     assertEquals(0, stat.exitCode, stat.toString());
     assertTrue(stat.out.contains("DELIVERED"), stat.out);
     assertFalse(stat.out.contains("from \"\""), stat.out);
@@ -198,7 +180,7 @@ class StoreRecoveryCliTest {
   @Test
   void aDirThatIsAFileIsNamedAsSuch() throws Exception {
     Files.writeString(dir.resolve("afile"), "x");
-    Result r = run("store", "--dir", dir.resolve("afile").toString(), "ls");
+    CliScenarios.Run r = run("store", "--dir", dir.resolve("afile").toString(), "ls");
     assertEquals(ExitCodes.IO, r.exitCode, r.toString());
     assertTrue(r.err.contains("not a folder"), r.err);
     assertFalse(r.err.contains("store.conf"), r.err);
@@ -209,15 +191,15 @@ class StoreRecoveryCliTest {
     String other = "ab".repeat(32);
     Path misnamed = dir.resolve(other + ".cbe");
     Files.copy(envelope, misnamed);
-    Result refused = store("put", "--from", "alice", "--expect-fingerprint", other, misnamed.toString());
+    CliScenarios.Run refused = store("put", "--from", "alice", "--expect-fingerprint", other, misnamed.toString());
     assertEquals(ExitCodes.ENVELOPE_REJECTED, refused.exitCode, refused.toString());
     assertTrue(refused.err.contains("FINGERPRINT_MISMATCH") || refused.err.contains("expected " + other),
         refused.err);
     assertEquals(0, num(store("stats", "--json").out, "heldBytes"));
-    Result warned = store("put", "--from", "alice", misnamed.toString());
+    CliScenarios.Run warned = store("put", "--from", "alice", misnamed.toString());
     assertEquals(0, warned.exitCode, warned.toString());
     assertTrue(warned.err.contains("warning") && warned.err.contains(fp.toHex()), warned.err);
-    Result right = store("put", "--from", "bob", "--expect-fingerprint", fp.toHex(), envelope.toString());
+    CliScenarios.Run right = store("put", "--from", "bob", "--expect-fingerprint", fp.toHex(), envelope.toString());
     assertEquals(ExitCodes.REFUSED, right.exitCode, right.toString()); // held already: refused, but not a mismatch
     assertFalse(right.err.contains("FINGERPRINT_MISMATCH"), right.err);
   }

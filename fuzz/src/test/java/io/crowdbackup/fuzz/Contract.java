@@ -3,6 +3,8 @@ package io.crowdbackup.fuzz;
 import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.engine.keys.KeyFormatException;
+import io.crowdbackup.engine.protocol.Problem;
+import io.crowdbackup.engine.protocol.ProtocolException;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 
@@ -128,6 +130,40 @@ final class Contract {
       return new Outcome<>(call.call(), null);
     } catch (KeyFormatException e) {
       requireMessage(e);
+      return new Outcome<>(null, e);
+    }
+  }
+
+  /** The longest rejection message a protocol parser may produce: it goes back to the peer as a problem. */
+  static final int MAX_PROTOCOL_MESSAGE_CHARS = 1024;
+
+  /**
+   * Runs a wire-protocol parser: a value, or a {@link ProtocolException} with a reason, the element it was
+   * reading, and a message that goes back to the peer intact: well-formed UTF-16 of bounded length, and
+   * the problem document a server makes of it ({@code BAD_REQUEST} with the message as detail) decodes
+   * with the protocol's own strict reader to that same detail.
+   */
+  static <T> Outcome<T> protocol(Call<T> call) throws Exception {
+    try {
+      return new Outcome<>(call.call(), null);
+    } catch (ProtocolException e) {
+      count(String.valueOf(e.reason()));
+      requireMessage(e);
+      check(e.reason() != null && e.element() != null && !e.element().isBlank(),
+          "ProtocolException without a reason or element: " + e);
+      String m = e.getMessage();
+      check(m.length() <= MAX_PROTOCOL_MESSAGE_CHARS, "rejection message of " + m.length() + " chars, at most "
+          + MAX_PROTOCOL_MESSAGE_CHARS + ": " + Strings.escape(m.substring(0, Math.min(200, m.length()))));
+      check(!Strings.hasLoneSurrogate(m), "rejection message with a lone surrogate: " + Strings.escape(m));
+      Problem back;
+      try {
+        back = Problem.decode(Problem.of(Problem.Type.BAD_REQUEST, m).encode());
+      } catch (ProtocolException unreadable) {
+        throw new AssertionError("the problem answering this rejection is unreadable by Problem.decode: "
+            + unreadable.getMessage() + "; rejection: " + Strings.escape(m), unreadable);
+      }
+      check(back.detail().equals(m), "the problem's detail came back as " + Strings.escape(back.detail())
+          + ", sent " + Strings.escape(m));
       return new Outcome<>(null, e);
     }
   }

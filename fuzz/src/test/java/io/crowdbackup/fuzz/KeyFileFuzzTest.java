@@ -72,13 +72,14 @@ class KeyFileFuzzTest {
   }
 
   private static void checkKeyFieldsAreAsciiHex(String text) {
+    // Trimmed as the spec (§16) defines it: every character U+0000..U+0020, nothing else (String.trim()).
     for (String raw : text.split("\n", -1)) {
-      String line = raw.strip();
+      String line = raw.trim();
       int space = line.indexOf(' ');
       if (space < 0 || !KEY_FIELDS.contains(line.substring(0, space))) {
         continue;
       }
-      String value = line.substring(space + 1).strip();
+      String value = line.substring(space + 1).trim();
       check(value.matches("[0-9a-fA-F]{64}"),
           "accepted a key field that is not 64 ASCII hex digits: "
           + Strings.escape(line));

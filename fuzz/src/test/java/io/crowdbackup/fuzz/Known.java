@@ -15,7 +15,7 @@ final class Known {
   private static final java.util.Set<String> UNMASKED =
       java.util.Set.of(System.getProperty("fuzz.unmask", "").split(","));
 
-  // F1-F11 (see fuzz/README.md) are fixed in the engine and their inputs are replayed by mvn
+  // F1-F17 (see fuzz/README.md) are fixed in the engine and their inputs are replayed by mvn
   // test. Add a constant here for a new finding until its fix lands.
 
   /** Whether the check for {@code finding} is skipped for this input. */

@@ -86,6 +86,14 @@ final class SeedGenerator {
     out.put(dir(IndexEntryFuzzTest.class, "roundTrip"), randomBytes(16));
     out.put(dir(ClockFileFuzzTest.class, "readClockFile"), ClockFileFuzzTest.seeds());
     out.put(dir(ClockFileFuzzTest.class, "roundTrip"), randomBytes(17));
+    out.put(dir(WireCodecFuzzTest.class, "parseJson"), WireCodecFuzzTest.jsonSeeds());
+    out.put(dir(WireCodecFuzzTest.class, "writeJson"), randomBytes(18));
+    out.put(dir(WireCodecFuzzTest.class, "tusHeaders"), WireCodecFuzzTest.tusSeeds());
+    out.put(dir(WireCodecFuzzTest.class, "decodeOffer"), WireCodecFuzzTest.offerSeeds());
+    out.put(dir(WireCodecFuzzTest.class, "offerRoundTrip"), randomBytes(19));
+    out.put(dir(WireCodecFuzzTest.class, "decodeProblem"), WireCodecFuzzTest.problemSeeds());
+    out.put(dir(WireCodecFuzzTest.class, "deliveryQuery"), WireCodecFuzzTest.deliveryQuerySeeds());
+    out.put(dir(WireCodecFuzzTest.class, "uploadId"), WireCodecFuzzTest.uploadIdSeeds());
     return out;
   }
 

@@ -49,6 +49,11 @@ public class StoreException extends IOException {
     UNSUPPORTED_FORMAT,
     /** Any other input/output failure; the cause says which. */
     IO_ERROR,
+    /**
+     * A symbolic link stands where the store keeps a file or folder of its own. The store never follows
+     * links inside its folder; the path names the link.
+     */
+    UNSAFE_LINK,
     /** The store was closed. */
     CLOSED
   }

@@ -42,8 +42,7 @@ public final class ClockFile {
    */
   public static long read(Path file) throws IOException {
     byte[] bytes;
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-        java.nio.file.StandardOpenOption.READ)) {
+    try (java.nio.channels.FileChannel ch = openNoFollow(file, java.nio.file.StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate(ENCODED_BYTES + 1); // never more: the file is untrusted disk bytes
       while (b.hasRemaining() && ch.read(b) >= 0) {
         // read until the buffer is full or the file ends
@@ -79,7 +78,7 @@ public final class ClockFile {
     b.putInt((int) crc.getValue());
     ((java.nio.Buffer) b).flip();
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+    try (FileChannel ch = openNoFollow(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       while (b.hasRemaining()) {
         ch.write(b);
@@ -92,6 +91,26 @@ public final class ClockFile {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
     fsyncDirectory(file.toAbsolutePath().getParent());
+  }
+
+  /**
+   * Opens without following a symbolic link: a link in the holder's folder would have the clock read or
+   * written through to a file elsewhere. A link is refused, named.
+   */
+  private static FileChannel openNoFollow(Path file, java.nio.file.OpenOption... options) throws IOException {
+    java.nio.file.OpenOption[] all = Arrays.copyOf(options, options.length + 1);
+    all[options.length] = java.nio.file.LinkOption.NOFOLLOW_LINKS;
+    try {
+      return FileChannel.open(file, all);
+    } catch (NoSuchFileException e) {
+      throw e;
+    } catch (IOException e) {
+      if (Files.isSymbolicLink(file)) {
+        throw new IOException(file + ": is a symbolic link; the custody clock file is never followed through a "
+            + "link (replace the link with the file itself, or remove it)", e);
+      }
+      throw e;
+    }
   }
 
   private static void fsyncDirectory(@Nullable Path dir) {

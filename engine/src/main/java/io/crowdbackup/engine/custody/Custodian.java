@@ -256,12 +256,15 @@ public final class Custodian implements Closeable {
     return null;
   }
 
+  /**
+   * The refusal while another upload of the fingerprint waits. It goes to the offering peer, so it names
+   * neither the other upload's peer nor whether it is this device's own.
+   */
   private static Refusal uploadInProgress(UploadInfo u) {
     UploadRequest r = u.request();
-    return Refusal.of(Refusal.Reason.UPLOAD_IN_PROGRESS, "an upload of " + r.fingerprint() + " is in progress ("
-        + (r.kind() == BlobKind.OWN ? "this device's own" : "from '" + r.sourcePeer() + "'") + ", "
-        + u.durableOffsetBytes() + " of " + r.declaredLengthBytes() + " bytes durable); the same offer from the "
-        + "same peer resumes it, and left idle it is discarded");
+    return Refusal.of(Refusal.Reason.UPLOAD_IN_PROGRESS, "an upload of " + r.fingerprint() + " is already in "
+        + "progress here (" + u.durableOffsetBytes() + " of " + r.declaredLengthBytes() + " bytes); the peer that "
+        + "began it resumes it with the same offer, and one left idle is discarded");
   }
 
   /**

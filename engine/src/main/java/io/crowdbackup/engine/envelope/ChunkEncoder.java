@@ -10,12 +10,17 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Turns one plaintext data chunk into one record ({@code u32 length || AES-GCM(encoding || body)}) and
- * that record's piece digest. Not thread-safe: the parallel sealer gives each worker its own.
+ * that record's piece digest. Not thread-safe: each sealing slot has its own.
  *
- * <p>Input layout: {@code in[0]} is reserved for the encoding byte and the chunk's plaintext sits at
- * {@code in[1 .. 1 + length)}, so a raw chunk is encrypted in place without a copy.
+ * <p>One buffer per chunk: the chunk's plaintext sits at {@code buf[DATA_OFFSET ..)}, behind room for the
+ * record's length field and encoding byte, and a raw chunk is encrypted in place (the JDK's AES-GCM
+ * encrypts in place without a copy), so the record ends up in the same buffer. Compression needs a second
+ * buffer, the LZ4 scratch, from which the compressed chunk is encrypted into {@code buf}.
  */
 final class ChunkEncoder {
+  /** Where a chunk's plaintext starts in its buffer: after the record length field and the encoding byte. */
+  static final int DATA_OFFSET = RECORD_LENGTH_FIELD_BYTES + 1;
+
   /**
    * The pure-Java compressor: its output is the same on every platform (the JNI one may differ), so test
    * vectors hold everywhere, and it runs on Android.
@@ -31,39 +36,51 @@ final class ChunkEncoder {
     this.compressed = compress ? new byte[1 + LZ4.maxCompressedLength(chunkSizeBytes)] : null;
   }
 
+  /** The buffer a chunk of this size is sealed in: length field, encoding byte, chunk, tag. */
+  static byte[] newChunkBuffer(int chunkSizeBytes) {
+    return new byte[DATA_OFFSET + chunkSizeBytes + TAG_BYTES];
+  }
+
+  /** Bytes of the LZ4 scratch buffer a compressing encoder holds. */
+  static long scratchBytes(int chunkSizeBytes) {
+    return 1L + LZ4.maxCompressedLength(chunkSizeBytes);
+  }
+
   /** Planning without a cipher: the encoded body length the chunk would get. */
   static ChunkEncoder forPlanning(int chunkSizeBytes) {
     return new ChunkEncoder(null, chunkSizeBytes, true);
   }
 
   /**
-   * Compresses into the scratch buffer when compression is on; returns the LZ4 length when it is strictly
-   * shorter than the raw chunk, else -1 (store raw).
+   * Compresses {@code buf[DATA_OFFSET .. + length)} into the scratch buffer when compression is on; returns
+   * the LZ4 length when it is strictly shorter than the raw chunk, else -1 (store raw).
    */
-  int tryCompress(byte[] in, int length) {
+  int tryCompress(byte[] buf, int length) {
     if (compressed == null) {
       return -1;
     }
-    int n = LZ4.compress(in, 1, length, compressed, 1, compressed.length - 1);
+    int n = LZ4.compress(buf, DATA_OFFSET, length, compressed, 1, compressed.length - 1);
     return n < length ? n : -1;
   }
 
   /**
-   * Encodes a data chunk into {@code out} (which must hold {@code 4 + 1 + chunkSize + 16} bytes) and
-   * writes the 32-byte piece digest at {@code digestOut[0]}. Returns the record length.
+   * Encodes the data chunk at {@code buf[DATA_OFFSET .. + length)} into the record at {@code buf[0 ..)}
+   * (the buffer from {@link #newChunkBuffer}) and writes the 32-byte piece digest at {@code digestOut[0]}.
+   * Returns the record length.
    */
-  int encodeData(long counter, byte[] in, int length, byte[] out, byte[] digestOut) {
-    int lz4Length = tryCompress(in, length);
+  int encodeData(long counter, byte[] buf, int length, byte[] digestOut) {
+    int lz4Length = tryCompress(buf, length);
     byte[] z = compressed;
     int ctLength;
     if (lz4Length >= 0 && z != null) { // tryCompress returns -1 when there is no scratch buffer
       z[0] = ENCODING_LZ4;
-      ctLength = cipher().encrypt(counter, false, z, 0, 1 + lz4Length, out, RECORD_LENGTH_FIELD_BYTES);
+      ctLength = cipher().encrypt(counter, false, z, 0, 1 + lz4Length, buf, RECORD_LENGTH_FIELD_BYTES);
     } else {
-      in[0] = ENCODING_RAW;
-      ctLength = cipher().encrypt(counter, false, in, 0, 1 + length, out, RECORD_LENGTH_FIELD_BYTES);
+      buf[RECORD_LENGTH_FIELD_BYTES] = ENCODING_RAW;
+      ctLength = cipher().encrypt(counter, false, buf, RECORD_LENGTH_FIELD_BYTES, 1 + length, buf,
+          RECORD_LENGTH_FIELD_BYTES);
     }
-    return finishRecord(ctLength, out, digestOut);
+    return finishRecord(ctLength, buf, digestOut);
   }
 
   private ChunkCipher cipher() {
@@ -73,7 +90,7 @@ final class ChunkEncoder {
     return cipher;
   }
 
-  /** Encodes the final (metadata) chunk. */
+  /** Encodes the final (metadata) chunk into {@code out} (at least 532 bytes). */
   int encodeFinal(long counter, byte[] metadata, byte[] out, byte[] digestOut) {
     int ctLength = cipher().encrypt(counter, true, metadata, 0, metadata.length, out, RECORD_LENGTH_FIELD_BYTES);
     return finishRecord(ctLength, out, digestOut);

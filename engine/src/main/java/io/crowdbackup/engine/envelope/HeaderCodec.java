@@ -176,6 +176,11 @@ final class HeaderCodec {
         receiptKey, releaseKey, eph, salt, piece0.length);
   }
 
+  /** The edge-whitespace set of envelope-format.md §16, as {@code DestinationCard} applies it. */
+  static boolean isEdgeWhitespace(char c) {
+    return Character.isWhitespace(c) || Character.isSpaceChar(c);
+  }
+
   private static String decodeLocator(byte[] bytes, int offset, int length) throws EnvelopeException {
     String s;
     try {
@@ -191,6 +196,11 @@ final class HeaderCodec {
       if (Character.isISOControl(s.charAt(i))) {
         throw new EnvelopeException(Reason.FIELD_OUT_OF_BOUNDS, "locator has a control character at index " + i);
       }
+    }
+    // No card can carry such a locator (DestinationCard and the key files refuse it, spec §16), so no
+    // sealer writes one: a header that has it names a destination nobody can be.
+    if (isEdgeWhitespace(s.charAt(0)) || isEdgeWhitespace(s.charAt(s.length() - 1))) {
+      throw new EnvelopeException(Reason.FIELD_OUT_OF_BOUNDS, "locator starts or ends with whitespace");
     }
     return s;
   }

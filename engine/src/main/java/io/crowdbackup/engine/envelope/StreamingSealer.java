@@ -35,8 +35,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * The envelope sealer. One pass over the plaintext: each chunk is read once, optionally compressed,
  * encrypted, framed and hashed for the fingerprint — the only hash of each byte (format v2 has no
- * plaintext hash). Memory is a fixed number of chunk buffers ({@code 2 * parallelism + 1} when parallel,
- * one otherwise), whatever the plaintext size.
+ * plaintext hash). Memory is a fixed number of chunk slots ({@code 2 * parallelism + 1} when parallel, one
+ * otherwise), whatever the plaintext size — and never more than the heap allows: before it allocates, the
+ * sealer sizes its slots to half the heap the JVM can still give ({@link MemoryPlan}), running fewer chunks
+ * at once if it must, and refuses up front with {@link Reason#NOT_ENOUGH_MEMORY} (saying which chunk size
+ * would fit) when not even one slot per layer fits.
  *
  * <p>With {@code parallelism > 1}, chunks are encrypted and piece-hashed on worker threads (chunks are
  * independent once the header is fixed) while the calling thread reads and writes records in order.
@@ -155,13 +158,13 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
   /** The planning pass: compresses every chunk once to learn the envelope's exact length. */
   private static long planCompressed(FileChannel file, int chunk, long length, int piece0) throws IOException {
     ChunkEncoder planner = ChunkEncoder.forPlanning(chunk);
-    byte[] in = new byte[1 + chunk];
+    byte[] in = ChunkEncoder.newChunkBuffer(chunk);
     long total = (long) piece0 + FINAL_RECORD_BYTES;
     long remaining = length;
     file.position(0);
     while (remaining > 0) {
       int n = (int) Math.min(chunk, remaining);
-      ByteBuffer b = ByteBuffer.wrap(in, 1, n);
+      ByteBuffer b = ByteBuffer.wrap(in, ChunkEncoder.DATA_OFFSET, n);
       if (IoUtil.readFully(file, b) != n) {
         throw new EnvelopeException(Reason.PLAINTEXT_LENGTH_MISMATCH, "file shrank while being planned");
       }
@@ -172,36 +175,72 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     return total;
   }
 
-  /** What fills a {@link SealingChannel} with plaintext. */
-  private interface PlaintextFeed {
-    void feed(SealingChannel sink) throws IOException;
+  /** What fills a {@link LayerSealer} with plaintext. */
+  interface PlaintextFeed {
+    void feed(LayerSealer sink) throws IOException;
   }
 
-  private SealResult sealLayers(SealRequest request, long plaintextLength, long envelopeLength, boolean compress,
+  @Override
+  public io.crowdbackup.api.SealingChannel openSealingChannel(SealRequest request, Path spoolDirectory,
+      WritableByteChannel envelopeOut) throws IOException {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(envelopeOut, "envelopeOut");
+    return new SpoolingSealChannel(this, request, spoolDirectory, envelopeOut);
+  }
+
+  @Override
+  public SealResult sealStream(SealRequest request, ReadableByteChannel plaintext, Path spoolDirectory,
+      WritableByteChannel envelopeOut) throws IOException {
+    Objects.requireNonNull(plaintext, "plaintext");
+    try (io.crowdbackup.api.SealingChannel ch = openSealingChannel(request, spoolDirectory, envelopeOut)) {
+      ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+      while (plaintext.read(b) >= 0) {
+        ((java.nio.Buffer) b).flip();
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+        ((java.nio.Buffer) b).clear();
+      }
+      return ch.finish();
+    }
+  }
+
+  SealResult sealLayers(SealRequest request, long plaintextLength, long envelopeLength, boolean compress,
       WritableByteChannel out, PlaintextFeed feed) throws IOException {
-    if (request.relay() == null) {
-      SealingChannel direct = open(request, request.destination(), request.name(), request.mediaType(),
-          ContentKind.FILE, plaintextLength, envelopeLength, compress, out);
+    int chunk = request.chunkSizeBytes();
+    long chunks = dataChunkCount(chunk, plaintextLength);
+    DestinationCard relay = request.relay();
+    boolean relayed = relay != null;
+    MemoryPlan plan;
+    try {
+      plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
+    } catch (EnvelopeException tooSmall) {
+      // "In use" counts garbage too (a previous seal's buffers, say): collect once before refusing.
+      System.gc();
+      plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
+    }
+    if (relay == null) {
+      LayerSealer direct = open(request, request.destination(), request.name(), request.mediaType(),
+          ContentKind.FILE, plaintextLength, envelopeLength, compress, out, plan.slotsPerLayer);
       feed.feed(direct);
       return direct.finish();
     }
     // Relay: the inner envelope, addressed to the destination, is the outer envelope's plaintext. Both are
     // sealed in the same pass; the outer is never compressed (its plaintext is ciphertext).
-    DestinationCard relay = request.relay();
     long outerLength = uncompressedEnvelopeLength(
         HeaderCodec.piece0Length(relay.locator()), request.chunkSizeBytes(), envelopeLength);
-    SealingChannel outer = open(request, relay, "", RELAYED_MEDIA_TYPE, ContentKind.RELAYED_ENVELOPE,
-        envelopeLength, outerLength, false, out);
-    SealingChannel inner = open(request, request.destination(), request.name(), request.mediaType(),
-        ContentKind.FILE, plaintextLength, envelopeLength, compress, outer);
+    LayerSealer outer = open(request, relay, "", RELAYED_MEDIA_TYPE, ContentKind.RELAYED_ENVELOPE,
+        envelopeLength, outerLength, false, out, plan.slotsPerLayer);
+    LayerSealer inner = open(request, request.destination(), request.name(), request.mediaType(),
+        ContentKind.FILE, plaintextLength, envelopeLength, compress, outer, plan.slotsPerLayer);
     feed.feed(inner);
     inner.finish();
     return outer.finish();
   }
 
-  private SealingChannel open(SealRequest request, DestinationCard to, String name, String mediaType,
-      ContentKind kind, long plaintextLength, long envelopeLength, boolean compress, WritableByteChannel out)
-      throws IOException {
+  private LayerSealer open(SealRequest request, DestinationCard to, String name, String mediaType,
+      ContentKind kind, long plaintextLength, long envelopeLength, boolean compress, WritableByteChannel out,
+      int slots) throws IOException {
     if (envelopeLength > MAX_ENVELOPE_BYTES) {
       throw new IllegalArgumentException("envelope would be " + envelopeLength + " bytes, more than the format's "
           + MAX_ENVELOPE_BYTES);
@@ -226,8 +265,8 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
 
     EnvelopeHeader header = HeaderCodec.decode(piece0);
     Meta meta = new Meta(name, mediaType, kind, request.createdAtEpochMillis());
-    SealingChannel ch = new SealingChannel(header, piece0Digest, keyAndPrefix, meta, plaintextLength, compress,
-        out, parallelism, pool);
+    LayerSealer ch = new LayerSealer(header, piece0Digest, keyAndPrefix, meta, plaintextLength, compress,
+        out, slots, pool);
     Arrays.fill(keyAndPrefix, (byte) 0);
     ch.start(piece0);
     return ch;
@@ -248,19 +287,24 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     }
   }
 
-  /** One chunk buffer and its encoded record; reused round-robin. */
+  /**
+   * One chunk buffer, its encoder and its encoded record; reused round-robin. A slot is worked on by one
+   * thread at a time, so its encoder (cipher, digest, LZ4 scratch) needs no sharing: memory is counted per
+   * slot, whichever pool thread runs it.
+   */
   private static final class Slot {
-    final byte[] in;
-    final byte[] out;
+    /** The chunk's plaintext at {@link ChunkEncoder#DATA_OFFSET}, then its record from 0. */
+    final byte[] buf;
     final byte[] digest = new byte[32];
+    final ChunkEncoder encoder;
     int length;
     long counter;
     int recordLength;
     @Nullable Future<?> pending;
 
-    Slot(int chunk) {
-      in = new byte[1 + chunk];
-      out = new byte[RECORD_LENGTH_FIELD_BYTES + maxDataCiphertextBytes(chunk)];
+    Slot(int chunk, ChunkEncoder encoder) {
+      buf = ChunkEncoder.newChunkBuffer(chunk);
+      this.encoder = encoder;
     }
   }
 
@@ -268,7 +312,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
    * Push side of one envelope: plaintext written in, records written out. Writing more plaintext than
    * declared, or finishing with less, fails with {@link Reason#PLAINTEXT_LENGTH_MISMATCH}.
    */
-  private static final class SealingChannel implements WritableByteChannel {
+  static final class LayerSealer implements WritableByteChannel {
     private final EnvelopeHeader header;
     private final byte[] piece0Digest;
     private final Meta meta;
@@ -277,8 +321,10 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private final int chunk;
     private final @Nullable ExecutorService pool;
     private final Slot[] slots;
-    private final @Nullable ThreadLocal<ChunkEncoder> workerEncoders; // null without a pool
-    private final ChunkEncoder callerEncoder;
+    private final byte[] secret;
+    private final boolean compress;
+    /** Encodes the final chunk: no LZ4 scratch. */
+    private final ChunkEncoder finalEncoder;
     private final FingerprintAccumulator fingerprint = new FingerprintAccumulator();
     private long plaintextSeen;
     private long written;
@@ -287,8 +333,9 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private Slot filling;
     private boolean open = true;
 
-    SealingChannel(EnvelopeHeader header, byte[] piece0Digest, byte[] keyAndPrefix, Meta meta,
-        long declaredPlaintext, boolean compress, WritableByteChannel out, int parallelism, @Nullable ExecutorService pool) {
+    LayerSealer(EnvelopeHeader header, byte[] piece0Digest, byte[] keyAndPrefix, Meta meta,
+        long declaredPlaintext, boolean compress, WritableByteChannel out, int slotCount,
+        @Nullable ExecutorService pool) {
       this.header = header;
       this.piece0Digest = piece0Digest;
       this.meta = meta;
@@ -296,25 +343,18 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       this.out = out;
       this.chunk = header.chunkSizeBytes();
       this.pool = pool;
-      byte[] secret = keyAndPrefix.clone();
-      this.callerEncoder = new ChunkEncoder(new ChunkCipher(secret, piece0Digest), chunk, compress);
-      if (pool != null) {
-        this.workerEncoders = ThreadLocal.withInitial(
-            () -> new ChunkEncoder(new ChunkCipher(secret, piece0Digest), chunk, compress));
-        // Enough slots that every worker is busy while the caller fills the next one.
-        long chunks = dataChunkCount(chunk, declaredPlaintext);
-        this.slots = new Slot[(int) Math.max(1, Math.min(2L * parallelism + 1, chunks))];
-      } else {
-        this.workerEncoders = null;
-        this.slots = new Slot[1];
-      }
+      this.secret = keyAndPrefix.clone();
+      this.compress = compress;
+      this.finalEncoder = new ChunkEncoder(new ChunkCipher(secret, piece0Digest), chunk, false);
+      // MemoryPlan chose how many fit: 2 * parallelism + 1 keeps every worker busy while the caller fills one.
+      this.slots = new Slot[pool == null ? 1 : slotCount];
       this.filling = slotFor(0);
     }
 
     private Slot slotFor(long counter) {
       int i = (int) (counter % slots.length);
       if (slots[i] == null) {
-        slots[i] = new Slot(chunk);
+        slots[i] = new Slot(chunk, new ChunkEncoder(new ChunkCipher(secret, piece0Digest), chunk, compress));
       }
       return slots[i];
     }
@@ -339,7 +379,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       }
       while (src.hasRemaining()) {
         int n = Math.min(src.remaining(), chunk - filling.length);
-        src.get(filling.in, 1 + filling.length, n);
+        src.get(filling.buf, ChunkEncoder.DATA_OFFSET + filling.length, n);
         filling.length += n;
         plaintextSeen += n;
         if (filling.length == chunk) {
@@ -354,7 +394,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       long remaining = length;
       while (remaining > 0) {
         int n = (int) Math.min(remaining, chunk - filling.length);
-        ByteBuffer b = ByteBuffer.wrap(filling.in, 1 + filling.length, n);
+        ByteBuffer b = ByteBuffer.wrap(filling.buf, ChunkEncoder.DATA_OFFSET + filling.length, n);
         int got = IoUtil.readFully(in, b);
         filling.length += got;
         plaintextSeen += got;
@@ -380,13 +420,12 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
         throw new IllegalStateException("chunk counter exhausted");
       }
       ExecutorService workers = pool;
-      ThreadLocal<ChunkEncoder> encoders = workerEncoders; // set exactly when pool is
-      if (workers == null || encoders == null) {
-        s.recordLength = callerEncoder.encodeData(s.counter, s.in, s.length, s.out, s.digest);
+      if (workers == null) {
+        s.recordLength = s.encoder.encodeData(s.counter, s.buf, s.length, s.digest);
         emit(s);
       } else {
         s.pending = workers.submit(() -> {
-          s.recordLength = encoders.get().encodeData(s.counter, s.in, s.length, s.out, s.digest);
+          s.recordLength = s.encoder.encodeData(s.counter, s.buf, s.length, s.digest);
         });
       }
       filling = slotFor(nextCounter);
@@ -414,7 +453,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       }
       nextToEmit++;
       fingerprint.addPieceDigest(s.digest);
-      emitBytes(s.out, s.recordLength);
+      emitBytes(s.buf, s.recordLength);
     }
 
     SealResult finish() throws IOException {
@@ -434,8 +473,9 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
           meta.kind);
       byte[] metadata = MetadataCodec.encode(m);
       Slot s = filling;
-      byte[] finalOut = s.out.length >= FINAL_RECORD_BYTES ? s.out : new byte[FINAL_RECORD_BYTES];
-      int length = callerEncoder.encodeFinal(nextCounter, metadata, finalOut, s.digest);
+      byte[] finalOut = s.buf.length >= FINAL_RECORD_BYTES ? s.buf : new byte[FINAL_RECORD_BYTES];
+      int length = finalEncoder.encodeFinal(nextCounter, metadata, finalOut, s.digest);
+      Arrays.fill(secret, (byte) 0);
       fingerprint.addPieceDigest(s.digest);
       emitBytes(finalOut, length);
       if (written != header.envelopeLengthBytes()) {

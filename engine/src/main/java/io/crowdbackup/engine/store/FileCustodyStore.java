@@ -16,6 +16,7 @@ import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.api.store.UploadRequest;
 import io.crowdbackup.engine.store.StoreFormat.FormatProblem;
 import io.crowdbackup.engine.store.StoreFormat.RecordHeader;
+import io.crowdbackup.engine.policy.RetentionPolicy;
 import io.crowdbackup.engine.store.index.BlobIndex;
 import io.crowdbackup.engine.store.index.IndexEntry;
 import java.io.IOException;
@@ -95,8 +96,8 @@ public final class FileCustodyStore implements CustodyStore {
   private FileCustodyStore(StoreConfig config, FileChannel lockChannel, FileLock lock, BlobIndex index,
       boolean openedClean) {
     this.config = config;
-    this.opener = config.fileOpener();
-    this.root = config.directory();
+    this.opener = NoFollowOpener.wrap(config.fileOpener());
+    this.root = rootOf(config);
     this.partialDir = root.resolve(PARTIAL_DIR);
     this.groupsDir = root.resolve(GROUPS_DIR);
     this.quarantineDir = root.resolve(QUARANTINE_DIR);
@@ -113,18 +114,21 @@ public final class FileCustodyStore implements CustodyStore {
    *     {@link Reason#UNSUPPORTED_FORMAT} if it was written by another store version
    */
   public static FileCustodyStore open(StoreConfig config) throws IOException {
-    Path root = config.directory();
     try {
-      Files.createDirectories(root);
+      Files.createDirectories(config.directory());
     } catch (IOException e) {
-      throw StoreIo.wrap(e, root, "creating the store directory");
+      throw StoreIo.wrap(e, config.directory(), "creating the store directory");
     }
+    Path root = rootOf(config);
+    FileOpener opener = NoFollowOpener.wrap(config.fileOpener());
     Path lockPath = root.resolve(LOCK_FILE);
     FileChannel lockChannel;
     FileLock lock;
     try {
-      lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
+      NoFollowOpener.requireNotLink(lockPath);
       throw StoreIo.wrap(e, lockPath, "opening the lock file");
     }
     try {
@@ -144,10 +148,11 @@ public final class FileCustodyStore implements CustodyStore {
     BlobIndex index = null;
     try {
       for (String d : new String[] {PARTIAL_DIR, GROUPS_DIR, QUARANTINE_DIR, INDEX_DIR}) {
+        NoFollowOpener.requireNotLink(root.resolve(d));
         Files.createDirectories(root.resolve(d));
       }
-      checkDescriptor(config.fileOpener(), root);
-      CleanMarker marker = CleanMarker.readAndRemove(config.fileOpener(), root, config.indexFactory().name());
+      checkDescriptor(opener, root);
+      CleanMarker marker = CleanMarker.readAndRemove(opener, root, config.indexFactory().name());
       index = config.indexFactory().open(root.resolve(INDEX_DIR), marker != null);
       FileCustodyStore store = new FileCustodyStore(config, lockChannel, lock, index, marker != null);
       if (marker != null && index.isPopulated()) {
@@ -185,6 +190,22 @@ public final class FileCustodyStore implements CustodyStore {
   /** How long an upload may stay idle (no durable progress) before it is discarded; {@link StoreConfig}. */
   public long abandonedUploadAfterMillis() {
     return config.abandonedUploadAfterMillis();
+  }
+
+  /**
+   * The store's folder. The folder the user named may itself be a link (their choice); the store works in
+   * what it points at, and from there on follows no link ({@link NoFollowOpener}).
+   */
+  private static Path rootOf(StoreConfig config) {
+    Path dir = config.directory();
+    if (Files.isSymbolicLink(dir)) {
+      try {
+        return dir.toRealPath();
+      } catch (IOException e) {
+        return dir; // opening its files then fails with the error that names it
+      }
+    }
+    return dir;
   }
 
   /**
@@ -511,7 +532,7 @@ public final class FileCustodyStore implements CustodyStore {
       if (e != null) {
         throw e.state() == BlobState.DELIVERED
             ? new StoreException(Reason.ALREADY_DELIVERED, null, "blob " + fp + " was delivered; it is remembered "
-                + "until " + e.expiresAtEpochSecond() + " so it is not taken again")
+                + "until " + RetentionPolicy.isoInstant(e.expiresAtEpochSecond()) + " so it is not taken again")
             : new StoreException(Reason.DUPLICATE, blobPath(e).toString(), "blob " + fp + " is already stored");
       }
       PartialUpload inProgress = uploads.get(fp);
@@ -633,6 +654,7 @@ public final class FileCustodyStore implements CustodyStore {
     Path target = group.resolve(u.header.fingerprint.toHex() + BLOB_SUFFIX);
     boolean moved = false;
     try {
+      NoFollowOpener.requireNotLink(group);
       if (!Files.isDirectory(group)) {
         Files.createDirectories(group);
         StoreIo.fsyncDirectory(opener, groupsDir);
@@ -765,7 +787,8 @@ public final class FileCustodyStore implements CustodyStore {
     }
     if (e.expiresAtEpochSecond() <= nowEpochSecond()) {
       throw new StoreException(Reason.EXPIRED, blobPath(e).toString(),
-          "blob " + fingerprint + " expired at " + e.expiresAtEpochSecond() + "; it is never served");
+          "blob " + fingerprint + " expired at " + RetentionPolicy.isoInstant(e.expiresAtEpochSecond())
+              + "; it is never served");
     }
     return e;
   }
@@ -1246,6 +1269,7 @@ public final class FileCustodyStore implements CustodyStore {
 
   static List<Path> listDirectory(Path dir) throws IOException {
     List<Path> out = new ArrayList<>();
+    NoFollowOpener.requireNotLink(dir); // a linked folder would have the store list, delete and write outside
     if (!Files.isDirectory(dir)) {
       return out;
     }

@@ -101,7 +101,11 @@ public final class StoreConfig {
       return this;
     }
 
-    /** An upload untouched this long is removed by {@code dropExpired} and on open. Default 6 h. */
+    /**
+     * An upload that made no durable progress (checkpoint or resume) for this long is discarded, and its
+     * reservation ended, by {@code dropExpired} and at open. Measured on the store's clock from its last
+     * progress, which is kept across restarts. Default 6 h.
+     */
     public Builder abandonedUploadAfterMillis(long millis) {
       if (millis < 0) {
         throw new IllegalArgumentException("abandonedUploadAfterMillis must not be negative, was " + millis);

@@ -13,6 +13,7 @@ import io.crowdbackup.api.store.UploadRequest;
 import io.crowdbackup.engine.envelope.EnvelopeScanner;
 import io.crowdbackup.engine.store.FileCustodyStore.PartialUpload;
 import io.crowdbackup.engine.store.StoreFormat.FormatProblem;
+import io.crowdbackup.engine.policy.RetentionPolicy;
 import java.io.IOException;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -436,7 +437,7 @@ final class UploadImpl implements Upload {
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     if (expires <= store.nowEpochSecond()) {
       StoreException e = new StoreException(Reason.EXPIRED, u.dataPath.toString(), "the envelope expires at "
-          + expires + ", which has passed; nothing was stored");
+          + RetentionPolicy.isoInstant(expires) + ", which has passed; nothing was stored");
       abortQuietly();
       throw e;
     }

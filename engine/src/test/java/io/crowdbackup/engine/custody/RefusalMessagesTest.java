@@ -125,4 +125,17 @@ class RefusalMessagesTest {
     }
     assertEquals("epoch second " + Long.MAX_VALUE, RetentionPolicy.isoInstant(Long.MAX_VALUE));
   }
+
+  @Test
+  void aStoreRefusalOfADeliveredEnvelopeSaysUntilWhenInAnIsoInstant() throws Exception {
+    ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1_000_000))) {
+      Env a = envelope(5, 1_000);
+      c.receive(a.offer("p1"), Channels.newChannel(new ByteArrayInputStream(a.bytes)));
+      c.acceptReceipt(a.receipt());
+      Refusal delivered = refused(() -> c.accept(a.offer("p2"))).refusal();
+      assertEquals(Refusal.Reason.ALREADY_DELIVERED, delivered.reason());
+      assertFalse(delivered.message().matches(".*\\b\\d{9,}\\b.*"), "an epoch second in: " + delivered.message());
+    }
+  }
 }

@@ -484,6 +484,14 @@ public final class VectorGenerator {
         with(e, 158, (byte) 0x0a), dest, null, EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);
     negative("locator-invalid-utf8", "Locator byte 0 is 0xff, not UTF-8.", b, "byte 158 = ff",
         with(e, 158, (byte) 0xff), dest, null, EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);
+    int locEnd = 158 + l.locatorLength;
+    negative("locator-trailing-space", "Locator ends with a space (\"https://home.example/inbo \"): edge whitespace,"
+            + " which no card can carry.", b, "byte " + (locEnd - 1) + " = 20", with(e, locEnd - 1, (byte) 0x20), dest,
+        null, EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);
+    negative("locator-trailing-nbsp", "Locator ends with U+00A0 NO-BREAK SPACE (\"https://home.example/inb\u00a0\"):"
+            + " edge whitespace of the spec's set, not trimmed, refused.", b, "bytes " + (locEnd - 2) + ".." + (locEnd - 1)
+            + " = c2 a0", with(e, locEnd - 2, (byte) 0xc2, (byte) 0xa0), dest, null,
+        EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);
     negative("low-order-ephemeral-key", "Ephemeral key all zero (a low-order X25519 point): the agreement is"
             + " all zero and refused before the MAC.", b, "bytes 28..59 = 00 * 32", with(e, 28, new byte[32]), dest,
         null, EnvelopeException.Reason.FIELD_OUT_OF_BOUNDS);

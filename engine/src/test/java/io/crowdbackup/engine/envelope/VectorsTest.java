@@ -350,7 +350,8 @@ class VectorsTest {
     // Every reason an envelope can be refused for on open has a vector (sealing-side reasons excluded).
     java.util.EnumSet<EnvelopeException.Reason> expected = java.util.EnumSet.allOf(EnvelopeException.Reason.class);
     expected.removeAll(java.util.EnumSet.of(EnvelopeException.Reason.PLAINTEXT_LENGTH_MISMATCH,
-        EnvelopeException.Reason.LENGTH_MISMATCH, EnvelopeException.Reason.WRONG_CONTENT_KIND));
+        EnvelopeException.Reason.LENGTH_MISMATCH, EnvelopeException.Reason.WRONG_CONTENT_KIND,
+        EnvelopeException.Reason.NOT_ENOUGH_MEMORY));
     assertEquals(expected, covered, "reasons with a negative vector");
   }
 

@@ -149,14 +149,14 @@ public final class BigStoreWorker {
   }
 
   /** Pseudo-random plaintext without holding it: one random 1 MiB block, each copy stamped with its index. */
-  static final class PseudoRandom implements ReadableByteChannel {
+  public static final class PseudoRandom implements ReadableByteChannel {
     private static final int BLOCK = 1 << 20;
     private final byte[] block = new byte[BLOCK];
     private final byte[] current = new byte[BLOCK];
     private long remaining;
     private long produced;
 
-    PseudoRandom(long length) {
+    public PseudoRandom(long length) {
       new SplittableRandom(7).nextBytes(block);
       this.remaining = length;
     }

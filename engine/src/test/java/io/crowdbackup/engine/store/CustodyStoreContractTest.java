@@ -179,7 +179,14 @@ public abstract class CustodyStoreContractTest {
   @Test
   void anAlreadyExpiredEnvelopeIsRefused() throws IOException {
     Env e = envelope(10, 1000, false, NOW_EPOCH_SECOND - 1);
-    assertReason(Reason.EXPIRED, () -> store.put(e.custody("p"), in(e.bytes)));
+    assertSaysWhenInIso(assertReason(Reason.EXPIRED, () -> store.put(e.custody("p"), in(e.bytes))),
+        e.expiresAtEpochSecond);
+  }
+
+  /** Refusals reach peers and the CLI: times in them are ISO instants, never bare epoch seconds. */
+  private static void assertSaysWhenInIso(StoreException e, long epochSecond) {
+    assertTrue(e.getMessage().contains(java.time.Instant.ofEpochSecond(epochSecond).toString()), e.getMessage());
+    assertFalse(e.getMessage().contains(String.valueOf(epochSecond)), e.getMessage());
   }
 
   @Test
@@ -273,7 +280,8 @@ public abstract class CustodyStoreContractTest {
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
     assertFalse(store.contains(e.fingerprint));
     assertReason(Reason.NOT_FOUND, () -> store.open(e.fingerprint));
-    assertReason(Reason.ALREADY_DELIVERED, () -> store.put(e.custody("p"), in(e.bytes)));
+    assertSaysWhenInIso(assertReason(Reason.ALREADY_DELIVERED, () -> store.put(e.custody("p"), in(e.bytes))),
+        store.stat(e.fingerprint).expiresAtEpochSecond());
     assertReason(Reason.ILLEGAL_STATE_TRANSITION, () -> store.transition(e.fingerprint, BlobState.HELD));
     reopenDirty();
     assertEquals(BlobState.DELIVERED, store.stat(e.fingerprint).state());
@@ -331,7 +339,7 @@ public abstract class CustodyStoreContractTest {
     clock.advanceSeconds(100);
     assertEquals(BlobState.EXPIRED, store.stat(soon.fingerprint).state());
     assertFalse(store.contains(soon.fingerprint));
-    assertReason(Reason.EXPIRED, () -> store.open(soon.fingerprint));
+    assertSaysWhenInIso(assertReason(Reason.EXPIRED, () -> store.open(soon.fingerprint)), soon.expiresAtEpochSecond);
     assertEquals(1, store.dropExpired(clock.millis() / 1000));
     assertNull(store.stat(soon.fingerprint));
     assertEquals(later.bytes.length, store.usage().custodyHeldBytes());

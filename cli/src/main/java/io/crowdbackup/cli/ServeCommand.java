@@ -1,0 +1,290 @@
+package io.crowdbackup.cli;
+
+import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.policy.RateLimit;
+import io.crowdbackup.api.policy.TimeSource;
+import io.crowdbackup.engine.inbox.Inbox;
+import io.crowdbackup.engine.policy.Sleeper;
+import io.crowdbackup.engine.protocol.DeliverySink;
+import io.crowdbackup.engine.protocol.DestinationProtocol;
+import io.crowdbackup.engine.protocol.HolderProtocol;
+import io.crowdbackup.engine.protocol.UploadIds;
+import io.crowdbackup.server.ProtocolServer;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code crowdbackup serve holder|destination}: the servers of docs/protocol.md on a port until Ctrl-C,
+ * which stops them cleanly (requests in flight finish, uploads stay resumable, the custody clock is
+ * written). Nothing acknowledged depends on a clean stop: a kill loses only what was never answered.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run a holder service or a destination server over HTTP (docs/protocol.md).",
+    subcommands = {ServeCommand.HolderServe.class, ServeCommand.DestinationServe.class})
+final class ServeCommand implements Runnable {
+  /** Servers running in this JVM, so that tests can stop what they started. */
+  static final Set<Running> RUNNING = ConcurrentHashMap.newKeySet();
+  static final String SECRET_FILE = "upload-id.secret";
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "serve what: holder or destination");
+  }
+
+  /** Options both servers take. */
+  static final class Listen {
+    @Option(names = "--port", defaultValue = "0", paramLabel = "PORT",
+        description = "The port (default: any free one; the chosen one is printed).")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "ADDRESS",
+        description = "The address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for a venue network).")
+    String bind;
+
+    @Option(names = "--idle-timeout", defaultValue = "30s", paramLabel = "DURATION",
+        converter = Converters.DurationConverter.class,
+        description = "Cut a connection that sends nothing this long (default ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
+
+    @Option(names = "--port-file", paramLabel = "FILE",
+        description = "Write the bound port to FILE once listening (for scripts).")
+    Path portFile;
+  }
+
+  /** One running server and what it owns; {@link #stop()} closes everything once. */
+  static final class Running {
+    final ProtocolServer server;
+    private final List<Closeable> owned;
+    private boolean stopped;
+
+    Running(ProtocolServer server, List<Closeable> owned) {
+      this.server = server;
+      this.owned = owned;
+    }
+
+    synchronized void stop() {
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+      RUNNING.remove(this);
+      try {
+        server.close();
+      } catch (IOException e) {
+        System.err.println("crowdbackup: stopping the server: " + e.getMessage());
+      }
+      for (Closeable c : owned) {
+        try {
+          c.close();
+        } catch (IOException e) {
+          System.err.println("crowdbackup: closing: " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** Starts, announces, waits for Ctrl-C (or {@link Running#stop()}), stops. */
+  static int serve(CommandSpec spec, GlobalOptions globals, Listen listen, ProtocolServer.Builder builder,
+      List<Closeable> owned, String what) throws Exception {
+    ProtocolServer server = builder.host(listen.bind).port(listen.port).idleTimeout(listen.idleTimeout).build();
+    Running running = new Running(server, owned);
+    try {
+      server.start();
+    } catch (IOException e) {
+      running.stop();
+      throw new CliException(ExitCodes.IO, "LISTEN_FAILED", null, what + ": cannot listen on " + listen.bind + ":"
+          + listen.port + ": " + e.getMessage(), e);
+    }
+    RUNNING.add(running);
+    Thread hook = new Thread(running::stop, "crowdbackup-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    if (listen.portFile != null) {
+      Files.write(listen.portFile, Integer.toString(server.port()).getBytes(StandardCharsets.US_ASCII));
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (globals.json) {
+      out.println(Json.obj().put("serving", what).put("url", server.uri().toString()).put("port", server.port()));
+    } else {
+      out.println(what + " listening on " + server.uri() + "  (Ctrl-C stops)");
+    }
+    out.flush();
+    try {
+      server.join();
+    } finally {
+      running.stop();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it stops everything
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  /**
+   * The secret upload URLs are derived from, kept in {@code dir} so that URLs survive a restart; created
+   * (owner-only) on first use.
+   */
+  static byte[] uploadIdSecret(Path dir) throws IOException {
+    Path file = dir.resolve(SECRET_FILE);
+    if (Files.exists(file)) {
+      byte[] b = Files.readAllBytes(file);
+      if (b.length != UploadIds.SECRET_BYTES) {
+        throw new IOException(file + " is " + b.length + " bytes, expected " + UploadIds.SECRET_BYTES
+            + " (damaged? delete it: unfinished uploads then start over)");
+      }
+      return b;
+    }
+    byte[] b = new byte[UploadIds.SECRET_BYTES];
+    new SecureRandom().nextBytes(b);
+    OutputFiles.writeNew(file, b, true);
+    return b;
+  }
+
+  /** Failures of this device, which peers only see as a 503, go to stderr with their detail. */
+  static java.util.function.BiConsumer<String, Throwable> errors(PrintWriter err) {
+    return (what, e) -> {
+      err.println("crowdbackup: " + what + ": " + e);
+      err.flush();
+    };
+  }
+
+  /**
+   * Opens the holder folder {@code dir} with its settings file, unshaped (bandwidth settings for the
+   * network commands are not there yet).
+   */
+  static Holder openHolder(Path dir) throws CliException {
+    HolderSettings settings = HolderSettings.load(dir.resolve(HolderSettings.FILE_NAME));
+    try {
+      return Holder.open(dir, settings, TimeSource.system(), Sleeper.system(),
+          new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED}, new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
+    } catch (IOException e) {
+      throw Failures.of(dir, e);
+    }
+  }
+
+  @Command(name = "holder", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Hold envelopes for peers at a venue: answer offers, take tus uploads into the store in",
+          "DIR (the same folder 'crowdbackup store' uses, with its store.conf), take receipts and releases.",
+          "Expired envelopes are evicted every minute."})
+  static final class HolderServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
+    @Mixin GlobalOptions globals;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The holder folder.")
+    Path dir;
+
+    @picocli.CommandLine.ArgGroup(exclusive = false)
+    Listen listen = new Listen();
+
+    @Override
+    public GlobalOptions globals() {
+      return globals;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      Holder holder = openHolder(dir);
+      List<Closeable> owned = new ArrayList<>();
+      try {
+        PrintWriter err = spec.commandLine().getErr();
+        HolderProtocol protocol = HolderProtocol.newBuilder(holder.custodian).uploadIdSecret(uploadIdSecret(dir))
+            .onError(errors(err)).build();
+        ScheduledExecutorService evictor = Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "crowdbackup-evict");
+          t.setDaemon(true);
+          return t;
+        });
+        evictor.scheduleWithFixedDelay(() -> {
+          try {
+            holder.custodian.evictExpired();
+          } catch (IOException | RuntimeException e) {
+            err.println("crowdbackup: eviction: " + e.getMessage());
+          }
+        }, 1, 60, TimeUnit.SECONDS);
+        owned.add(evictor::shutdownNow);
+        owned.add(protocol);
+        owned.add(holder);
+        return serve(spec, globals, listen, ProtocolServer.newBuilder(protocol::handle).name("crowdbackup-holder"),
+            owned, "holder " + dir);
+      } catch (IOException | RuntimeException e) {
+        holder.close();
+        throw e;
+      }
+    }
+  }
+
+  @Command(name = "destination", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Receive envelopes over HTTP into an inbox folder (first copy wins) and answer with",
+          "signed receipts; answer holders' 'already delivered?' questions. Uploads are staged in",
+          "INBOX/.crowdbackup-uploads until complete."})
+  static final class DestinationServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
+    static final String STAGING_DIR = ".crowdbackup-uploads";
+
+    @Mixin GlobalOptions globals;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "The destination key file.")
+    Path key;
+
+    @Option(names = "--inbox", required = true, paramLabel = "DIR",
+        description = "The inbox folder (created if absent).")
+    Path inbox;
+
+    @picocli.CommandLine.ArgGroup(exclusive = false)
+    Listen listen = new Listen();
+
+    @Override
+    public GlobalOptions globals() {
+      return globals;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      DestinationKeyPair keys = KeyFiles.destination(key);
+      Inbox box;
+      try {
+        box = Inbox.newBuilder().directory(inbox).keys(keys).open();
+      } catch (IOException e) {
+        keys.destroy();
+        throw Failures.of(inbox, e);
+      }
+      try {
+        Path staging = inbox.resolve(STAGING_DIR);
+        Files.createDirectories(staging);
+        DestinationProtocol protocol = DestinationProtocol.newBuilder(DeliverySink.inbox(box), staging)
+            .uploadIdSecret(uploadIdSecret(staging)).onError(errors(spec.commandLine().getErr())).build();
+        List<Closeable> owned = new ArrayList<>();
+        owned.add(protocol);
+        owned.add(box);
+        owned.add(keys::destroy);
+        return serve(spec, globals, listen, ProtocolServer.newBuilder(protocol::handle)
+            .name("crowdbackup-destination"), owned, "destination " + keys.card().locator() + " into " + inbox);
+      } catch (IOException | RuntimeException e) {
+        box.close();
+        keys.destroy();
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,461 @@
+package io.crowdbackup.engine.protocol;
+
+import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.Fingerprint;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The destination server's protocol core (docs/protocol.md, "Destination server"). Takes envelopes by the
+ * same tus upload as a holder, staged in a folder as {@code <fingerprint>-<length>.part} (fsynced at the
+ * end of every PATCH, so {@code Upload-Offset} is what is on disk); when the last byte arrives it hands the
+ * staged envelope to the {@link DeliverySink}, which verifies the fingerprint and every chunk before it
+ * keeps anything, and answers the last PATCH with the signed receipt ({@value #RECEIPT_HEADER}, base64).
+ * A fingerprint already delivered is refused at creation with the stored receipt, byte for byte. Answers
+ * "delivered?" for one fingerprint or a batch. Thread-safe; one PATCH per upload at a time.
+ */
+public final class DestinationProtocol implements Closeable {
+  /** The response header that carries a receipt (base64 of its 143 bytes). */
+  public static final String RECEIPT_HEADER = "CrowdBackup-Receipt";
+  private static final String DELIVERIES = "/v1/deliveries";
+  private static final String QUERY = "/v1/deliveries/query";
+  private static final String PART = ".part";
+
+  private final DeliverySink sink;
+  private final Path staging;
+  private final UploadIds ids;
+  private final long maxEnvelopeBytes;
+  private final BiConsumer<String, Throwable> onError;
+  private final Map<Fingerprint, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Object stagingBudget = new Object();
+  private final long maxStagedUploads;
+  private final long maxStagedBytes;
+  private final long abandonAfterMillis;
+
+  private DestinationProtocol(Builder b) {
+    this.sink = b.sink;
+    this.staging = b.staging;
+    this.ids = Exchanges.uploadIds(b.uploadIdSecret);
+    this.maxEnvelopeBytes = b.maxEnvelopeBytes;
+    this.maxStagedUploads = b.maxStagedUploads;
+    this.maxStagedBytes = b.maxStagedBytes;
+    this.abandonAfterMillis = b.abandonAfterMillis;
+    this.onError = b.onError != null ? b.onError : (what, e) -> { };
+  }
+
+  public static Builder newBuilder(DeliverySink sink, Path stagingDirectory) {
+    return new Builder(sink, stagingDirectory);
+  }
+
+  /** Answers one request. Never throws for anything a peer sends; a failure of this side is a 503. */
+  public ProtocolResponse handle(ProtocolRequest req) {
+    return Exchanges.handle(req, (method, path) -> route(req, method, path), onError, "destination");
+  }
+
+  private ProtocolResponse route(ProtocolRequest req, String method, String path) throws IOException,
+      ProtocolException {
+    if (path.equals(Exchanges.UPLOADS) || path.startsWith(Exchanges.UPLOADS + "/")) {
+      return uploads(req, method, path);
+    }
+    if (path.equals(QUERY)) {
+      return method.equals("POST") ? query(req) : Exchanges.methodNotAllowed(method, path, "POST");
+    }
+    if (path.startsWith(DELIVERIES + "/")) {
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        return Exchanges.methodNotAllowed(method, path, "GET, HEAD");
+      }
+      Fingerprint fp = OfferMessage.fingerprint(path.substring(DELIVERIES.length() + 1), "delivery path");
+      byte[] receipt = sink.receipt(fp);
+      return receipt == null ? Exchanges.notFound(fp + " has not been delivered here")
+          : ProtocolResponse.status(200).body("application/octet-stream", receipt);
+    }
+    return Exchanges.notFound("no resource " + Tus.printable(path) + " (this is protocol v1)");
+  }
+
+  private ProtocolResponse query(ProtocolRequest req) throws IOException, ProtocolException {
+    byte[] body = Exchanges.readBody(req.body(), DeliveryQuery.LIMITS.maxBytes(), "delivery query JSON");
+    List<Fingerprint> asked = DeliveryQuery.decodeRequest(body);
+    Map<Fingerprint, byte[]> delivered = new LinkedHashMap<>();
+    for (Fingerprint fp : asked) {
+      byte[] r = sink.receipt(fp);
+      if (r != null) {
+        delivered.put(fp, r);
+      }
+    }
+    return ProtocolResponse.status(200).body("application/json", DeliveryQuery.encodeResponse(delivered))
+        .header("Cache-Control", Exchanges.NO_STORE);
+  }
+
+  // -----------------------------------------------------------------------------------------------------
+  // tus
+
+  private ProtocolResponse uploads(ProtocolRequest req, String method, String path) throws IOException,
+      ProtocolException {
+    if (method.equals("OPTIONS")) {
+      return Exchanges.options(maxEnvelopeBytes);
+    }
+    Tus.requireResumable(req.header(Tus.TUS_RESUMABLE));
+    if (path.equals(Exchanges.UPLOADS)) {
+      if (!method.equals("POST")) {
+        return Exchanges.tus(Exchanges.methodNotAllowed(method, path, "OPTIONS, POST"));
+      }
+      return Exchanges.tus(create(req));
+    }
+    Fingerprint fp = ids.fingerprintOf(path.substring(Exchanges.UPLOADS.length() + 1));
+    if (fp == null) {
+      return Exchanges.tus(Exchanges.notFound("no such upload"));
+    }
+    if (method.equals("HEAD")) {
+      // No lock: a peer that lost its connection asks while its dead PATCH may still be ending.
+      return Exchanges.tus(head(fp));
+    }
+    ReentrantLock lock = acquire(fp, false);
+    if (lock == null) {
+      return Exchanges.tus(Exchanges.busy(fp));
+    }
+    try {
+      switch (method) {
+        case "PATCH":
+          return Exchanges.tus(patch(req, fp));
+        case "DELETE":
+          Path part = staged(fp);
+          if (part == null) {
+            return Exchanges.tus(Exchanges.notFound("no upload of " + fp));
+          }
+          Files.deleteIfExists(part);
+          return Exchanges.tus(ProtocolResponse.status(204));
+        default:
+          return Exchanges.tus(Exchanges.methodNotAllowed(method, path, "OPTIONS, HEAD, PATCH, DELETE"));
+      }
+    } finally {
+      locks.remove(fp, lock); // before unlocking: a waiter then sees it is stale (see acquire)
+      lock.unlock();
+    }
+  }
+
+  private ProtocolResponse create(ProtocolRequest req) throws IOException, ProtocolException {
+    if (req.header("Upload-Defer-Length") != null) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, "Upload-Defer-Length",
+          "is not supported: an envelope's length is known");
+    }
+    long length = Tus.parseNonNegative(Tus.UPLOAD_LENGTH, req.header(Tus.UPLOAD_LENGTH));
+    Map<String, String> md = Tus.parseMetadata(req.header(Tus.UPLOAD_METADATA));
+    String hex = md.get(OfferMessage.FINGERPRINT);
+    if (hex == null) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, Tus.UPLOAD_METADATA,
+          "must carry '" + OfferMessage.FINGERPRINT + "'");
+    }
+    Fingerprint fp = OfferMessage.fingerprint(hex, Tus.UPLOAD_METADATA + " value of 'fingerprint'");
+    if (length == 0) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, Tus.UPLOAD_LENGTH, "must be positive");
+    }
+    byte[] receipt = sink.receipt(fp);
+    if (receipt != null) {
+      return alreadyDelivered(fp, receipt);
+    }
+    if (length > maxEnvelopeBytes) {
+      return ProtocolResponse.problem(Problem.of(Problem.Type.TOO_LARGE, "the envelope is " + length
+          + " bytes, this destination takes at most " + maxEnvelopeBytes).with(Problem.ACCEPTABLE_BYTES,
+          maxEnvelopeBytes));
+    }
+    ReentrantLock lock = Objects.requireNonNull(acquire(fp, true)); // waits, so never null
+    try {
+      Path part = staged(fp);
+      if (part != null && lengthOf(part) != length) {
+        return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_IN_PROGRESS, "an upload of " + fp
+            + " with another length (" + lengthOf(part) + " bytes) is in progress"));
+      }
+      if (part == null) {
+        synchronized (stagingBudget) {
+          ProtocolResponse refused = sweepAndReserve(length);
+          if (refused != null) {
+            return refused;
+          }
+          part = staging.resolve(fp.toHex() + "-" + length + PART);
+          try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.force(true);
+          }
+        }
+      }
+      // Another holder may be sending the same envelope: it gets the same URL and continues where it stands.
+      String url = Exchanges.UPLOADS + "/" + ids.idOf(fp);
+      return ProtocolResponse.status(201).header("Location", url)
+          .header(Tus.UPLOAD_OFFSET, Long.toString(Files.size(part)));
+    } finally {
+      locks.remove(fp, lock); // before unlocking: a waiter then sees it is stale (see acquire)
+      lock.unlock();
+    }
+  }
+
+  private static ProtocolResponse alreadyDelivered(Fingerprint fp, byte[] receipt) {
+    String b64 = Base64.getEncoder().encodeToString(receipt);
+    return ProtocolResponse.problem(Problem.of(Problem.Type.ALREADY_DELIVERED, fp
+        + " was delivered here already; the receipt is the one given the first time").with(Problem.RECEIPT, b64))
+        .header(RECEIPT_HEADER, b64);
+  }
+
+  private ProtocolResponse head(Fingerprint fp) throws IOException {
+    Path part = staged(fp);
+    if (part == null) {
+      byte[] receipt = sink.receipt(fp);
+      ProtocolResponse r = Exchanges.notFound("no upload of " + fp);
+      return receipt == null ? r : r.header(RECEIPT_HEADER, Base64.getEncoder().encodeToString(receipt));
+    }
+    return ProtocolResponse.status(200).header(Tus.UPLOAD_OFFSET, Long.toString(Files.size(part)))
+        .header(Tus.UPLOAD_LENGTH, Long.toString(lengthOf(part))).header("Cache-Control", Exchanges.NO_STORE);
+  }
+
+  private ProtocolResponse patch(ProtocolRequest req, Fingerprint fp) throws IOException, ProtocolException {
+    ProtocolResponse bad = Exchanges.checkOffsetOctetStream(req.header("Content-Type"));
+    if (bad != null) {
+      return bad;
+    }
+    long offset = Tus.parseNonNegative(Tus.UPLOAD_OFFSET, req.header(Tus.UPLOAD_OFFSET));
+    byte[] checksum = Tus.parseChecksum(req.header(Tus.UPLOAD_CHECKSUM));
+    long contentLength = Exchanges.contentLength(req.header("Content-Length"));
+    Path part = staged(fp);
+    if (part == null) {
+      byte[] receipt = sink.receipt(fp);
+      return receipt != null ? alreadyDelivered(fp, receipt) : Exchanges.notFound("no upload of " + fp);
+    }
+    long length = lengthOf(part);
+    long size = Files.size(part);
+    if (offset != size) {
+      return ProtocolResponse.problem(Problem.of(Problem.Type.OFFSET_MISMATCH, "Upload-Offset is " + offset
+          + " but the upload of " + fp + " continues at " + size).with(Problem.UPLOAD_OFFSET, size))
+          .header(Tus.UPLOAD_OFFSET, Long.toString(size));
+    }
+    long remaining = length - offset;
+    if (contentLength > remaining) {
+      Files.deleteIfExists(part);
+      return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_TOO_LONG, "Content-Length " + contentLength
+          + " at offset " + offset + " goes past the declared " + length + " bytes; the upload was ended"));
+    }
+    BodyReader body = new BodyReader(req.body(), remaining, checksum != null);
+    try (FileChannel out = FileChannel.open(part, StandardOpenOption.WRITE)) {
+      out.position(offset);
+      for (ByteBuffer piece = body.next(); piece != null; piece = body.next()) {
+        while (piece.hasRemaining()) {
+          out.write(piece);
+        }
+      }
+      if (body.tooLong()) {
+        out.close();
+        Files.deleteIfExists(part);
+        return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_TOO_LONG, "the body goes past the declared "
+            + length + " bytes; the upload was ended"));
+      }
+      if (!body.checksumMatches(checksum)) {
+        out.truncate(offset);
+        out.force(true);
+        return ProtocolResponse.problem(Problem.of(Problem.Type.CHECKSUM_MISMATCH,
+            "Upload-Checksum does not match the body; its bytes were discarded").with(Problem.UPLOAD_OFFSET, offset))
+            .header(Tus.UPLOAD_OFFSET, Long.toString(offset));
+      }
+      out.force(true);
+    }
+    if (body.readFailure() != null) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, "PATCH body",
+          "ended early after " + body.total() + " bytes (" + body.readFailure().getMessage() + ")");
+    }
+    long now = offset + body.total();
+    if (now < length) {
+      return ProtocolResponse.status(204).header(Tus.UPLOAD_OFFSET, Long.toString(now));
+    }
+    byte[] receipt;
+    try (FileChannel in = FileChannel.open(part, StandardOpenOption.READ)) {
+      receipt = sink.deliver(in, fp);
+    } catch (EnvelopeException e) {
+      Files.deleteIfExists(part);
+      return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
+          ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
+          "the envelope was rejected: " + Problem.peerSafe(e.getMessage()) + "; nothing was kept")
+          .with(Problem.ENVELOPE_REASON, e.reason().name()));
+    }
+    Files.deleteIfExists(part);
+    return ProtocolResponse.status(204).header(Tus.UPLOAD_OFFSET, Long.toString(length))
+        .header(RECEIPT_HEADER, Base64.getEncoder().encodeToString(receipt));
+  }
+
+  /**
+   * Bounds what strangers can make this side stage: removes staged uploads untouched for longer than the
+   * abandonment time (none that a request is working on), then checks that one more upload of
+   * {@code length} bytes stays within the count and the declared bytes allowed. Called under
+   * {@link #stagingBudget}; costs one listing of the staging folder per new upload.
+   *
+   * @return the refusal, or {@code null} when it fits
+   */
+  private @Nullable ProtocolResponse sweepAndReserve(long length) throws IOException {
+    long now = System.currentTimeMillis();
+    long count = 0;
+    long bytes = 0;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(staging, "*" + PART)) {
+      for (Path p : ds) {
+        Fingerprint fp = fingerprintOfPart(p);
+        if (fp == null) {
+          continue;
+        }
+        if (!locks.containsKey(fp) && now - Files.getLastModifiedTime(p).toMillis() > abandonAfterMillis) {
+          Files.deleteIfExists(p);
+          continue;
+        }
+        count++;
+        bytes += lengthOf(p);
+      }
+    }
+    if (count + 1 > maxStagedUploads || bytes + length > maxStagedBytes) {
+      long free = Math.max(0, maxStagedBytes - bytes);
+      return ProtocolResponse.problem(Problem.of(Problem.Type.QUOTA_FULL, "this destination is receiving " + count
+          + " uploads of " + bytes + " bytes (at most " + maxStagedUploads + " and " + maxStagedBytes
+          + "); retry later").with(Problem.BYTES_FREE, free).with(Problem.ACCEPTABLE_BYTES, free))
+          .header("Retry-After", "60");
+    }
+    return null;
+  }
+
+  /** The fingerprint a staged file's name carries, or null for a name this class did not write. */
+  private static @Nullable Fingerprint fingerprintOfPart(Path p) {
+    String n = p.getFileName().toString();
+    if (n.length() < 64 + 2 + PART.length() || n.charAt(64) != '-') {
+      return null;
+    }
+    try {
+      lengthOf(p);
+      return OfferMessage.fingerprint(n.substring(0, 64), "staged file");
+    } catch (ProtocolException | NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The lock of one fingerprint's upload, held; {@code null} when {@code wait} is false and it is busy.
+   * Locks leave the map when released, so the map holds only uploads being worked on: a lock found in the
+   * map but removed meanwhile is not the current one, and is given up.
+   */
+  private @Nullable ReentrantLock acquire(Fingerprint fp, boolean wait) {
+    while (true) {
+      ReentrantLock lock = locks.computeIfAbsent(fp, k -> new ReentrantLock());
+      if (wait) {
+        lock.lock();
+      } else if (!lock.tryLock()) {
+        return null;
+      }
+      if (locks.get(fp) == lock) {
+        return lock;
+      }
+      lock.unlock();
+    }
+  }
+
+  /** The staged file of {@code fp}, or null. */
+  private @Nullable Path staged(Fingerprint fp) throws IOException {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(staging, fp.toHex() + "-*" + PART)) {
+      for (Path p : ds) {
+        return p;
+      }
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private static long lengthOf(Path part) {
+    String n = part.getFileName().toString();
+    return Long.parseLong(n.substring(65, n.length() - PART.length()));
+  }
+
+  /** Nothing to release: staged uploads are files, resumable after a restart. */
+  @Override
+  public void close() {}
+
+  /** Fail-fast builder. */
+  public static final class Builder {
+    private final DeliverySink sink;
+    private final Path staging;
+    private byte @Nullable [] uploadIdSecret;
+    private long maxEnvelopeBytes = 16L << 30;
+    private boolean maxSet;
+    private long maxStagedUploads = 1000;
+    private long maxStagedBytes = 64L << 30;
+    private long abandonAfterMillis = 24L * 3600 * 1000;
+    private @Nullable BiConsumer<String, Throwable> onError;
+
+    private Builder(DeliverySink sink, Path staging) {
+      this.sink = Objects.requireNonNull(sink, "sink");
+      this.staging = Objects.requireNonNull(staging, "staging");
+    }
+
+    /** As {@link HolderProtocol.Builder#uploadIdSecret}. */
+    public Builder uploadIdSecret(byte[] secret) {
+      this.uploadIdSecret = Exchanges.checkedSecret(uploadIdSecret, secret);
+      return this;
+    }
+
+    /** The largest envelope taken. Default 16 GiB. */
+    public Builder maxEnvelopeBytes(long bytes) {
+      if (maxSet) {
+        throw new IllegalStateException("maxEnvelopeBytes was already set to " + maxEnvelopeBytes);
+      }
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxEnvelopeBytes must be positive but was " + bytes);
+      }
+      this.maxEnvelopeBytes = bytes;
+      this.maxSet = true;
+      return this;
+    }
+
+    /**
+     * Bounds on unfinished uploads, so that strangers cannot fill the disk by starting uploads: at most
+     * {@code uploads} at once, their declared lengths together at most {@code bytes}. Defaults 1000 and
+     * 64 GiB. Beyond them a creation is refused {@code quota-full} with {@code Retry-After}.
+     */
+    public Builder maxStaged(long uploads, long bytes) {
+      if (uploads < 1 || bytes < 1) {
+        throw new IllegalArgumentException("maxStaged must be positive but was " + uploads + " uploads, " + bytes
+            + " bytes");
+      }
+      this.maxStagedUploads = uploads;
+      this.maxStagedBytes = bytes;
+      return this;
+    }
+
+    /** An unfinished upload untouched this long is removed (at the next creation). Default 24 h. */
+    public Builder abandonAfterMillis(long millis) {
+      if (millis < 0) {
+        throw new IllegalArgumentException("abandonAfterMillis must not be negative but was " + millis);
+      }
+      this.abandonAfterMillis = millis;
+      return this;
+    }
+
+    public Builder onError(BiConsumer<String, Throwable> onError) {
+      if (this.onError != null) {
+        throw new IllegalStateException("onError was already set");
+      }
+      this.onError = Objects.requireNonNull(onError, "onError");
+      return this;
+    }
+
+    /** Creates the staging folder if needed. */
+    public DestinationProtocol build() throws IOException {
+      Files.createDirectories(staging);
+      return new DestinationProtocol(this);
+    }
+  }
+}

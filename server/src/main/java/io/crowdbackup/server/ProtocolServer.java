@@ -1,0 +1,265 @@
+package io.crowdbackup.server;
+
+import io.crowdbackup.engine.protocol.ProtocolRequest;
+import io.crowdbackup.engine.protocol.ProtocolResponse;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Binds a protocol core (the engine's {@code HolderProtocol} or {@code DestinationProtocol}) to Jetty's
+ * core handler API: HTTP/1.1 and h2c on one port, an idle timeout on the connector (a peer that sends
+ * nothing for that long is cut off, its upload left resumable), a bounded thread pool. The handler only
+ * translates; every decision is the core's.
+ */
+public final class ProtocolServer implements Closeable {
+  private final Server server;
+  private final ServerConnector connector;
+  private final String scheme;
+
+  private ProtocolServer(Builder b) {
+    QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
+    threads.setName(b.name);
+    server = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    if (b.tls != null) {
+      // HTTPS, HTTP/1.1 only (h2 over TLS would need ALPN). The SNI host check is off: peers dial an address.
+      SecureRequestCustomizer secure = new SecureRequestCustomizer();
+      secure.setSniHostCheck(false);
+      http.addCustomizer(secure);
+      SslContextFactory.Server ssl = new SslContextFactory.Server();
+      ssl.setSslContext(b.tls);
+      connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
+    } else {
+      connector = new ServerConnector(server, new HttpConnectionFactory(http), new HTTP2CServerConnectionFactory(http));
+    }
+    scheme = b.tls != null ? "https" : "http";
+    connector.setHost(b.host);
+    connector.setPort(b.port);
+    connector.setIdleTimeout(b.idleTimeout.toMillis());
+    server.addConnector(connector);
+    server.setHandler(new CoreHandler(b.core));
+    server.setStopTimeout(b.stopTimeout.toMillis());
+    server.setStopAtShutdown(false);
+  }
+
+  public static Builder newBuilder(Function<ProtocolRequest, ProtocolResponse> core) {
+    return new Builder(core);
+  }
+
+  /** Starts listening; returns once the port is bound. */
+  public ProtocolServer start() throws IOException {
+    try {
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("could not start the server on " + connector.getHost() + ":" + connector.getPort() + ": "
+          + e, e);
+    }
+    return this;
+  }
+
+  /** The bound port (the real one when 0 was asked for). */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  /** {@code http://host:port} (or {@code https://}), the base URL peers use. */
+  public URI uri() {
+    String host = connector.getHost() == null ? "127.0.0.1" : connector.getHost();
+    return URI.create(scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+  }
+
+  /** Stops gracefully: stops accepting, lets requests in flight finish up to the stop timeout. Safe twice. */
+  @Override
+  public void close() throws IOException {
+    try {
+      server.stop();
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("could not stop the server: " + e, e);
+    }
+  }
+
+  /** Blocks until the server stopped. */
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  private static final class CoreHandler extends Handler.Abstract {
+    private final Function<ProtocolRequest, ProtocolResponse> core;
+
+    CoreHandler(Function<ProtocolRequest, ProtocolResponse> core) {
+      this.core = core;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      ProtocolResponse r = core.apply(new JettyRequest(request));
+      response.setStatus(r.status());
+      for (Map.Entry<String, String> h : r.headers().entrySet()) {
+        response.getHeaders().put(h.getKey(), h.getValue());
+      }
+      if (r.bodyLength() == 0 || request.getMethod().equals("HEAD")) {
+        if (r.status() != 204 && r.status() >= 200) {
+          response.getHeaders().put(HttpHeader.CONTENT_LENGTH, r.bodyLength() == 0 ? 0 : r.bodyLength());
+        }
+        response.write(true, null, callback);
+      } else {
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, r.bodyLength());
+        response.write(true, ByteBuffer.wrap(r.body()), callback);
+      }
+      return true;
+    }
+  }
+
+  /** A Jetty request as the core sees it; the body is read blocking, through Jetty's bounded buffers. */
+  private static final class JettyRequest implements ProtocolRequest {
+    private final Request request;
+    private InputStream body;
+
+    JettyRequest(Request request) {
+      this.request = request;
+    }
+
+    @Override
+    public String method() {
+      return request.getMethod();
+    }
+
+    @Override
+    public String path() {
+      String p = request.getHttpURI().getPath();
+      return p == null ? "/" : p;
+    }
+
+    @Override
+    public String header(String name) {
+      return request.getHeaders().get(name);
+    }
+
+    @Override
+    public InputStream body() {
+      if (body == null) {
+        body = Request.asInputStream(request);
+      }
+      return body;
+    }
+
+    @Override
+    public InetAddress remoteAddress() {
+      SocketAddress a = request.getConnectionMetaData().getRemoteSocketAddress();
+      if (a instanceof InetSocketAddress && ((InetSocketAddress) a).getAddress() != null) {
+        return ((InetSocketAddress) a).getAddress();
+      }
+      return InetAddress.getLoopbackAddress();
+    }
+  }
+
+  /** Fail-fast builder; {@link #build()} changes nothing. */
+  public static final class Builder {
+    private final Function<ProtocolRequest, ProtocolResponse> core;
+    private String host = "127.0.0.1";
+    private int port;
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private Duration stopTimeout = Duration.ofSeconds(5);
+    private int maxThreads = 200;
+    private String name = "crowdbackup-http";
+    private javax.net.ssl.SSLContext tls;
+
+    private Builder(Function<ProtocolRequest, ProtocolResponse> core) {
+      this.core = Objects.requireNonNull(core, "core");
+    }
+
+    /** The address to listen on. Default 127.0.0.1; {@code 0.0.0.0} for a venue network. */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The port; 0 (the default) picks a free one, see {@link ProtocolServer#port()}. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0..65535 but was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** How long a connection may send nothing before it is closed. Default 30 s. */
+    public Builder idleTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("idleTimeout must be positive but was " + timeout);
+      }
+      this.idleTimeout = timeout;
+      return this;
+    }
+
+    /** How long a stop waits for requests in flight. Default 5 s. */
+    public Builder stopTimeout(Duration timeout) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("stopTimeout must not be negative but was " + timeout);
+      }
+      this.stopTimeout = timeout;
+      return this;
+    }
+
+    /** Request threads at most (a PATCH holds one while it streams). Default 200. */
+    public Builder maxThreads(int threads) {
+      if (threads < 4) {
+        throw new IllegalArgumentException("maxThreads must be at least 4 but was " + threads);
+      }
+      this.maxThreads = threads;
+      return this;
+    }
+
+    /**
+     * Serves HTTPS with this context's key (see {@link Tls#serverContext}): what a destination whose
+     * locator is not loopback must do. Default: plain HTTP (HTTP/1.1 and h2c).
+     */
+    public Builder tls(javax.net.ssl.SSLContext context) {
+      if (tls != null) {
+        throw new IllegalStateException("tls was already set");
+      }
+      this.tls = Objects.requireNonNull(context, "context");
+      return this;
+    }
+
+    /** The thread pool's name, for thread dumps. */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    public ProtocolServer build() {
+      return new ProtocolServer(this);
+    }
+  }
+}

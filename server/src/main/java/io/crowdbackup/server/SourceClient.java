@@ -1,0 +1,334 @@
+package io.crowdbackup.server;
+
+import io.crowdbackup.api.EnvelopeHeader;
+import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.protocol.OfferMessage;
+import io.crowdbackup.engine.protocol.Problem;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The source's client at a venue (docs/protocol.md §7): offers each envelope to several holders at once
+ * (a tus creation is the offer) until {@code replicas} of them hold it durably, at most that many uploads
+ * running; moves on at once from a refusal to the next holder; takes a counter-offer when allowed;
+ * resumes a dropped upload from the holder's durable offset. Reports who holds what.
+ */
+public final class SourceClient {
+  private final List<URI> holders;
+  private final int replicas;
+  private final String peerLabel;
+  private final boolean takeCounterOffers;
+  private final boolean requireFullRetention;
+  private final HttpClient http;
+  private final Backoff backoff;
+  private final Duration requestTimeout;
+  private final long patchBytes;
+
+  private SourceClient(Builder b) {
+    this.holders = List.copyOf(b.holders);
+    this.replicas = b.replicas;
+    this.peerLabel = b.peerLabel;
+    this.takeCounterOffers = b.takeCounterOffers;
+    this.requireFullRetention = b.requireFullRetention;
+    this.http = b.http != null ? b.http : ProtocolClient.newHttpClient(Duration.ofSeconds(5));
+    this.backoff = b.backoff;
+    this.requestTimeout = b.requestTimeout;
+    this.patchBytes = b.patchBytes;
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Where one envelope went. */
+  public static final class Placement {
+    private final Path envelope;
+    private final Fingerprint fingerprint;
+    private final List<URI> heldBy;
+    private final Map<URI, String> refusedBy;
+
+    Placement(Path envelope, Fingerprint fingerprint, List<URI> heldBy, Map<URI, String> refusedBy) {
+      this.envelope = envelope;
+      this.fingerprint = fingerprint;
+      this.heldBy = Collections.unmodifiableList(heldBy);
+      this.refusedBy = Collections.unmodifiableMap(refusedBy);
+    }
+
+    public Path envelope() {
+      return envelope;
+    }
+
+    public Fingerprint fingerprint() {
+      return fingerprint;
+    }
+
+    /** Holders that hold it durably (their last PATCH was answered). */
+    public List<URI> heldBy() {
+      return heldBy;
+    }
+
+    /** Holders that refused it or failed, with the reason ({@code reason: detail}). */
+    public Map<URI, String> refusedBy() {
+      return refusedBy;
+    }
+
+    @Override
+    public String toString() {
+      return envelope + " " + fingerprint + ": held by " + heldBy + (refusedBy.isEmpty() ? "" : ", refused by "
+          + refusedBy);
+    }
+  }
+
+  /** Places each envelope in turn; an envelope placed on fewer than {@code replicas} holders is reported so. */
+  public List<Placement> send(List<Path> envelopes) throws IOException {
+    List<Placement> out = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(replicas, holders.size()), r -> {
+      Thread t = new Thread(r, "crowdbackup-send");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      for (Path p : envelopes) {
+        out.add(place(p, pool));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return out;
+  }
+
+  private Placement place(Path envelope, ExecutorService pool) throws IOException {
+    EnvelopeHeader header;
+    Fingerprint fp;
+    long length;
+    try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+      length = ch.size();
+      header = Envelopes.readHeader(ch);
+      ch.position(0);
+      fp = Envelopes.fingerprint(ch);
+    }
+    OfferMessage offer = new OfferMessage(fp, length, header.expiresAtEpochSecond(), peerLabel,
+        requireFullRetention);
+    Deque<URI> next = new ArrayDeque<>(holders);
+    CompletionService<Outcome> done = new ExecutorCompletionService<>(pool);
+    List<URI> held = new ArrayList<>();
+    Map<URI, String> refused = new LinkedHashMap<>();
+    int running = 0;
+    while (held.size() < replicas) {
+      while (running < replicas - held.size() && !next.isEmpty()) {
+        URI holder = next.poll();
+        done.submit(() -> uploadTo(holder, envelope, offer));
+        running++;
+      }
+      if (running == 0) {
+        break;
+      }
+      Outcome o;
+      try {
+        Future<Outcome> f = done.take();
+        o = f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while placing " + envelope);
+      } catch (ExecutionException e) {
+        throw new IOException("placing " + envelope + " failed: " + e.getCause(), e.getCause());
+      }
+      running--;
+      if (o.held) {
+        held.add(o.holder);
+      } else {
+        refused.put(o.holder, o.why);
+      }
+    }
+    return new Placement(envelope, fp, held, refused);
+  }
+
+  private static final class Outcome {
+    final URI holder;
+    final boolean held;
+    final String why;
+
+    Outcome(URI holder, boolean held, String why) {
+      this.holder = holder;
+      this.held = held;
+      this.why = why;
+    }
+  }
+
+  /** Offers and uploads to one holder, resuming after drops; never throws. */
+  private Outcome uploadTo(URI holder, Path envelope, OfferMessage offer) {
+    Upload u = new Upload(new ProtocolClient(http, holder, requestTimeout), envelope, offer);
+    try {
+      backoff.run(u::attempt);
+      return new Outcome(holder, true, null);
+    } catch (IOException e) {
+      return new Outcome(holder, false, describe(e));
+    }
+  }
+
+  /** One envelope's upload to one holder, across attempts: the offer (as countered) and the upload URL. */
+  private final class Upload {
+    final ProtocolClient client;
+    final Path envelope;
+    OfferMessage offer;
+    URI url;
+
+    Upload(ProtocolClient client, Path envelope, OfferMessage offer) {
+      this.client = client;
+      this.envelope = envelope;
+      this.offer = offer;
+    }
+
+    Void attempt() throws IOException {
+      long offset;
+      if (url == null) {
+        ProtocolClient.Created c = create();
+        url = c.upload();
+        offset = c.offset();
+      } else {
+        offset = client.head(url);
+      }
+      try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+        while (offset < offer.lengthBytes()) {
+          long n = Math.min(patchBytes, offer.lengthBytes() - offset);
+          ch.position(offset);
+          RangeInputStream body = new RangeInputStream(ch, n);
+          offset = client.patch(url, offset, () -> body, n).offset();
+        }
+      }
+      return null;
+    }
+
+    /** The tus creation, which is the offer; a counter-offer is an answer, taken at once when allowed. */
+    private ProtocolClient.Created create() throws IOException {
+      try {
+        return client.create(offer.toTusMetadata(), offer.lengthBytes());
+      } catch (ProtocolFailure f) {
+        long counter = f.problem() == null ? -1 : f.problem().number(Problem.COUNTER_OFFER_EXPIRES, -1);
+        if (f.is(Problem.Type.TTL_TOO_LONG) && takeCounterOffers && counter >= 0
+            && counter < offer.expiresAtEpochSecond()) {
+          offer = offer.withExpiresAtEpochSecond(counter);
+          return client.create(offer.toTusMetadata(), offer.lengthBytes());
+        }
+        if (f.problem() != null && f.problem().toRefusal() != null) {
+          // The holder's policy said no (507 full, 413, 409...): the next holder is asked at once, this one
+          // not again, whatever the status would let a retry loop think.
+          throw new Backoff.Final(describe(f));
+        }
+        throw f;
+      }
+    }
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof ProtocolFailure && ((ProtocolFailure) e).problem() != null) {
+      Problem p = ((ProtocolFailure) e).problem();
+      String reason = p.text(Problem.REASON);
+      return (reason != null ? reason : p.type()) + ": " + p.detail();
+    }
+    return e == null ? "interrupted" : String.valueOf(e.getMessage());
+  }
+
+  /** Fail-fast builder; {@link #build()} checks the whole. */
+  public static final class Builder {
+    private final List<URI> holders = new ArrayList<>();
+    private int replicas = 2;
+    private String peerLabel;
+    private boolean takeCounterOffers = true;
+    private boolean requireFullRetention;
+    private HttpClient http;
+    private Backoff backoff = Backoff.DEFAULT;
+    private Duration requestTimeout = Duration.ofMinutes(10);
+    private long patchBytes = 8L << 20;
+
+    private Builder() {}
+
+    /** A holder's base URL; in the order they are tried. */
+    public Builder holder(URI base) {
+      holders.add(Objects.requireNonNull(base, "base"));
+      return this;
+    }
+
+    /** How many holders must hold each envelope. Default 2. */
+    public Builder replicas(int r) {
+      if (r < 1) {
+        throw new IllegalArgumentException("replicas must be at least 1 but was " + r);
+      }
+      this.replicas = r;
+      return this;
+    }
+
+    /** The label this source gives itself in offers (display only). */
+    public Builder peerLabel(String label) {
+      this.peerLabel = label;
+      return this;
+    }
+
+    /** Whether a holder's shorter expiry is taken. Default true. */
+    public Builder takeCounterOffers(boolean take) {
+      this.takeCounterOffers = take;
+      return this;
+    }
+
+    /**
+     * Whether offers insist on custody until the envelope's own expiry (default false: a holder then keeps
+     * it for at most its longest retention, silently). With true, a holder with a shorter retention
+     * counter-offers, and {@link #takeCounterOffers} decides.
+     */
+    public Builder requireFullRetention(boolean require) {
+      this.requireFullRetention = require;
+      return this;
+    }
+
+    public Builder httpClient(HttpClient http) {
+      this.http = Objects.requireNonNull(http, "http");
+      return this;
+    }
+
+    public Builder backoff(Backoff backoff) {
+      this.backoff = Objects.requireNonNull(backoff, "backoff");
+      return this;
+    }
+
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** Bytes per PATCH. Default 8 MiB. */
+    public Builder patchBytes(long bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("patchBytes must be positive but was " + bytes);
+      }
+      this.patchBytes = bytes;
+      return this;
+    }
+
+    public SourceClient build() {
+      if (holders.isEmpty()) {
+        throw new IllegalStateException("at least one holder is required");
+      }
+      return new SourceClient(this);
+    }
+  }
+}

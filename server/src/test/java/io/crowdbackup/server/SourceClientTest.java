@@ -1,0 +1,93 @@
+package io.crowdbackup.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.engine.protocol.Tus;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SourceClientTest {
+  private static final Backoff FAST = new Backoff(5, Duration.ofMillis(20), Duration.ofMillis(200));
+  @TempDir Path dir;
+
+  @Test
+  void aDroppedUploadResumesFromTheHoldersDurableOffset() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder h = net.holder("h", 8L << 20);
+      Path env = Net.seal(Files.createDirectories(dir.resolve("out")), "e", home.keys, 600_000, 41);
+      try (CuttingProxy proxy = new CuttingProxy(h.uri(), Files.size(env) / 2)) {
+        SourceClient.Placement p = SourceClient.newBuilder().holder(proxy.uri()).replicas(1).patchBytes(100_000)
+            .backoff(FAST).build().send(List.of(env)).get(0);
+        assertTrue(proxy.hasCut());
+        assertEquals(List.of(proxy.uri()), p.heldBy(), p.toString());
+        assertEquals(BlobState.HELD, h.custodian.stat(p.fingerprint()).state());
+        assertEquals(0, h.custodian.stats().reservedBytes());
+      }
+    }
+  }
+
+  @Test
+  void aCounterOfferIsTakenWhenAllowedAndRefusedOtherwise() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder h = net.holder("h", 8L << 20);
+      long farExpiry = System.currentTimeMillis() / 1000 + 30L * 24 * 3600; // beyond the default 12 h retention
+      Path out = Files.createDirectories(dir.resolve("out"));
+      Path e1 = Net.seal(out, "e1", home.keys, 10_000, 42, farExpiry);
+      Path e2 = Net.seal(out, "e2", home.keys, 10_000, 43, farExpiry);
+      SourceClient.Placement refused = SourceClient.newBuilder().holder(h.uri()).replicas(1)
+          .requireFullRetention(true).takeCounterOffers(false).backoff(FAST).build().send(List.of(e1)).get(0);
+      assertTrue(refused.heldBy().isEmpty(), refused.toString());
+      assertTrue(refused.refusedBy().get(h.uri()).startsWith("TTL_TOO_LONG"), refused.toString());
+      SourceClient.Placement taken = SourceClient.newBuilder().holder(h.uri()).replicas(1)
+          .requireFullRetention(true).backoff(FAST).build().send(List.of(e2)).get(0);
+      assertEquals(List.of(h.uri()), taken.heldBy(), taken.toString());
+      assertTrue(h.custodian.stat(taken.fingerprint()).expiresAtEpochSecond() < farExpiry);
+    }
+  }
+
+  @Test
+  void aHoldersRefusalIsNotRetriedTheSourceMovesOnAtOnce() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder full = net.holder("full", 100_000);
+      Net.Holder roomy = net.holder("roomy", 8L << 20);
+      Path out = Files.createDirectories(dir.resolve("out"));
+      Path first = Net.seal(out, "e1", home.keys, 60_000, 44);
+      Path second = Net.seal(out, "e2", home.keys, 60_000, 45);
+      SourceClient.newBuilder().holder(full.uri()).replicas(1).backoff(FAST).build().send(List.of(first));
+      SourceClient.Placement p = SourceClient.newBuilder().holder(full.uri()).holder(roomy.uri()).replicas(1)
+          .backoff(FAST).build().send(List.of(second)).get(0);
+      assertEquals(List.of(roomy.uri()), p.heldBy(), p.toString());
+      String why = p.refusedBy().get(full.uri());
+      assertTrue(why.startsWith("PEER_SHARE_EXCEEDED") || why.startsWith("QUOTA_FULL"), p.toString());
+      // 507 is a 5xx, but a refusal: asked once, not once per retry.
+      assertEquals(1L, full.custodian.stats().refusalsByReason().values().stream().mapToLong(Long::longValue).sum());
+    }
+  }
+
+  @Test
+  void theSamePortSpeaksHttp2ByUpgrade() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Holder h = net.holder("h", 1L << 20);
+      HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+      HttpResponse<String> r = h2.send(HttpRequest.newBuilder(h.uri().resolve("/v1/status")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode());
+      HttpResponse<String> again = h2.send(HttpRequest.newBuilder(h.uri().resolve("/v1/uploads"))
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(HttpClient.Version.HTTP_2, again.version(), "h2c after the upgrade");
+      assertEquals(Tus.VERSION, again.headers().firstValue(Tus.TUS_VERSION).orElse(null));
+    }
+  }
+}
