@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The custody-store benchmarks of issue 3 (io.crowdbackup.bench.store), results as JMH JSON in bench/results/.
-# Usage: CROWDBACKUP_BENCH_DIR=/dir/on/the/disk/to/measure bench/run-store.sh [put|index|index-open|open] [open-blobs]
+# Usage: CROWDBACKUP_BENCH_DIR=/dir/on/the/disk/to/measure bench/run-store.sh [put|many|index|index-open|open] [open-blobs]
 # Build first: mvn -o -Dquick -pl bench -am package -DskipTests   (never `mvn install`)
 # Extra JMH arguments in JMH_ARGS (e.g. "-f 3"), extra JVM flags of the JMH runner in JAVA_OPTS (e.g.
 # "-Djmh.ignoreLock=true" when another helper's JMH run holds /tmp/jmh.lock on a shared machine).
@@ -25,6 +25,9 @@ blobs=${2:-100000}
 mkdir -p bench/results
 if [ "$what" = all ] || [ "$what" = put ]; then
   nice -n 5 java ${JAVA_OPTS:-} -jar "$JAR" StorePutBenchmark ${JMH_ARGS:-} -rf json -rff bench/results/store-put.json
+fi
+if [ "$what" = all ] || [ "$what" = many ]; then
+  nice -n 5 java ${JAVA_OPTS:-} -jar "$JAR" StoreManyWritersBenchmark ${JMH_ARGS:-} -rf json -rff bench/results/store-many.json
 fi
 if [ "$what" = all ] || [ "$what" = index ]; then
   nice -n 5 java ${JAVA_OPTS:-} -jar "$JAR" IndexBenchmark ${JMH_ARGS:-} -rf json -rff bench/results/store-index.json

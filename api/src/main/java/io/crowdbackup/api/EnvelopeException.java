@@ -1,6 +1,5 @@
 package io.crowdbackup.api;
 
-import java.io.IOException;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -11,7 +10,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Towards an untrusted peer, the reason is safe to report: every reason is derived from bytes the peer
  * itself sent, never from a secret.
  */
-public class EnvelopeException extends IOException {
+public class EnvelopeException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   /** Why an envelope was rejected. */
@@ -75,13 +74,8 @@ public class EnvelopeException extends IOException {
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
-  /** Never null: the constructors always format one. */
-  @Override
-  public String getMessage() {
-    return Objects.requireNonNull(super.getMessage());
-  }
-
   /** Why the envelope was rejected. */
+  @Override
   public Reason reason() {
     return reason;
   }

@@ -37,7 +37,7 @@ public final class Forwarder {
 
   private Forwarder(Builder b) {
     this.custodian = b.custodian;
-    this.http = b.http != null ? b.http : ProtocolClient.newHttpClient(Duration.ofSeconds(10));
+    this.http = b.httpOrDefault(Duration.ofSeconds(10));
     this.backoff = b.backoff;
     this.requestTimeout = b.requestTimeout;
     this.patchBytes = b.patchBytes;
@@ -243,40 +243,15 @@ public final class Forwarder {
   }
 
   /** Fail-fast builder. */
-  public static final class Builder {
+  public static final class Builder extends TransferOptions<Builder> {
     private final Custodian custodian;
-    private HttpClient http;
-    private Backoff backoff = Backoff.DEFAULT;
-    private Duration requestTimeout = Duration.ofMinutes(10);
-    private long patchBytes = 8L << 20;
 
     private Builder(Custodian custodian) {
       this.custodian = Objects.requireNonNull(custodian, "custodian");
     }
 
-    /** The client to use; default {@link ProtocolClient#newHttpClient} with a 10 s connect timeout. */
-    public Builder httpClient(HttpClient http) {
-      this.http = Objects.requireNonNull(http, "http");
-      return this;
-    }
-
-    public Builder backoff(Backoff backoff) {
-      this.backoff = Objects.requireNonNull(backoff, "backoff");
-      return this;
-    }
-
-    /** How long one request may take, body included. Default 10 minutes. */
-    public Builder requestTimeout(Duration timeout) {
-      this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
-      return this;
-    }
-
-    /** Bytes per PATCH. Default 8 MiB. */
-    public Builder patchBytes(long bytes) {
-      if (bytes <= 0) {
-        throw new IllegalArgumentException("patchBytes must be positive but was " + bytes);
-      }
-      this.patchBytes = bytes;
+    @Override
+    Builder self() {
       return this;
     }
 

@@ -25,6 +25,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -63,7 +64,11 @@ public final class ProtocolServer implements Closeable {
     connector.setPort(b.port);
     connector.setIdleTimeout(b.idleTimeout.toMillis());
     server.addConnector(connector);
-    server.setHandler(new CoreHandler(b.core));
+    // A body that trickles in just under the idle timeout would hold a request thread for ever (the cores
+    // read bodies blocking): below the minimum rate the request is cut off, its upload left resumable.
+    server.setHandler(b.minRequestBytesPerSecond > 0
+        ? new MinimumDataRateHandler(new CoreHandler(b.core), b.minRequestBytesPerSecond, 0)
+        : new CoreHandler(b.core));
     server.setStopTimeout(b.stopTimeout.toMillis());
     server.setStopAtShutdown(false);
   }
@@ -190,6 +195,7 @@ public final class ProtocolServer implements Closeable {
     private int port;
     private Duration idleTimeout = Duration.ofSeconds(30);
     private Duration stopTimeout = Duration.ofSeconds(5);
+    private long minRequestBytesPerSecond = 1024;
     private int maxThreads = 200;
     private String name = "crowdbackup-http";
     private javax.net.ssl.SSLContext tls;
@@ -232,6 +238,18 @@ public final class ProtocolServer implements Closeable {
     }
 
     /** Request threads at most (a PATCH holds one while it streams). Default 200. */
+    /**
+     * The slowest a request body may arrive, bytes per second, averaged over the request: a slower peer is
+     * cut off (slow-loris on the body). Default 1024; 0 turns the check off.
+     */
+    public Builder minRequestBytesPerSecond(long bytesPerSecond) {
+      if (bytesPerSecond < 0) {
+        throw new IllegalArgumentException("minRequestBytesPerSecond must not be negative but was " + bytesPerSecond);
+      }
+      this.minRequestBytesPerSecond = bytesPerSecond;
+      return this;
+    }
+
     public Builder maxThreads(int threads) {
       if (threads < 4) {
         throw new IllegalArgumentException("maxThreads must be at least 4 but was " + threads);

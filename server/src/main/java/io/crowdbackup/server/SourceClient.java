@@ -50,7 +50,7 @@ public final class SourceClient {
     this.peerLabel = b.peerLabel;
     this.takeCounterOffers = b.takeCounterOffers;
     this.requireFullRetention = b.requireFullRetention;
-    this.http = b.http != null ? b.http : ProtocolClient.newHttpClient(Duration.ofSeconds(5));
+    this.http = b.httpOrDefault(Duration.ofSeconds(5));
     this.backoff = b.backoff;
     this.requestTimeout = b.requestTimeout;
     this.patchBytes = b.patchBytes;
@@ -250,16 +250,12 @@ public final class SourceClient {
   }
 
   /** Fail-fast builder; {@link #build()} checks the whole. */
-  public static final class Builder {
+  public static final class Builder extends TransferOptions<Builder> {
     private final List<URI> holders = new ArrayList<>();
     private int replicas = 2;
     private String peerLabel;
     private boolean takeCounterOffers = true;
     private boolean requireFullRetention;
-    private HttpClient http;
-    private Backoff backoff = Backoff.DEFAULT;
-    private Duration requestTimeout = Duration.ofMinutes(10);
-    private long patchBytes = 8L << 20;
 
     private Builder() {}
 
@@ -300,27 +296,8 @@ public final class SourceClient {
       return this;
     }
 
-    public Builder httpClient(HttpClient http) {
-      this.http = Objects.requireNonNull(http, "http");
-      return this;
-    }
-
-    public Builder backoff(Backoff backoff) {
-      this.backoff = Objects.requireNonNull(backoff, "backoff");
-      return this;
-    }
-
-    public Builder requestTimeout(Duration timeout) {
-      this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
-      return this;
-    }
-
-    /** Bytes per PATCH. Default 8 MiB. */
-    public Builder patchBytes(long bytes) {
-      if (bytes <= 0) {
-        throw new IllegalArgumentException("patchBytes must be positive but was " + bytes);
-      }
-      this.patchBytes = bytes;
+    @Override
+    Builder self() {
       return this;
     }
 

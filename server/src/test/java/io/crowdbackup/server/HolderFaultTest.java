@@ -158,6 +158,37 @@ class HolderFaultTest {
         .POST(HttpRequest.BodyPublishers.ofByteArray(m.encode())).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Slow-loris on the body: a PATCH that trickles a byte every half second never trips the 1 s idle
+   * timeout, yet holds a request thread for as long as it likes (the core reads bodies blocking). The
+   * holder's minimum request data rate cuts it off; what arrived stays resumable.
+   */
+  @Test
+  void aPatchThatTricklesBelowTheMinimumDataRateIsCutOff() throws Exception {
+    String upload = holder.client().create(envelope);
+    try (RawHttp c = new RawHttp(holder.uri())) {
+      c.send(FaultHolder.patch(upload, 0, envelope.length)).send(envelope, 0, 1000);
+      long start = System.nanoTime();
+      int at = 1000;
+      boolean cut = false;
+      while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(12)) {
+        try {
+          c.send(envelope, at++, 1);
+        } catch (IOException e) {
+          cut = true;
+          break;
+        }
+        if (c.awaitClosed(500) >= 0) {
+          cut = true;
+          break;
+        }
+      }
+      assertTrue(cut, "a PATCH trickling 2 bytes a second was still open after 12 s");
+    }
+    assertEquals(204, holder.client().finish(upload, envelope).status);
+    assertHeld(fp, envelope);
+  }
+
   // --- bodies and offsets -----------------------------------------------------------------------------
 
   @Test
@@ -212,10 +243,22 @@ class HolderFaultTest {
     try (RawHttp first = new RawHttp(holder.uri())) {
       first.send(FaultHolder.patch(upload, 0, envelope.length)).send(envelope, 0, 100_000);
       Thread.sleep(200); // the first PATCH is inside the core, holding the upload
+      // It keeps streaming (well within the idle timeout and above the minimum rate) while the second comes.
+      Thread rest = new Thread(() -> {
+        try {
+          for (int off = 100_000; off < envelope.length; off += 20_000) {
+            first.send(envelope, off, Math.min(20_000, envelope.length - off));
+            Thread.sleep(150);
+          }
+        } catch (IOException | InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      rest.start();
       // A small body, so that it is all sent before the holder answers and closes.
       RawHttp.Answer second = holder.client().patch(upload, envelope, 0, 1000);
       assertTrue(second.status == 423 || second.status == 409, second.toString());
-      first.send(envelope, 100_000, envelope.length - 100_000);
+      rest.join();
       RawHttp.Answer won = first.read();
       assertEquals(204, won.status, won.toString());
       assertEquals(Integer.toString(envelope.length), won.header(Tus.UPLOAD_OFFSET));

@@ -1,5 +1,6 @@
 package io.crowdbackup.api.policy;
 
+import io.crowdbackup.api.CrowdBackupException;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -10,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  * <p>A refusal is an expected answer, not a fault, so the exception records no stack trace: refusing a
  * flood of offers stays cheap.
  */
-public final class RefusalException extends Exception {
+public final class RefusalException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   private final transient Refusal refusal;
@@ -24,8 +25,14 @@ public final class RefusalException extends Exception {
    * local log only; what travels to the peer is {@link #refusal()}.
    */
   public RefusalException(Refusal refusal, @Nullable Throwable localCause) {
-    super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), localCause, false, false);
+    super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), localCause);
     this.refusal = refusal;
+  }
+
+  /** No stack trace: a refusal is an answer, and refusing a flood of offers must stay cheap. */
+  @Override
+  public synchronized Throwable fillInStackTrace() {
+    return this;
   }
 
   public Refusal refusal() {
@@ -33,6 +40,7 @@ public final class RefusalException extends Exception {
   }
 
   /** Shorthand for {@code refusal().reason()}. */
+  @Override
   public Refusal.Reason reason() {
     return refusal.reason();
   }

@@ -39,6 +39,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       0, to show in the same run what fsyncing behind the writer buys (not a peer of the issue's).
  *   <li>{@code impl=file-per-blob}: the same bytes written the way a careful file-per-blob store would: temp
  *       file in the target directory, write, fsync, atomic rename, fsync of the directory. No checks at all.
+ *   <li>{@code impl=file-per-blob-verified} (issue 15's yardstick): the naive store that does a holder's
+ *       minimum: the same bytes hashed chunk by chunk ({@link BenchFiles.Verifier}: SHA-256 of each 64 KiB
+ *       slice, then of those digests, compared with the expected value) and written slice by slice into a
+ *       temp file, fsync, rename, directory fsync.
+ *   <li>{@code impl=limit-verified}: {@code limit} with the same hashing (hash, then append, slice by slice).
  *   <li>{@code impl=limit} (the issue's floor): the same bytes appended to one open file and fsynced: one fsync
  *       per put, no new inode, no rename. The file is truncated (outside the timing) once it passes 1 GiB.
  *   <li>{@code impl=limit-overwrite}: the same bytes written over blocks already allocated and written (a ring
@@ -63,7 +68,8 @@ public class StorePutBenchmark {
   private static final long LIMIT_ROTATE_BYTES = 1L << 30;
   private static final long RING_MIN_BYTES = 256L << 20;
 
-  @Param({"crowdbackup", "crowdbackup-no-flush-behind", "file-per-blob", "limit", "limit-overwrite"})
+  @Param({"crowdbackup", "crowdbackup-no-flush-behind", "file-per-blob", "file-per-blob-verified", "limit",
+      "limit-verified", "limit-overwrite"})
   public String impl;
 
   @Param({"65536", "1048576", "67108864"})
@@ -79,6 +85,7 @@ public class StorePutBenchmark {
   private FileChannel segment;
   private long ringBytes;
   private long ringPosition;
+  private BenchFiles.Verifier verifier;
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
@@ -96,12 +103,16 @@ public class StorePutBenchmark {
         store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("store")).flushBehindBytes(0).build());
         break;
       case "file-per-blob":
+      case "file-per-blob-verified":
+        verifier = new BenchFiles.Verifier(envelope);
         blobDir = Files.createDirectories(dir.resolve("blobs"));
         String name = sealed.result.fingerprint().toHex();
         blobFile = blobDir.resolve(name + ".blob");
         blobTemp = blobDir.resolve(name + ".tmp");
         break;
       case "limit":
+      case "limit-verified":
+        verifier = new BenchFiles.Verifier(envelope);
         segment = FileChannel.open(dir.resolve("segment"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         break;
       case "limit-overwrite":
@@ -129,9 +140,11 @@ public class StorePutBenchmark {
         }
         break;
       case "file-per-blob":
+      case "file-per-blob-verified":
         Files.delete(blobFile);
         break;
       case "limit":
+      case "limit-verified":
         if (segment.size() >= LIMIT_ROTATE_BYTES) {
           segment.truncate(0);
           segment.position(0);
@@ -164,6 +177,13 @@ public class StorePutBenchmark {
       case "file-per-blob":
         BenchFiles.putFilePerBlob(blobTemp, blobFile, envelope);
         return blobFile;
+      case "file-per-blob-verified":
+        verifier.putFilePerBlob(blobTemp, blobFile);
+        return blobFile;
+      case "limit-verified":
+        verifier.append(segment);
+        segment.force(true);
+        return segment;
       case "limit":
         writeFully(segment, envelope);
         segment.force(true);

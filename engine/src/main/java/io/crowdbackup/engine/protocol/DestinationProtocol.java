@@ -121,16 +121,17 @@ public final class DestinationProtocol implements Closeable {
     if (fp == null) {
       return Exchanges.tus(Exchanges.notFound("no such upload"));
     }
-    if (method.equals("HEAD")) {
-      // No lock: a peer that lost its connection asks while its dead PATCH may still be ending.
-      return Exchanges.tus(head(fp));
-    }
     ReentrantLock lock = acquire(fp, false);
+    if (lock == null && method.equals("HEAD")) {
+      return Exchanges.tus(head(fp)); // still busy: what is on disk now, which a PATCH may rewind to
+    }
     if (lock == null) {
       return Exchanges.tus(Exchanges.busy(fp));
     }
     try {
       switch (method) {
+        case "HEAD":
+          return Exchanges.tus(head(fp));
         case "PATCH":
           return Exchanges.tus(patch(req, fp));
         case "DELETE":
@@ -236,6 +237,15 @@ public final class DestinationProtocol implements Closeable {
     }
     long length = lengthOf(part);
     long size = Files.size(part);
+    if (offset < size) {
+      // A peer resuming from an offset it was told earlier: staged bytes are only bytes (everything is
+      // verified when the last one arrives), so cut back to where it continues.
+      try (FileChannel ch = FileChannel.open(part, StandardOpenOption.WRITE)) {
+        ch.truncate(offset);
+        ch.force(true);
+      }
+      size = offset;
+    }
     if (offset != size) {
       return ProtocolResponse.problem(Problem.of(Problem.Type.OFFSET_MISMATCH, "Upload-Offset is " + offset
           + " but the upload of " + fp + " continues at " + size).with(Problem.UPLOAD_OFFSET, size))
@@ -344,16 +354,17 @@ public final class DestinationProtocol implements Closeable {
   }
 
   /**
-   * The lock of one fingerprint's upload, held; {@code null} when {@code wait} is false and it is busy.
+   * The lock of one fingerprint's upload, held; {@code null} when {@code wait} is false and it stayed busy
+   * for {@link Exchanges#BUSY_WAIT_MILLIS}.
    * Locks leave the map when released, so the map holds only uploads being worked on: a lock found in the
    * map but removed meanwhile is not the current one, and is given up.
    */
-  private @Nullable ReentrantLock acquire(Fingerprint fp, boolean wait) {
+  private @Nullable ReentrantLock acquire(Fingerprint fp, boolean wait) throws java.io.InterruptedIOException {
     while (true) {
       ReentrantLock lock = locks.computeIfAbsent(fp, k -> new ReentrantLock());
       if (wait) {
         lock.lock();
-      } else if (!lock.tryLock()) {
+      } else if (!Exchanges.lockSoon(lock)) {
         return null;
       }
       if (locks.get(fp) == lock) {

@@ -96,6 +96,23 @@ final class Exchanges {
         .header(Tus.TUS_MAX_SIZE, Long.toString(maxSizeBytes));
   }
 
+  /**
+   * How long a PATCH or DELETE waits for another request on the same upload to end before it is answered
+   * 423. A peer that lost its connection resumes at once, while the server may still be ending the dead
+   * request; stock tus clients do not retry a 423.
+   */
+  static final long BUSY_WAIT_MILLIS = 2000;
+
+  /** Takes {@code lock}, waiting up to {@link #BUSY_WAIT_MILLIS}; false if it stayed busy. */
+  static boolean lockSoon(java.util.concurrent.locks.ReentrantLock lock) throws java.io.InterruptedIOException {
+    try {
+      return lock.tryLock(BUSY_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting for an upload's lock");
+    }
+  }
+
   /** The answer to a request on an upload another request is writing. */
   static ProtocolResponse busy(io.crowdbackup.api.Fingerprint fp) {
     return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_BUSY, "another request is writing the upload of "

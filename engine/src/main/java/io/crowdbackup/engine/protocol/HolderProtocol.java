@@ -2,6 +2,7 @@ package io.crowdbackup.engine.protocol;
 
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.policy.PeerUsage;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
@@ -9,12 +10,10 @@ import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.engine.custody.Custodian;
-import io.crowdbackup.engine.custody.CustodyException;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.CustodyUpload;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Offer;
-import io.crowdbackup.engine.policy.QuotaLedger;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.io.Closeable;
 import java.io.IOException;
@@ -221,8 +220,20 @@ public final class HolderProtocol implements Closeable {
 
   private ProtocolResponse head(Fingerprint fp) throws IOException {
     Session s = sessions.get(fp);
-    if (s != null && s.durableOffset >= 0) {
-      return offsetAnswer(200, s.durableOffset, s.lengthBytes, s.expiresAtEpochSecond);
+    if (s != null) {
+      // A peer that lost its connection asks at once: let the dead PATCH end (it makes what arrived
+      // durable) so that the answer is where a PATCH will be able to continue.
+      if (!Exchanges.lockSoon(s.lock)) {
+        return s.durableOffset >= 0 ? offsetAnswer(200, s.durableOffset, s.lengthBytes, s.expiresAtEpochSecond)
+            : Exchanges.busy(fp);
+      }
+      try {
+        if (s.durableOffset >= 0) {
+          return offsetAnswer(200, s.durableOffset, s.lengthBytes, s.expiresAtEpochSecond);
+        }
+      } finally {
+        s.lock.unlock();
+      }
     }
     BlobStat b = custodian.stat(fp);
     if (b != null && b.kind() == BlobKind.CUSTODY && b.state().hasBytes()) {
@@ -258,7 +269,7 @@ public final class HolderProtocol implements Closeable {
     byte[] checksum = Tus.parseChecksum(req.header(Tus.UPLOAD_CHECKSUM));
     long contentLength = Exchanges.contentLength(req.header("Content-Length"));
     Session s = sessions.computeIfAbsent(fp, k -> new Session());
-    if (!s.lock.tryLock()) {
+    if (!Exchanges.lockSoon(s.lock)) {
       return Exchanges.busy(fp);
     }
     try {
@@ -360,11 +371,8 @@ public final class HolderProtocol implements Closeable {
     } catch (RefusalException e) {
       sessions.remove(fp, s);
       return ProtocolResponse.problem(Problem.of(e.refusal()));
-    } catch (CustodyException | StoreException e) {
-      boolean notFound = e instanceof CustodyException
-          ? ((CustodyException) e).reason() == CustodyException.Reason.NOT_FOUND
-          : ((StoreException) e).reason() == StoreException.Reason.NOT_FOUND;
-      if (notFound) {
+    } catch (StoreException e) {
+      if (e.reason() == StoreException.Reason.NOT_FOUND) {
         sessions.remove(fp, s);
         return Exchanges.notFound("no upload of " + fp + " (never begun, ended, or abandoned)");
       }
@@ -442,7 +450,7 @@ public final class HolderProtocol implements Closeable {
 
   private ProtocolResponse terminate(Fingerprint fp) throws IOException {
     Session s = sessions.computeIfAbsent(fp, k -> new Session());
-    if (!s.lock.tryLock()) {
+    if (!Exchanges.lockSoon(s.lock)) {
       return Exchanges.busy(fp);
     }
     try {
@@ -507,8 +515,8 @@ public final class HolderProtocol implements Closeable {
   private ProtocolResponse status(ProtocolRequest req) {
     CustodyStats st = custodian.stats();
     String you = identity.of(req.remoteAddress(), null);
-    Map<String, QuotaLedger.PeerUsage> byPeer = st.usageByPeer();
-    QuotaLedger.PeerUsage yours = byPeer.get(you);
+    Map<String, PeerUsage> byPeer = st.usageByPeer();
+    PeerUsage yours = byPeer.get(you);
     Json.Writer w = Json.object().put("limitBytes", st.limitBytes()).put("heldBytes", st.heldBytes())
         .put("reservedBytes", st.reservedBytes()).put("freeBytes", st.freeBytes()).put("heldCount", st.heldCount())
         .put("reservedCount", st.reservedCount()).put("peerCount", byPeer.size()).put("you", you)
@@ -517,7 +525,7 @@ public final class HolderProtocol implements Closeable {
     if (req.remoteAddress().isLoopbackAddress()) {
       // Who else uses this holder is for its owner only, not for the venue.
       List<Json.Writer> peers = new ArrayList<>();
-      for (Map.Entry<String, QuotaLedger.PeerUsage> e : byPeer.entrySet()) {
+      for (Map.Entry<String, PeerUsage> e : byPeer.entrySet()) {
         peers.add(Json.object().put("peer", e.getKey()).put("heldBytes", e.getValue().heldBytes())
             .put("reservedBytes", e.getValue().reservedBytes()));
       }

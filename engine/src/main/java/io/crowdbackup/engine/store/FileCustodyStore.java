@@ -52,8 +52,14 @@ import org.jspecify.annotations.Nullable;
  * headers and footers and the groups' state logs. Uploads in progress are always recovered from their
  * journals.
  *
- * <p>Thread-safe. Metadata changes (commit, transitions, deletes, drops, quarantine) run under one lock;
- * uploads write their own files and readers read theirs outside it.
+ * <p>Thread-safe, with no lock a caller can see or wait on. The in-memory state (index, byte counts,
+ * uploads) is guarded by a private monitor that is held only for memory work: never across a rename, an
+ * fsync, a group's deletion or a listener callback, so {@code stat}, {@code contains}, {@code list} and
+ * {@code usage} never wait for the disk. Changes that need each other's disk work in order (transitions,
+ * deletes, drops, quarantine) are serialised by a second private lock; commits take neither across their
+ * disk work: they rename into their group and share its directory fsync ({@link DirectorySync}, group
+ * commit) under a read lock that only a whole group's deletion excludes. Listener callbacks run after the
+ * change, outside every lock, in the order the changes happened ({@link #fireEvents}).
  */
 public final class FileCustodyStore implements CustodyStore {
   static final String LOCK_FILE = "LOCK";
@@ -78,10 +84,37 @@ public final class FileCustodyStore implements CustodyStore {
   final Path quarantineDir;
   private final FileChannel lockChannel;
   private final FileLock lock;
+  /** Guards the in-memory state; held for memory work only (see the class comment). */
+  final Object mu = new Object();
+  /**
+   * Changes to one fingerprint (transition, delete, quarantine, a drop of its file) hold its stripe, so
+   * they never cross each other; changes to different blobs run side by side. Never taken by stat.
+   */
+  private final java.util.concurrent.locks.ReentrantLock[] blobLocks = new java.util.concurrent.locks.ReentrantLock[64];
+  /** One drop at a time. */
+  private final java.util.concurrent.locks.ReentrantLock drops = new java.util.concurrent.locks.ReentrantLock();
+  /** Appends to one group's state log, one at a time. */
+  private final java.util.concurrent.ConcurrentHashMap<Path, Object> stateLogLocks =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Held shared by commits (while they rename into a group) and by transitions, deletes and quarantine;
+   * held exclusively while a whole group is deleted and by close. Taken before a blob's stripe.
+   */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock groupsLock =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  /** One group commit of directory fsyncs per directory (commits and deletes in a group share them). */
+  private final java.util.concurrent.ConcurrentHashMap<Path, DirectorySync> dirSyncs =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** Listener calls waiting to run, in the order of their changes; guarded by {@link #mu}. */
+  private final java.util.ArrayDeque<Runnable> events = new java.util.ArrayDeque<>();
+  /** Held while listener calls run, so they run one at a time and in order, outside {@link #mu}. */
+  private final Object listenerTurn = new Object();
+  /** Commits between their start and their index entry; close waits for them. Guarded by {@link #mu}. */
+  private int publishing;
   private BlobIndex index;
   private boolean rebuilding;
   private final SecureRandom random = new SecureRandom();
-  /** Uploads in progress, open or resumable; guarded by {@code this}. */
+  /** Uploads in progress, open or resumable; guarded by {@link #mu}. */
   final Map<Fingerprint, PartialUpload> uploads = new HashMap<>();
   private long custodyHeldBytes;
   private long ownHeldBytes;
@@ -90,8 +123,10 @@ public final class FileCustodyStore implements CustodyStore {
   private final boolean openedClean;
   private long quarantinedSinceOpen;
   private long damagedLogRecordsSinceOpen;
-  /** One daemon thread for every upload's flush behind; created on first use, guarded by {@code this}. */
+  /** One daemon thread for every upload's flush behind; created on first use, guarded by {@link #mu}. */
   private java.util.concurrent.@Nullable ExecutorService flusher;
+  /** Threads that write a put's bytes while its caller hashes the next ones; guarded by {@link #mu}. */
+  private java.util.concurrent.@Nullable ExecutorService writers;
 
   private FileCustodyStore(StoreConfig config, FileChannel lockChannel, FileLock lock, BlobIndex index,
       boolean openedClean) {
@@ -105,6 +140,20 @@ public final class FileCustodyStore implements CustodyStore {
     this.lock = lock;
     this.index = index;
     this.openedClean = openedClean;
+    for (int i = 0; i < blobLocks.length; i++) {
+      blobLocks[i] = new java.util.concurrent.locks.ReentrantLock();
+    }
+  }
+
+  private java.util.concurrent.locks.ReentrantLock blobLock(Fingerprint fp) {
+    return blobLocks[(fp.hashCode() & 0x7fff_ffff) % blobLocks.length];
+  }
+
+  /** Appends to a group's state log (its fsync included), one append per log at a time. */
+  private void appendState(Path log, StateLog.Entry entry) throws IOException {
+    synchronized (stateLogLocks.computeIfAbsent(log, k -> new Object())) {
+      StateLog.append(opener, log, entry);
+    }
   }
 
   /**
@@ -164,6 +213,7 @@ public final class FileCustodyStore implements CustodyStore {
         store.rebuildFromDataFiles();
       }
       store.recoverUploads();
+      store.fireEvents();
       return store;
     } catch (IOException | RuntimeException e) {
       if (index != null) {
@@ -476,7 +526,7 @@ public final class FileCustodyStore implements CustodyStore {
    * the wall clock the custody clock follows.
    */
   void recordProgress(PartialUpload u, long nowMillis) {
-    synchronized (this) {
+    synchronized (mu) {
       u.lastActivityMillis = nowMillis;
     }
     try {
@@ -487,24 +537,53 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   // ---------------------------------------------------------------------------------------------------
+  // Listener calls, outside the locks
+
+  /** Queues a listener call; runs under {@link #mu}, so calls queue in the order the changes happened. */
+  private void emit(Runnable call) {
+    events.add(call);
+  }
+
+  /**
+   * Runs the queued listener calls, outside {@link #mu}: one thread at a time, in order. Every public
+   * operation calls it before it returns, so a caller has been heard by the listener when its change
+   * returns (another thread may have made the call for it). The first exception a call throws is passed on
+   * after the rest have run.
+   */
+  void fireEvents() {
+    RuntimeException first = null;
+    synchronized (listenerTurn) {
+      while (true) {
+        Runnable call;
+        synchronized (mu) {
+          call = events.poll();
+        }
+        if (call == null) {
+          break;
+        }
+        try {
+          call.run();
+        } catch (RuntimeException e) {
+          if (first == null) {
+            first = e;
+          }
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
   // Uploads
 
   @Override
   public BlobStat put(UploadRequest request, ReadableByteChannel in) throws IOException {
-    Upload u = begin(request, true);
+    UploadImpl u = (UploadImpl) begin(request, true);
     boolean done = false;
     try {
-      ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-      while (true) {
-        ((Buffer) buf).clear();
-        int n = in.read(buf);
-        if (n < 0) {
-          break;
-        }
-        ((Buffer) buf).flip();
-        u.write(buf);
-      }
-      BlobStat stat = u.commit();
+      BlobStat stat = u.putAll(in);
       done = true;
       return stat;
     } finally {
@@ -526,7 +605,7 @@ public final class FileCustodyStore implements CustodyStore {
   private Upload begin(UploadRequest request, boolean oneShot) throws IOException {
     Fingerprint fp = request.fingerprint();
     PartialUpload u;
-    synchronized (this) {
+    synchronized (mu) {
       ensureOpen();
       IndexEntry e = index.get(fp);
       if (e != null) {
@@ -550,30 +629,31 @@ public final class FileCustodyStore implements CustodyStore {
       u.attached = true;
       u.lastActivityMillis = h.startedAtEpochMillis;
       uploads.put(fp, u);
-      config.listener().uploadStarted(info(u));
+      UploadInfo started = info(u);
+      emit(() -> config.listener().uploadStarted(started));
     }
     try {
       return UploadImpl.create(this, u, oneShot);
     } catch (IOException | RuntimeException e) {
-      synchronized (this) {
-        try {
-          discard(u, StoreListener.UploadEnd.ABORTED);
-        } catch (IOException cleanup) {
-          e.addSuppressed(cleanup);
-        }
+      try {
+        discard(u, StoreListener.UploadEnd.ABORTED);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
       }
       throw e instanceof IOException ? StoreIo.wrap((IOException) e, u.dataPath, "beginning an upload")
           : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "beginning an upload failed: " + e, e);
+    } finally {
+      fireEvents();
     }
   }
 
   @Override
   public Upload resume(Fingerprint fingerprint) throws IOException {
     PartialUpload u;
-    synchronized (this) {
+    synchronized (mu) {
       ensureOpen();
       u = uploads.get(fingerprint);
-      if (u == null) {
+      if (u == null || u.discarding) {
         throw new StoreException(Reason.NOT_FOUND, partialDir.toString(),
             "no upload of " + fingerprint + " to resume (never begun, committed, aborted or abandoned)");
       }
@@ -586,7 +666,7 @@ public final class FileCustodyStore implements CustodyStore {
     try {
       return UploadImpl.reopen(this, u);
     } catch (IOException | RuntimeException e) {
-      synchronized (this) {
+      synchronized (mu) {
         u.attached = false;
       }
       throw e instanceof IOException ? StoreIo.wrap((IOException) e, u.dataPath, "resuming an upload")
@@ -595,32 +675,37 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   @Override
-  public synchronized List<UploadInfo> uploads() throws IOException {
-    ensureOpen();
-    List<UploadInfo> out = new ArrayList<>();
-    for (PartialUpload u : uploads.values()) {
-      out.add(info(u));
+  public List<UploadInfo> uploads() throws IOException {
+    synchronized (mu) {
+      ensureOpen();
+      List<UploadInfo> out = new ArrayList<>();
+      for (PartialUpload u : uploads.values()) {
+        out.add(info(u));
+      }
+      return out;
     }
-    return out;
   }
 
   @Override
   public boolean abortUpload(Fingerprint fingerprint) throws IOException {
-    synchronized (this) {
+    PartialUpload u;
+    synchronized (mu) {
       ensureOpen();
-      PartialUpload u = uploads.get(fingerprint);
-      if (u == null) {
+      u = uploads.get(fingerprint);
+      if (u == null || u.discarding) {
         return false;
       }
       if (u.attached) {
         throw new StoreException(Reason.DUPLICATE, u.dataPath.toString(), "the upload of " + fingerprint
             + " is open in a handle; abort it through that handle");
       }
-      try {
-        discard(u, StoreListener.UploadEnd.ABORTED);
-      } catch (IOException e) {
-        throw StoreIo.wrap(e, u.dataPath, "removing the aborted upload");
-      }
+    }
+    try {
+      discard(u, StoreListener.UploadEnd.ABORTED);
+    } catch (IOException e) {
+      throw StoreIo.wrap(e, u.dataPath, "removing the aborted upload");
+    } finally {
+      fireEvents();
     }
     StoreIo.fsyncDirectory(opener, partialDir);
     return true;
@@ -630,14 +715,28 @@ public final class FileCustodyStore implements CustodyStore {
   volatile @Nullable Runnable afterUploadForgotten;
 
   /**
-   * Removes an upload's files, then forgets it, all under the lock: a begin of the same fingerprint then
-   * never meets its leftovers. The caller fsyncs the partial directory (outside the lock).
+   * Removes an upload's files, then forgets it. While its files are deleted (outside the lock) the upload
+   * stays listed, marked as being discarded, so a begin of the same fingerprint is refused rather than
+   * meeting its leftovers. The caller fsyncs the partial directory and fires the listener calls.
    */
   private void discard(PartialUpload u, StoreListener.UploadEnd how) throws IOException {
-    Files.deleteIfExists(u.dataPath);
-    Files.deleteIfExists(u.journalPath);
-    if (uploads.remove(u.header.fingerprint, u)) {
-      config.listener().uploadEnded(info(u), how);
+    synchronized (mu) {
+      u.discarding = true;
+    }
+    try {
+      Files.deleteIfExists(u.dataPath);
+      Files.deleteIfExists(u.journalPath);
+    } catch (IOException e) {
+      synchronized (mu) {
+        u.discarding = false; // still listed: the next drop or open removes it
+      }
+      throw e;
+    }
+    synchronized (mu) {
+      if (uploads.remove(u.header.fingerprint, u)) {
+        UploadInfo ended = info(u);
+        emit(() -> config.listener().uploadEnded(ended, how));
+      }
     }
     Runnable hook = afterUploadForgotten;
     if (hook != null) {
@@ -645,14 +744,37 @@ public final class FileCustodyStore implements CustodyStore {
     }
   }
 
-  /** Called by an upload once its file is complete, fsynced and checked: make it visible. */
-  synchronized BlobStat publish(PartialUpload u, long expiresAtEpochSecond, String locator) throws IOException {
-    ensureOpen();
+  /**
+   * Called by an upload once its file is complete, fsynced and checked: make it visible. The rename and
+   * the directory fsync run outside {@link #mu}; the fsync is shared with every other commit and delete in
+   * the same group that is waiting for one ({@link DirectorySync}). Until its index entry is added the blob
+   * is not visible, and its fingerprint stays listed as an upload, so no begin of it can start.
+   */
+  BlobStat publish(PartialUpload u, long expiresAtEpochSecond, String locator, boolean oneShot)
+      throws IOException {
+    synchronized (mu) {
+      ensureOpen();
+      publishing++;
+    }
+    try {
+      return publishOpen(u, expiresAtEpochSecond, locator, oneShot);
+    } finally {
+      synchronized (mu) {
+        publishing--;
+        mu.notifyAll();
+      }
+      fireEvents();
+    }
+  }
+
+  private BlobStat publishOpen(PartialUpload u, long expiresAtEpochSecond, String locator, boolean oneShot)
+      throws IOException {
     long span = config.expiryGroupSeconds();
     long groupStart = Math.floorDiv(expiresAtEpochSecond, span) * span;
     Path group = groupsDir.resolve(Long.toString(groupStart));
     Path target = group.resolve(u.header.fingerprint.toHex() + BLOB_SUFFIX);
     boolean moved = false;
+    groupsLock.readLock().lock();
     try {
       NoFollowOpener.requireNotLink(group);
       if (!Files.isDirectory(group)) {
@@ -661,7 +783,7 @@ public final class FileCustodyStore implements CustodyStore {
       }
       Files.move(u.dataPath, target, StandardCopyOption.ATOMIC_MOVE);
       moved = true;
-      StoreIo.fsyncDirectory(opener, group);
+      syncDirectory(group);
     } catch (IOException e) {
       if (moved) {
         // The rename happened but is not known to be durable: undo it, so that nothing unacknowledged is
@@ -669,29 +791,45 @@ public final class FileCustodyStore implements CustodyStore {
         try {
           Files.move(target, u.dataPath, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException undo) {
-          if (uploads.remove(u.header.fingerprint) != null) {
-            config.listener().uploadEnded(info(u), StoreListener.UploadEnd.ABORTED);
-          }
           Files.deleteIfExists(target);
           Files.deleteIfExists(u.journalPath);
+          synchronized (mu) {
+            if (uploads.remove(u.header.fingerprint, u)) {
+              UploadInfo ended = info(u);
+              emit(() -> config.listener().uploadEnded(ended, StoreListener.UploadEnd.ABORTED));
+            }
+          }
         }
       }
       throw StoreIo.wrap(e, target, "committing the blob (nothing was stored)");
-    }
-    uploads.remove(u.header.fingerprint);
-    config.listener().uploadEnded(info(u), StoreListener.UploadEnd.COMMITTED);
-    try {
-      Files.deleteIfExists(u.journalPath);
-    } catch (IOException ignored) {
-      // Harmless: a journal without its data file is removed on the next open.
+    } finally {
+      groupsLock.readLock().unlock();
     }
     IndexEntry e = new IndexEntry(u.header.fingerprint, u.header.blobId, groupStart, u.header.declaredLengthBytes,
         expiresAtEpochSecond, u.header.startedAtEpochMillis, BlobState.HELD, u.header.kind, u.header.sourcePeer,
         locator);
-    addToIndex(e);
-    BlobStat stat = e.toStat(nowEpochSecond());
-    config.listener().blobAdded(stat);
+    BlobStat stat;
+    synchronized (mu) {
+      uploads.remove(u.header.fingerprint, u);
+      UploadInfo ended = info(u);
+      emit(() -> config.listener().uploadEnded(ended, StoreListener.UploadEnd.COMMITTED));
+      addToIndex(e);
+      stat = e.toStat(nowEpochSecond());
+      emit(() -> config.listener().blobAdded(stat));
+    }
+    if (!oneShot) {
+      try {
+        Files.deleteIfExists(u.journalPath);
+      } catch (IOException ignored) {
+        // Harmless: a journal without its data file is removed on the next open.
+      }
+    }
     return stat;
+  }
+
+  /** Makes {@code dir}'s entries durable, sharing the fsync with whoever else in it is waiting for one. */
+  private void syncDirectory(Path dir) throws IOException {
+    dirSyncs.computeIfAbsent(dir, d -> new DirectorySync(opener, d)).sync();
   }
 
   /**
@@ -699,25 +837,46 @@ public final class FileCustodyStore implements CustodyStore {
    * The caller must wait for the result before it fsyncs the file itself or closes it: on Linux an fsync
    * error is reported once per open file, so a failure seen here is the only report of it.
    */
-  synchronized java.util.concurrent.Future<Void> flushBehind(FileChannel data) throws StoreException {
-    ensureOpen();
-    if (flusher == null) {
-      flusher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "crowdbackup-flush-behind " + root.getFileName());
-        t.setDaemon(true);
-        return t;
+  java.util.concurrent.Future<Void> flushBehind(FileChannel data) throws StoreException {
+    synchronized (mu) {
+      ensureOpen();
+      if (flusher == null) {
+        flusher = daemonThreads("crowdbackup-flush-behind ", false);
+      }
+      return flusher.submit(() -> {
+        data.force(false);
+        return null;
       });
     }
-    return flusher.submit(() -> {
-      data.force(false);
-      return null;
-    });
+  }
+
+  /** Runs a put's writer ({@link UploadImpl#putAll}) on one of the store's writer threads. */
+  java.util.concurrent.Future<Void> startWriter(java.util.concurrent.Callable<Void> writer) throws StoreException {
+    synchronized (mu) {
+      ensureOpen();
+      if (writers == null) {
+        writers = daemonThreads("crowdbackup-writer ", true);
+      }
+      return writers.submit(writer);
+    }
+  }
+
+  private java.util.concurrent.ExecutorService daemonThreads(String name, boolean many) {
+    java.util.concurrent.ThreadFactory f = r -> {
+      Thread t = new Thread(r, name + root.getFileName());
+      t.setDaemon(true);
+      return t;
+    };
+    return many ? java.util.concurrent.Executors.newCachedThreadPool(f)
+        : java.util.concurrent.Executors.newSingleThreadExecutor(f);
   }
 
   /** An upload's handle aborted it: its files go, then it is forgotten (see {@link #discard}). */
   void abortFromHandle(PartialUpload u) throws IOException {
-    synchronized (this) {
+    try {
       discard(u, StoreListener.UploadEnd.ABORTED);
+    } finally {
+      fireEvents();
     }
     StoreIo.fsyncDirectory(opener, partialDir);
   }
@@ -727,14 +886,18 @@ public final class FileCustodyStore implements CustodyStore {
         u.lastActivityMillis);
   }
 
+  /** Queues the listener's {@code blobRemoved}; under {@link #mu}. */
   private void removed(IndexEntry e, StoreListener.Removal why) {
     if (e.state().hasBytes()) {
-      config.listener().blobRemoved(e.toStat(nowEpochSecond()), why);
+      BlobStat stat = e.toStat(nowEpochSecond());
+      emit(() -> config.listener().blobRemoved(stat, why));
     }
   }
 
-  synchronized void detach(PartialUpload u) {
-    u.attached = false;
+  void detach(PartialUpload u) {
+    synchronized (mu) {
+      u.attached = false;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -743,7 +906,7 @@ public final class FileCustodyStore implements CustodyStore {
   @Override
   public ReadableByteChannel open(Fingerprint fingerprint) throws IOException {
     IndexEntry e;
-    synchronized (this) {
+    synchronized (mu) {
       ensureOpen();
       e = servable(fingerprint);
     }
@@ -752,7 +915,7 @@ public final class FileCustodyStore implements CustodyStore {
     } catch (BlobReader.IndexDisagrees wrong) {
       // The index is derived and wrong about this blob (a bug or memory corruption; a damaged persisted
       // index is caught at open): rebuild it from the data files and answer from the rebuilt one, once.
-      synchronized (this) {
+      synchronized (mu) {
         ensureOpen();
         IndexEntry now = index.get(fingerprint);
         if (e.equals(now)) {
@@ -766,6 +929,8 @@ public final class FileCustodyStore implements CustodyStore {
         throw new StoreException(Reason.IO_ERROR, again.path.toString(), again.getMessage()
             + ", even after the index was rebuilt from the data files; this is a bug, please report it", again);
       }
+    } finally {
+      fireEvents(); // a rebuild may have quarantined files
     }
   }
 
@@ -794,121 +959,182 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   @Override
-  public synchronized @Nullable BlobStat stat(Fingerprint fingerprint) throws IOException {
-    ensureOpen();
-    IndexEntry e = index.get(fingerprint);
-    return e == null ? null : e.toStat(nowEpochSecond());
+  public @Nullable BlobStat stat(Fingerprint fingerprint) throws IOException {
+    synchronized (mu) {
+      ensureOpen();
+      IndexEntry e = index.get(fingerprint);
+      return e == null ? null : e.toStat(nowEpochSecond());
+    }
   }
 
   @Override
-  public synchronized boolean contains(Fingerprint fingerprint) throws IOException {
-    ensureOpen();
-    IndexEntry e = index.get(fingerprint);
-    return e != null && e.state().hasBytes() && e.expiresAtEpochSecond() > nowEpochSecond();
+  public boolean contains(Fingerprint fingerprint) throws IOException {
+    synchronized (mu) {
+      ensureOpen();
+      IndexEntry e = index.get(fingerprint);
+      return e != null && e.state().hasBytes() && e.expiresAtEpochSecond() > nowEpochSecond();
+    }
   }
 
   @Override
-  public synchronized List<BlobStat> list() throws IOException {
-    ensureOpen();
-    long now = nowEpochSecond();
+  public List<BlobStat> list() throws IOException {
+    synchronized (mu) {
+      ensureOpen();
+      long now = nowEpochSecond();
+      List<BlobStat> out = new ArrayList<>();
+      index.forEach(e -> out.add(e.toStat(now)));
+      return out;
+    }
+  }
+
+  @Override
+  public List<BlobStat> listByLocator(String locator) throws IOException {
     List<BlobStat> out = new ArrayList<>();
-    index.forEach(e -> out.add(e.toStat(now)));
-    return out;
-  }
-
-  @Override
-  public synchronized List<BlobStat> listByLocator(String locator) throws IOException {
-    ensureOpen();
-    long now = nowEpochSecond();
-    List<BlobStat> out = new ArrayList<>();
-    index.forEach(e -> {
-      if (e.locator().equals(locator)) {
-        out.add(e.toStat(now));
-      }
-    });
+    synchronized (mu) {
+      ensureOpen();
+      long now = nowEpochSecond();
+      index.forEach(e -> {
+        if (e.locator().equals(locator)) {
+          out.add(e.toStat(now));
+        }
+      });
+    }
     out.sort(Comparator.comparingLong(BlobStat::expiresAtEpochSecond));
     return out;
   }
 
   @Override
-  public synchronized List<BlobStat> listByState(BlobState state) throws IOException {
-    ensureOpen();
-    long now = nowEpochSecond();
-    List<BlobStat> out = new ArrayList<>();
-    index.forEach(e -> {
-      BlobStat s = e.toStat(now);
-      if (s.state() == state) {
-        out.add(s);
-      }
-    });
-    return out;
+  public List<BlobStat> listByState(BlobState state) throws IOException {
+    synchronized (mu) {
+      ensureOpen();
+      long now = nowEpochSecond();
+      List<BlobStat> out = new ArrayList<>();
+      index.forEach(e -> {
+        BlobStat s = e.toStat(now);
+        if (s.state() == state) {
+          out.add(s);
+        }
+      });
+      return out;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
-  // State changes
+  // State changes: one blob's changes are serialised by its stripe of {@link #blobLocks}; their disk work
+  // runs outside {@link #mu}.
+
+  /**
+   * The index entry of {@code fingerprint} if it is still the one {@code e} names (same upload); under
+   * {@link #mu}. A change decided on {@code e} applies only to that generation of the blob.
+   */
+  private boolean stillIndexed(IndexEntry e) throws IOException {
+    IndexEntry now = index.get(e.fingerprint());
+    return now != null && now.blobId() == e.blobId() && now.groupEpochSecond() == e.groupEpochSecond();
+  }
 
   @Override
-  public synchronized BlobStat transition(Fingerprint fingerprint, BlobState next) throws IOException {
-    ensureOpen();
-    IndexEntry e = index.get(fingerprint);
-    if (e == null) {
-      throw new StoreException(Reason.NOT_FOUND, null, "no blob " + fingerprint);
+  public BlobStat transition(Fingerprint fingerprint, BlobState next) throws IOException {
+    groupsLock.readLock().lock();
+    blobLock(fingerprint).lock();
+    try {
+      return transitionLocked(fingerprint, next);
+    } finally {
+      blobLock(fingerprint).unlock();
+      groupsLock.readLock().unlock();
+      fireEvents();
     }
-    if (!e.state().canMoveTo(next)) {
-      throw new StoreException(Reason.ILLEGAL_STATE_TRANSITION, null,
-          "blob " + fingerprint + " is " + e.state() + " and cannot become " + next);
+  }
+
+  private BlobStat transitionLocked(Fingerprint fingerprint, BlobState next) throws IOException {
+    IndexEntry e;
+    synchronized (mu) {
+      ensureOpen();
+      e = index.get(fingerprint);
+      if (e == null) {
+        throw new StoreException(Reason.NOT_FOUND, null, "no blob " + fingerprint);
+      }
+      if (!e.state().canMoveTo(next)) {
+        throw new StoreException(Reason.ILLEGAL_STATE_TRANSITION, null,
+            "blob " + fingerprint + " is " + e.state() + " and cannot become " + next);
+      }
     }
+    // Only this thread changes the entry now (its stripe); a commit of the same fingerprint cannot start
+    // while it is indexed.
     Path file = blobPath(e);
     if (next == BlobState.EXPIRED) {
       // Expiring one blob early is removing it; its group would drop it anyway.
       deleteBlobFile(e);
-      removeFromIndex(e);
-      removed(e, StoreListener.Removal.EXPIRED);
-      return e.withState(BlobState.EXPIRED).toStat(nowEpochSecond());
+      synchronized (mu) {
+        removeFromIndex(e);
+        removed(e, StoreListener.Removal.EXPIRED);
+        return e.withState(BlobState.EXPIRED).toStat(nowEpochSecond());
+      }
     }
     try {
-      StateLog.append(opener, file.resolveSibling(STATE_LOG), new StateLog.Entry(fingerprint, e.blobId(),
+      appendState(file.resolveSibling(STATE_LOG), new StateLog.Entry(fingerprint, e.blobId(),
           next.ordinal(), e.kind().ordinal(), e.envelopeLengthBytes(), e.expiresAtEpochSecond()));
     } catch (IOException ex) {
       throw StoreIo.wrap(ex, file.resolveSibling(STATE_LOG), "recording the state change to " + next);
     }
     IndexEntry updated = next == BlobState.DELIVERED ? tombstone(e.fingerprint(), e.blobId(), e.groupEpochSecond(),
         e.envelopeLengthBytes(), e.expiresAtEpochSecond(), e.kind()) : e.withState(next);
-    if (next == BlobState.DELIVERED) {
-      // The log entry is durable: from here on the blob is delivered even if removing the file fails.
-      removeFromIndex(e);
-      indexPut(updated);
-      removed(e, StoreListener.Removal.DELIVERED);
-      deleteBlobFile(e);
-    } else {
-      indexPut(updated);
+    BlobStat stat;
+    synchronized (mu) {
+      if (next == BlobState.DELIVERED) {
+        // The log entry is durable: from here on the blob is delivered even if removing the file fails.
+        removeFromIndex(e);
+        indexPut(updated);
+        removed(e, StoreListener.Removal.DELIVERED);
+      } else {
+        indexPut(updated);
+      }
+      stat = updated.toStat(nowEpochSecond());
     }
-    return updated.toStat(nowEpochSecond());
+    if (next == BlobState.DELIVERED) {
+      deleteBlobFile(e); // the tombstone keeps a begin of it out meanwhile
+    }
+    return stat;
   }
 
   @Override
-  public synchronized boolean delete(Fingerprint fingerprint) throws IOException {
-    ensureOpen();
-    IndexEntry e = index.get(fingerprint);
-    if (e == null) {
-      return false;
-    }
-    if (e.state().hasBytes()) {
-      deleteBlobFile(e);
-    } else {
-      Path log = groupsDir.resolve(Long.toString(e.groupEpochSecond())).resolve(STATE_LOG);
-      try {
-        StateLog.append(opener, log, new StateLog.Entry(fingerprint, e.blobId(), STATE_CODE_DELETED,
-            e.kind().ordinal(), e.envelopeLengthBytes(), e.expiresAtEpochSecond()));
-      } catch (IOException ex) {
-        throw StoreIo.wrap(ex, log, "recording the delete");
+  public boolean delete(Fingerprint fingerprint) throws IOException {
+    groupsLock.readLock().lock();
+    blobLock(fingerprint).lock();
+    try {
+      IndexEntry e;
+      synchronized (mu) {
+        ensureOpen();
+        e = index.get(fingerprint);
+        if (e == null) {
+          return false;
+        }
       }
+      // The file goes first, the entry after: while it is indexed, no commit of the same fingerprint can
+      // start and put a new file where this one is being deleted.
+      if (e.state().hasBytes()) {
+        deleteBlobFile(e);
+      } else {
+        Path log = groupsDir.resolve(Long.toString(e.groupEpochSecond())).resolve(STATE_LOG);
+        try {
+          appendState(log, new StateLog.Entry(fingerprint, e.blobId(), STATE_CODE_DELETED,
+              e.kind().ordinal(), e.envelopeLengthBytes(), e.expiresAtEpochSecond()));
+        } catch (IOException ex) {
+          throw StoreIo.wrap(ex, log, "recording the delete");
+        }
+      }
+      synchronized (mu) {
+        if (stillIndexed(e)) {
+          removeFromIndex(e);
+          removed(e, StoreListener.Removal.DELETED);
+        }
+      }
+      return true;
+    } finally {
+      blobLock(fingerprint).unlock();
+      groupsLock.readLock().unlock();
+      fireEvents();
     }
-    removeFromIndex(e);
-    removed(e, StoreListener.Removal.DELETED);
-    return true;
   }
-
   /**
    * What is remembered of a delivered blob until its expiry: enough to refuse it again and to count it.
    * Its peer, locator and upload time are not kept (the state log entry that proves the delivery is fixed
@@ -919,46 +1145,67 @@ public final class FileCustodyStore implements CustodyStore {
     return new IndexEntry(fp, blobId, groupStart, length, expires, 0, BlobState.DELIVERED, kind, "", "");
   }
 
+  /** Deletes a blob's file and makes that durable (the directory fsync shared with the group's commits). */
   private void deleteBlobFile(IndexEntry e) throws StoreException {
     Path file = blobPath(e);
     try {
       Files.deleteIfExists(file);
-      StoreIo.fsyncDirectory(opener, StoreIo.parentOf(file));
+      syncDirectory(StoreIo.parentOf(file));
     } catch (IOException ex) {
       throw StoreIo.wrap(ex, file, "removing the blob file");
     }
   }
 
   @Override
-  public synchronized long dropExpired(long nowEpochSecond) throws IOException {
-    ensureOpen();
-    long dropped = 0;
-    long span = config.expiryGroupSeconds();
-    for (Path group : listDirectory(groupsDir)) {
-      long groupStart;
-      try {
-        groupStart = Long.parseLong(group.getFileName().toString());
-      } catch (NumberFormatException e) {
-        continue;
+  public long dropExpired(long nowEpochSecond) throws IOException {
+    drops.lock();
+    try {
+      synchronized (mu) {
+        ensureOpen();
       }
-      if (groupStart > nowEpochSecond) {
-        continue; // Nothing in it has expired: not even listed.
+      long dropped = 0;
+      long span = config.expiryGroupSeconds();
+      for (Path group : listDirectory(groupsDir)) {
+        long groupStart;
+        try {
+          groupStart = Long.parseLong(group.getFileName().toString());
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (groupStart > nowEpochSecond) {
+          continue; // Nothing in it has expired: not even listed.
+        }
+        boolean whole = groupStart + span <= nowEpochSecond;
+        // A group that may be deleted whole is dropped with commits into it held off (a commit between
+        // its rename and its index entry would otherwise look like a stray file); other groups are
+        // dropped beside commits.
+        java.util.concurrent.locks.Lock held = whole ? groupsLock.writeLock() : null;
+        if (held != null) {
+          held.lock();
+        }
+        try {
+          dropped += dropFromGroup(group, groupStart, whole, nowEpochSecond);
+        } catch (IOException e) {
+          throw StoreIo.wrap(e, group, "dropping expired blobs");
+        } finally {
+          if (held != null) {
+            held.unlock();
+          }
+        }
       }
-      boolean whole = groupStart + span <= nowEpochSecond;
-      try {
-        dropped += dropFromGroup(group, groupStart, whole, nowEpochSecond);
-      } catch (IOException e) {
-        throw StoreIo.wrap(e, group, "dropping expired blobs");
-      }
+      dropAbandonedUploads();
+      return dropped;
+    } finally {
+      drops.unlock();
+      fireEvents();
     }
-    dropAbandonedUploads();
-    return dropped;
   }
 
   /**
    * Drops what expired in one group. Even in a group whose whole window has passed, each blob's own
    * expiry is checked against the index (one lookup per file listed, still the cost of what expired), so
-   * a store reopened with a narrower {@code expiryGroupSeconds} never drops a blob early.
+   * a store reopened with a narrower {@code expiryGroupSeconds} never drops a blob early. Index work runs
+   * under {@link #mu}, file work outside it.
    */
   private long dropFromGroup(Path group, long groupStart, boolean whole, long nowEpochSecond) throws IOException {
     long dropped = 0;
@@ -974,40 +1221,30 @@ public final class FileCustodyStore implements CustodyStore {
       } catch (IllegalArgumentException ex) {
         continue;
       }
-      IndexEntry indexed = index.get(fp);
-      IndexEntry e = indexed != null && indexed.groupEpochSecond() == groupStart ? indexed : null; // ours, or null
-      if (e != null && e.expiresAtEpochSecond() > nowEpochSecond) {
-        keptAny = true;
-        continue;
-      }
-      if (e == null && !whole) {
-        continue;
-      }
-      if (e != null && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
-        // The index says expired, the file's own footer says not: the index is derived and wrong (the
-        // reasoning of fuzz finding F11). Keep the file and rebuild the index from the data files.
-        recreateIndex(new IOException("the index says blob " + fp + " expired at " + e.expiresAtEpochSecond()
-            + ", its file " + p + " says later"));
-        keptAny = true;
-        continue;
-      }
-      if (e != null) {
-        removeFromIndex(e);
-        if (e.state().hasBytes()) {
-          removed(e, StoreListener.Removal.EXPIRED);
+      java.util.concurrent.locks.ReentrantLock blob = blobLock(fp);
+      blob.lock();
+      try {
+        int outcome = dropFile(p, fp, groupStart, whole, nowEpochSecond);
+        if (outcome > 0) {
           dropped++;
         }
+        if (outcome < 0) {
+          keptAny = true;
+        }
+      } finally {
+        blob.unlock();
       }
-      Files.deleteIfExists(p);
     }
     // Tombstones of this group: remembered only until their expiry.
     for (StateLog.Entry t : StateLog.read(opener, group.resolve(STATE_LOG))) {
-      IndexEntry e = index.get(t.fingerprint);
-      if (e != null && e.state() == BlobState.DELIVERED && e.groupEpochSecond() == groupStart) {
-        if (e.expiresAtEpochSecond() <= nowEpochSecond) {
-          index.remove(t.fingerprint);
-        } else {
-          keptAny = true;
+      synchronized (mu) {
+        IndexEntry e = index.get(t.fingerprint);
+        if (e != null && e.state() == BlobState.DELIVERED && e.groupEpochSecond() == groupStart) {
+          if (e.expiresAtEpochSecond() <= nowEpochSecond) {
+            index.remove(t.fingerprint);
+          } else {
+            keptAny = true;
+          }
         }
       }
     }
@@ -1017,11 +1254,55 @@ public final class FileCustodyStore implements CustodyStore {
         Files.deleteIfExists(leftover);
       }
       Files.deleteIfExists(group);
+      dirSyncs.remove(group);
+      stateLogLocks.remove(group.resolve(STATE_LOG));
       StoreIo.fsyncDirectory(opener, groupsDir);
     } else {
-      StoreIo.fsyncDirectory(opener, group);
+      syncDirectory(group);
     }
     return dropped;
+  }
+
+  /**
+   * One blob file of a group being dropped, under its fingerprint's stripe: 1 if an expired blob was
+   * dropped, -1 if the file stays, 0 otherwise (a stray file removed, or not ours to judge).
+   */
+  private int dropFile(Path p, Fingerprint fp, long groupStart, boolean whole, long nowEpochSecond)
+      throws IOException {
+    IndexEntry indexed;
+    synchronized (mu) {
+      indexed = index.get(fp);
+    }
+    IndexEntry e = indexed != null && indexed.groupEpochSecond() == groupStart ? indexed : null; // ours, or null
+    if (e != null && e.expiresAtEpochSecond() > nowEpochSecond) {
+      return -1;
+    }
+    if (e == null && !whole) {
+      return 0; // perhaps a commit between its rename and its index entry: not ours to judge
+    }
+    if (e != null && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
+      // The index says expired, the file's own footer says not: the index is derived and wrong (the
+      // reasoning of fuzz finding F11). Keep the file and rebuild the index from the data files.
+      synchronized (mu) {
+        recreateIndex(new IOException("the index says blob " + fp + " expired at " + e.expiresAtEpochSecond()
+            + ", its file " + p + " says later"));
+      }
+      return -1;
+    }
+    // File first, entry after (as in delete): while it is indexed no commit of it can start.
+    Files.deleteIfExists(p);
+    if (e != null) {
+      synchronized (mu) {
+        if (stillIndexed(e)) {
+          removeFromIndex(e);
+          if (e.state().hasBytes()) {
+            removed(e, StoreListener.Removal.EXPIRED);
+            return 1;
+          }
+        }
+      }
+    }
+    return 0;
   }
 
 
@@ -1040,9 +1321,11 @@ public final class FileCustodyStore implements CustodyStore {
   private void dropAbandonedUploads() throws IOException {
     long now = config.clock().millis();
     List<PartialUpload> stale = new ArrayList<>();
-    for (PartialUpload u : uploads.values()) {
-      if (!u.attached && now - u.lastActivityMillis > config.abandonedUploadAfterMillis()) {
-        stale.add(u);
+    synchronized (mu) {
+      for (PartialUpload u : uploads.values()) {
+        if (!u.attached && !u.discarding && now - u.lastActivityMillis > config.abandonedUploadAfterMillis()) {
+          stale.add(u);
+        }
       }
     }
     for (PartialUpload u : stale) {
@@ -1057,18 +1340,29 @@ public final class FileCustodyStore implements CustodyStore {
   // Quarantine
 
   /** Moves a corrupt blob aside and forgets it; the caller then reports {@link Reason#CORRUPT}. */
-  synchronized StoreException quarantine(IndexEntry e, String why) {
+  StoreException quarantine(IndexEntry e, String why) {
     Path file = blobPath(e);
+    Path moved;
+    groupsLock.readLock().lock();
+    blobLock(e.fingerprint()).lock();
     try {
-      IndexEntry current = index.get(e.fingerprint());
-      if (current != null && current.blobId() == e.blobId() && current.state().hasBytes()) {
-        removeFromIndex(current);
-        removed(current, StoreListener.Removal.QUARANTINED);
+      synchronized (mu) {
+        try {
+          IndexEntry current = index.get(e.fingerprint());
+          if (current != null && current.blobId() == e.blobId() && current.state().hasBytes()) {
+            removeFromIndex(current);
+            removed(current, StoreListener.Removal.QUARANTINED);
+          }
+        } catch (IOException ignored) {
+          // The index is derived; a failed removal only means a rebuild finds the file gone.
+        }
       }
-    } catch (IOException ignored) {
-      // The index is derived; a failed removal only means a rebuild finds the file gone.
+      moved = quarantineFile(file, why);
+    } finally {
+      blobLock(e.fingerprint()).unlock();
+      groupsLock.readLock().unlock();
+      fireEvents();
     }
-    Path moved = quarantineFile(file, why);
     return new StoreException(Reason.CORRUPT, file.toString(), "blob " + e.fingerprint() + " failed verification ("
         + why + "); moved to " + moved + " and no longer served. Likely a disk or memory fault: check the device.");
   }
@@ -1092,9 +1386,12 @@ public final class FileCustodyStore implements CustodyStore {
       moved = file;
       why = why + " (it could not be moved to quarantine and was deleted: " + ex.getMessage() + ")";
     }
-    quarantinedSinceOpen++;
-    config.listener().quarantined(new QuarantinedBlob(fingerprintNamed(file.getFileName().toString()),
-        target.getFileName().toString(), now, why));
+    QuarantinedBlob q = new QuarantinedBlob(fingerprintNamed(file.getFileName().toString()),
+        target.getFileName().toString(), now, why);
+    synchronized (mu) {
+      quarantinedSinceOpen++;
+      emit(() -> config.listener().quarantined(q));
+    }
     return moved;
   }
 
@@ -1119,8 +1416,11 @@ public final class FileCustodyStore implements CustodyStore {
     Path copy = quarantineDir.resolve(StoreIo.parentOf(log).getFileName() + "." + STATE_LOG + "." + now);
     Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     writeWhy(copy, why);
-    damagedLogRecordsSinceOpen += damage.size();
-    config.listener().stateLogDamaged(log.toString(), java.util.Collections.unmodifiableList(damage));
+    List<String> parts = java.util.Collections.unmodifiableList(damage);
+    synchronized (mu) {
+      damagedLogRecordsSinceOpen += damage.size();
+      emit(() -> config.listener().stateLogDamaged(log.toString(), parts));
+    }
   }
 
   /** The fingerprint a store file name ({@code <64 hex>.blob…}) names, or null. */
@@ -1166,38 +1466,51 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   /** Files quarantined since this store was opened (at open and on read). */
-  public synchronized long quarantinedSinceOpen() {
-    return quarantinedSinceOpen;
+  public long quarantinedSinceOpen() {
+    synchronized (mu) {
+      return quarantinedSinceOpen;
+    }
   }
 
   /** Damaged state-log entries (and headers) recovery found since this store was opened. */
-  public synchronized long damagedLogRecordsSinceOpen() {
-    return damagedLogRecordsSinceOpen;
+  public long damagedLogRecordsSinceOpen() {
+    synchronized (mu) {
+      return damagedLogRecordsSinceOpen;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
   // Accounting and shutdown
 
   @Override
-  public synchronized StoreUsage usage() {
-    long custodyReserved = 0;
-    long ownReserved = 0;
-    for (PartialUpload u : uploads.values()) {
-      if (u.header.kind == BlobKind.CUSTODY) {
-        custodyReserved += u.header.declaredLengthBytes;
-      } else {
-        ownReserved += u.header.declaredLengthBytes;
+  public StoreUsage usage() {
+    synchronized (mu) {
+      long custodyReserved = 0;
+      long ownReserved = 0;
+      for (PartialUpload u : uploads.values()) {
+        if (u.header.kind == BlobKind.CUSTODY) {
+          custodyReserved += u.header.declaredLengthBytes;
+        } else {
+          ownReserved += u.header.declaredLengthBytes;
+        }
       }
+      return new StoreUsage(custodyHeldBytes, ownHeldBytes, custodyReserved, ownReserved, blobCount,
+          uploads.size());
     }
-    return new StoreUsage(custodyHeldBytes, ownHeldBytes, custodyReserved, ownReserved, blobCount, uploads.size());
   }
 
   private void addToIndex(IndexEntry e) throws IOException {
+    // A rebuild (recreateIndex) that ran while this commit was between its rename and here has indexed
+    // and counted the file already: count it once.
+    IndexEntry before = index.get(e.fingerprint());
     try {
       index.put(e);
     } catch (IOException ex) {
       recreateIndex(ex); // the rebuild reads e's file and counts it
       return;
+    }
+    if (before != null && before.state().hasBytes()) {
+      account(before, -1);
     }
     if (e.state().hasBytes()) {
       account(e, +1);
@@ -1221,22 +1534,60 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   @Override
-  public synchronized void close() throws IOException {
-    if (closed) {
-      return;
+  public void close() throws IOException {
+    drops.lock(); // no drop is half done
+    try {
+      closeLocked();
+    } finally {
+      drops.unlock();
     }
-    closed = true;
-    for (PartialUpload u : uploads.values()) {
-      u.attached = false;
+  }
+
+  private void closeLocked() throws IOException {
+    long custody;
+    long own;
+    long count;
+    synchronized (mu) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (PartialUpload u : uploads.values()) {
+        u.attached = false;
+      }
+      if (flusher != null) {
+        flusher.shutdown(); // queued flushes still run; their uploads wait for them before closing files
+      }
+      if (writers != null) {
+        writers.shutdown(); // running writers finish; their puts fail at commit (closed)
+      }
+      // A commit that renamed its file adds its index entry before the counts are sealed in CLEAN.
+      boolean interrupted = false;
+      while (publishing > 0) {
+        try {
+          mu.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    if (flusher != null) {
-      flusher.shutdown(); // queued flushes still run; their uploads wait for them before closing files
+    // Transitions, deletes and quarantines that began before closed was set hold the groups lock shared
+    // while they work: wait for them (commits are done, above, so none is waiting to rename).
+    groupsLock.writeLock().lock();
+    groupsLock.writeLock().unlock();
+    synchronized (mu) {
+      custody = custodyHeldBytes;
+      own = ownHeldBytes;
+      count = blobCount;
     }
     IOException failure = null;
     try {
       index.flush();
       index.close();
-      CleanMarker.write(opener, root, config.indexFactory().name(), custodyHeldBytes, ownHeldBytes, blobCount);
+      CleanMarker.write(opener, root, config.indexFactory().name(), custody, own, count);
     } catch (IOException e) {
       failure = StoreIo.wrap(e, root, "closing the store (it will be rebuilt on the next open)");
       closeQuietly(index);
@@ -1290,7 +1641,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
   }
 
-  /** An upload in progress: its files and what is durable of it. Guarded by the store's lock. */
+  /** An upload in progress: its files and what is durable of it. Guarded by {@link #mu}. */
   static final class PartialUpload {
     final RecordHeader header;
     final Path dataPath;
@@ -1298,11 +1649,109 @@ public final class FileCustodyStore implements CustodyStore {
     long durableOffset;
     long lastActivityMillis;
     boolean attached;
+    /** Its files are being deleted: still listed (so nothing begins over them), no longer resumable. */
+    boolean discarding;
 
     PartialUpload(RecordHeader header, Path dataPath, Path journalPath) {
       this.header = header;
       this.dataPath = dataPath;
       this.journalPath = journalPath;
+    }
+  }
+
+  /**
+   * Group commit of one directory's fsync: a caller whose rename or unlink is done waits for an fsync that
+   * began after it; whoever finds none running starts one, which then covers every change made before it
+   * began. Under sixteen writers that turns sixteen directory fsyncs into a few. A failed fsync fails
+   * every caller it covered (each undoes or reports its change); a later caller starts a fresh one.
+   */
+  static final class DirectorySync {
+    private final FileOpener opener;
+    private final Path dir;
+    /** Changes announced so far, and the highest of them known durable. */
+    private long announced;
+    private long durable;
+    /** The fsync in flight: the changes it covers, and how it ended once it has. */
+    private @Nullable Round running;
+
+    private static final class Round {
+      final long covers;
+      boolean done;
+      @Nullable IOException failure;
+
+      Round(long covers) {
+        this.covers = covers;
+      }
+    }
+
+    DirectorySync(FileOpener opener, Path dir) {
+      this.opener = opener;
+      this.dir = dir;
+    }
+
+    /** Returns once an fsync of the directory that began after this call has succeeded. */
+    void sync() throws IOException {
+      Round mine;
+      boolean interrupted = false;
+      try {
+        synchronized (this) {
+          long ticket = ++announced;
+          while (true) {
+            if (durable >= ticket) {
+              return;
+            }
+            if (running == null) {
+              mine = new Round(announced);
+              running = mine;
+              break;
+            }
+            if (running.covers >= ticket) {
+              Round r = running;
+              while (!r.done) {
+                interrupted = awaitRound(interrupted);
+              }
+              if (r.failure != null) {
+                throw new IOException("fsync of " + dir + " failed: " + r.failure.getMessage(), r.failure);
+              }
+              return;
+            }
+            // The fsync in flight began before our change: wait for it to end, then run one.
+            interrupted = awaitRound(interrupted);
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      IOException failure = null;
+      try {
+        StoreIo.fsyncDirectory(opener, dir);
+      } catch (IOException e) {
+        failure = e;
+      }
+      synchronized (this) {
+        mine.done = true;
+        mine.failure = failure;
+        if (failure == null) {
+          durable = Math.max(durable, mine.covers);
+        }
+        running = null;
+        notifyAll();
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    }
+
+    /** Waits for a round to end; an interrupt is kept for later (the fsync runs on and decides). */
+    private boolean awaitRound(boolean interrupted) {
+      try {
+        wait();
+        return interrupted;
+      } catch (InterruptedException e) {
+        return true;
+      }
     }
   }
 }

@@ -13,9 +13,11 @@ import java.util.List;
  * exception: {@link #quarantined} and {@link #stateLogDamaged} are called for what open finds too, so no
  * damage passes unreported.
  *
- * <p>Called under the store's lock, after the change is durable: return quickly, do not call back into
- * the store, and do not throw (an exception propagates to the caller of the store operation, whose change
- * has nevertheless happened).
+ * <p>Called after the change is durable, outside the store's locks, one call at a time and in the order
+ * the changes happened, before the operation that made the change returns (the thread of another
+ * operation may make the call). Return quickly (other operations' calls wait behind a slow one, though
+ * {@code stat} and the other reads do not) and do not throw: an exception propagates to the caller of a
+ * store operation, whose change has nevertheless happened.
  */
 public interface StoreListener {
   /** Why a blob's bytes stopped counting. */

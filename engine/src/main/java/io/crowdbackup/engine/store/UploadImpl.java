@@ -32,16 +32,32 @@ import org.jspecify.annotations.Nullable;
  * was fsynced, so every journaled piece is on disk. On resume the journal is replayed into
  * {@link EnvelopeScanner#resume} (digests, not bytes) and only the last journaled piece is re-read to
  * check it.
+ *
+ * <p>A one-shot {@code put} is not resumable, so it has no journal: its piece table goes straight to where
+ * the footer will hold it (the footer's place is known from the declared length), and a crash leaves only
+ * a data file without journal, which recovery deletes. A put of {@link #OVERLAP_MIN_BYTES} or more hashes
+ * on the caller's thread while one of the store's writer threads writes the bytes already hashed, through
+ * {@link #OVERLAP_BUFFERS} buffers of {@link #OVERLAP_SLICE_BYTES}.
  */
 final class UploadImpl implements Upload {
   /** Largest slice fed to the scanner at once, which bounds the pending journal entries in memory. */
   private static final int MAX_SLICE_BYTES = 1 << 20;
   private static final int MAX_PENDING_ENTRIES = 4096;
+  /**
+   * Puts this large hash and write on two threads. Below it the commit's fsync dwarfs both (writing 1 MiB
+   * to the page cache takes a fraction of a millisecond, its fsync several), and the hand-overs cost more
+   * than they save on a busy CPU: at 1 MiB a threshold of 512 KiB measured 0.77x file-per-blob-verified,
+   * 1.02x without overlap (bench/RESULTS-store.md, section 1d). The same size as the default flush behind.
+   */
+  static final long OVERLAP_MIN_BYTES = 4L << 20;
+  static final int OVERLAP_SLICE_BYTES = 256 * 1024;
+  static final int OVERLAP_BUFFERS = 4;
 
   private final FileCustodyStore store;
   private final PartialUpload u;
   private final FileChannel data;
-  private final FileChannel journal;
+  /** Null for a one-shot put. */
+  private final @Nullable FileChannel journal; // none for a one-shot put
   private final long dataStart;
   private final long journalStart;
   private EnvelopeScanner scanner;
@@ -54,6 +70,8 @@ final class UploadImpl implements Upload {
   private boolean headerChecked;
   /** A put, not a resumable upload: nobody resumes it, so it checkpoints only to bound memory. */
   private boolean oneShot;
+  /** While a put's writer thread runs: rejections leave the abort to {@code put}, after the writer stops. */
+  private boolean deferAbort;
   /** Whether the partial directory's entries for this upload are known durable. */
   private boolean directorySynced;
   private @Nullable String failed;
@@ -63,7 +81,12 @@ final class UploadImpl implements Upload {
   private boolean done;
   private boolean closed;
 
-  private UploadImpl(FileCustodyStore store, PartialUpload u, FileChannel data, FileChannel journal) {
+  /** The journal; only a resumable upload (not a one-shot put) journals, so only its paths call this. */
+  private FileChannel journal() {
+    return Objects.requireNonNull(journal, "journal of a one-shot put");
+  }
+
+  private UploadImpl(FileCustodyStore store, PartialUpload u, FileChannel data, @Nullable FileChannel journal) {
     this.store = store;
     this.u = u;
     this.data = data;
@@ -87,27 +110,27 @@ final class UploadImpl implements Upload {
   };
 
   /**
-   * Creates the upload's files. Nothing is fsynced here: until its first checkpoint an upload promises
-   * nothing, and a crash before it leaves files that recovery removes. That keeps a put at two fsyncs
-   * (data, then the group directory after the rename).
+   * Creates the upload's files (a one-shot put: its data file only). Nothing is fsynced here: until its
+   * first checkpoint an upload promises nothing, and a crash before it leaves files that recovery removes.
+   * That keeps a put at two fsyncs (data, then the group directory after the rename, shared with other
+   * commits).
    */
   static UploadImpl create(FileCustodyStore store, PartialUpload u, boolean oneShot) throws IOException {
     FileChannel data = store.opener.open(u.dataPath,
         EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ));
-    FileChannel journal;
+    FileChannel journal = null;
     try {
-      journal = store.opener.open(u.journalPath,
-          EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ));
-    } catch (IOException e) {
-      FileCustodyStore.closeQuietly(data);
-      throw e;
-    }
-    try {
+      if (!oneShot) {
+        journal = store.opener.open(u.journalPath,
+            EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ));
+        StoreIo.writeFully(journal, ByteBuffer.wrap(u.header.encode(JOURNAL_MAGIC)), 0);
+      }
       StoreIo.writeFully(data, ByteBuffer.wrap(u.header.encode(BLOB_MAGIC)), 0);
-      StoreIo.writeFully(journal, ByteBuffer.wrap(u.header.encode(JOURNAL_MAGIC)), 0);
     } catch (IOException e) {
       FileCustodyStore.closeQuietly(data);
-      FileCustodyStore.closeQuietly(journal);
+      if (journal != null) {
+        FileCustodyStore.closeQuietly(journal);
+      }
       throw e;
     }
     UploadImpl up = new UploadImpl(store, u, data, journal);
@@ -300,7 +323,7 @@ final class UploadImpl implements Upload {
             Objects.requireNonNull(r.recordDigests, "record digests"), r.pieces - 1, r.endOffset, up.listener);
         up.checkHeader();
       }
-      synchronized (store) {
+      synchronized (store.mu) {
         u.durableOffset = r.endOffset;
       }
       store.recordProgress(u, store.config.clock().millis()); // a resume is activity: a full window again
@@ -335,12 +358,7 @@ final class UploadImpl implements Upload {
       ByteBuffer slice = src.duplicate();
       ((Buffer) slice).limit(slice.position() + n);
       ByteBuffer forFile = slice.duplicate();
-      try {
-        scanner.update(slice);
-      } catch (EnvelopeException e) {
-        throw rejectAndAbort(e);
-      }
-      checkHeader();
+      absorb(slice);
       try {
         StoreIo.writeFully(data, forFile, dataStart + offset);
       } catch (IOException e) {
@@ -349,26 +367,213 @@ final class UploadImpl implements Upload {
             + " (" + afterFailure() + ")");
       }
       ((Buffer) src).position(src.position() + n);
-      offset += n;
-      sinceCheckpointBytes += n;
-      flushBehindIfDue();
-      if ((!oneShot && sinceCheckpointBytes >= store.config.checkpointEveryBytes())
-          || pending.position() >= MAX_PENDING_ENTRIES * JOURNAL_ENTRY_BYTES) {
-        checkpoint();
+      advance(n);
+      flushBehindIfDue(offset);
+    }
+  }
+
+  /** Feeds bytes to the scanner (fingerprint, header checks); they are not written yet. */
+  private void absorb(ByteBuffer slice) throws IOException {
+    try {
+      scanner.update(slice);
+    } catch (EnvelopeException e) {
+      throw rejectAndAbort(e);
+    }
+    checkHeader();
+  }
+
+  /** Counts {@code n} absorbed bytes; checkpoints (or, for a put, moves the piece table out of memory). */
+  private void advance(int n) throws IOException {
+    offset += n;
+    sinceCheckpointBytes += n;
+    boolean pendingFull = pending.position() >= MAX_PENDING_ENTRIES * JOURNAL_ENTRY_BYTES;
+    if (oneShot) {
+      if (pendingFull) {
+        spillToFooter();
+      }
+    } else if (sinceCheckpointBytes >= store.config.checkpointEveryBytes() || pendingFull) {
+      checkpoint();
+    }
+  }
+
+  /**
+   * A put's whole envelope from {@code in}, then commit. From {@link #OVERLAP_MIN_BYTES} on, this thread
+   * reads and hashes while a writer thread writes what was hashed, through a few bounded buffers; bytes
+   * are written only after the scanner took them, so a rejected envelope never writes past its length.
+   */
+  BlobStat putAll(java.nio.channels.ReadableByteChannel in) throws IOException {
+    if (u.header.declaredLengthBytes < OVERLAP_MIN_BYTES) {
+      ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+      while (true) {
+        ((Buffer) buf).clear();
+        int n = in.read(buf);
+        if (n < 0) {
+          break;
+        }
+        ((Buffer) buf).flip();
+        write(buf);
+      }
+      return commit();
+    }
+    ensureUsable();
+    java.util.concurrent.BlockingQueue<ByteBuffer> free = new java.util.concurrent.ArrayBlockingQueue<>(OVERLAP_BUFFERS);
+    java.util.concurrent.BlockingQueue<ByteBuffer> full =
+        new java.util.concurrent.ArrayBlockingQueue<>(OVERLAP_BUFFERS + 1);
+    for (int i = 0; i < OVERLAP_BUFFERS; i++) {
+      free.add(ByteBuffer.allocate(OVERLAP_SLICE_BYTES));
+    }
+    ByteBuffer end = ByteBuffer.allocate(0);
+    Writer writer = new Writer(free, full, end);
+    java.util.concurrent.Future<Void> running = store.startWriter(writer);
+    deferAbort = true;
+    try {
+      boolean eof = false;
+      while (!eof && writer.failure == null) {
+        ByteBuffer b = free.take();
+        ((Buffer) b).clear();
+        while (b.hasRemaining()) {
+          if (in.read(b) < 0) {
+            eof = true;
+            break;
+          }
+        }
+        ((Buffer) b).flip();
+        int n = b.remaining();
+        if (n > 0) {
+          absorb(b.duplicate());
+          advance(n);
+          full.add(b); // never full: there are only OVERLAP_BUFFERS buffers and one end marker
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while putting " + u.header.fingerprint);
+    } finally {
+      full.add(end);
+      awaitWriter(running);
+      deferAbort = false;
+    }
+    if (writer.failure != null) {
+      failed = "writing failed: " + writer.failure;
+      throw StoreIo.wrap(writer.failure, u.dataPath, "writing upload bytes (" + afterFailure() + ")");
+    }
+    return commit();
+  }
+
+  /** Waits for the writer (told to stop by the end marker) to be gone; its I/O errors are in its fields. */
+  private static void awaitWriter(java.util.concurrent.Future<Void> running) {
+    try {
+      getUninterruptibly(running);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("a put's writer thread failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /**
+   * The outcome of work that runs on regardless of an interrupt (a write, an fsync) and decides what is
+   * durable: wait for it, and keep the interrupt for the caller.
+   */
+  private static void getUninterruptibly(java.util.concurrent.Future<Void> f)
+      throws java.util.concurrent.ExecutionException {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          f.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Writes a put's hashed buffers in order and fsyncs behind them; after a failure it only hands the
+   * buffers back, so the hashing thread never waits for ever. Its fields are read after it has stopped.
+   */
+  private final class Writer implements java.util.concurrent.Callable<Void> {
+    private final java.util.concurrent.BlockingQueue<ByteBuffer> free;
+    private final java.util.concurrent.BlockingQueue<ByteBuffer> full;
+    private final ByteBuffer end;
+    /** Where the first buffer goes; taken when the writer is made, before the hashing thread moves on. */
+    private final long startOffset = offset;
+    volatile @Nullable IOException failure;
+
+    Writer(java.util.concurrent.BlockingQueue<ByteBuffer> free, java.util.concurrent.BlockingQueue<ByteBuffer> full,
+        ByteBuffer end) {
+      this.free = free;
+      this.full = full;
+      this.end = end;
+    }
+
+    @Override
+    public Void call() {
+      long written = startOffset;
+      while (true) {
+        ByteBuffer b;
+        try {
+          b = full.take();
+        } catch (InterruptedException e) {
+          failure = new java.io.InterruptedIOException("the writer thread was interrupted");
+          continue; // keep serving the queue until the end marker
+        }
+        if (b == end) {
+          return null;
+        }
+        if (failure == null) {
+          try {
+            int n = b.remaining();
+            StoreIo.writeFully(data, b, dataStart + written);
+            written += n;
+            flushBehindIfDue(written);
+          } catch (IOException e) {
+            failure = e;
+          }
+        }
+        free.add(b);
       }
     }
   }
 
   /** Starts a background fsync once {@link StoreConfig#flushBehindBytes} more bytes were written. */
-  private void flushBehindIfDue() throws IOException {
+  private void flushBehindIfDue(long writtenTo) throws IOException {
     long every = store.config.flushBehindBytes();
-    if (every == 0 || offset - flushedBehindTo < every
+    if (every == 0 || writtenTo - flushedBehindTo < every
         || (flushingBehind != null && !flushingBehind.isDone())) {
       return;
     }
     awaitFlushBehind(); // done already: only collects its outcome
-    flushedBehindTo = offset;
+    flushedBehindTo = writtenTo;
     flushingBehind = store.flushBehind(data);
+  }
+
+  /**
+   * A put's piece table, out of memory: written where the footer will hold it ({@link #writeFooter}), in
+   * the footer's form, so a put needs no journal however many pieces it has.
+   */
+  private void spillToFooter() throws IOException {
+    int n = pending.position() / JOURNAL_ENTRY_BYTES;
+    if (n == 0) {
+      return;
+    }
+    ByteBuffer table = ByteBuffer.allocate(n * FOOTER_PIECE_BYTES);
+    byte[] b = pending.array();
+    for (int i = 0; i < n; i++) {
+      table.put(b, i * JOURNAL_ENTRY_BYTES, FOOTER_PIECE_BYTES);
+    }
+    ((Buffer) table).flip();
+    StoreIo.writeFully(data, table, footerTableStart() + journalEntries * FOOTER_PIECE_BYTES);
+    journalEntries += n;
+    ((Buffer) pending).clear();
+  }
+
+  private long footerTableStart() {
+    return dataStart + u.header.declaredLengthBytes + 8;
   }
 
   /**
@@ -381,27 +586,15 @@ final class UploadImpl implements Upload {
       return;
     }
     flushingBehind = null;
-    boolean interrupted = false;
     try {
-      while (true) {
-        try {
-          f.get();
-          return;
-        } catch (InterruptedException e) {
-          interrupted = true; // the fsync runs on regardless; its outcome decides what is durable
-        } catch (java.util.concurrent.ExecutionException e) {
-          Throwable cause = e.getCause();
-          failed = "a background fsync failed: " + cause;
-          throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
-              + "to disk (" + afterFailure() + ")")
-              : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
-                  + cause, cause);
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      getUninterruptibly(f);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      failed = "a background fsync failed: " + cause;
+      throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
+          + "to disk (" + afterFailure() + ")")
+          : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
+              + cause, cause);
     }
   }
 
@@ -447,16 +640,16 @@ final class UploadImpl implements Upload {
   @Override
   public long checkpoint() throws IOException {
     ensureUsable();
-    if (pending.position() == 0) {
-      return durable;
+    if (pending.position() == 0 || oneShot) {
+      return durable; // a put promises nothing before its commit
     }
     try {
       awaitFlushBehind();
       data.force(false);
       long entries = pending.position() / JOURNAL_ENTRY_BYTES;
       ((Buffer) pending).flip();
-      StoreIo.writeFully(journal, pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
-      journal.force(false);
+      StoreIo.writeFully(journal(), pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
+      journal().force(false);
       journalEntries += entries;
       ((Buffer) pending).clear();
       if (!directorySynced) {
@@ -470,7 +663,7 @@ final class UploadImpl implements Upload {
     }
     durable = pendingEnd;
     sinceCheckpointBytes = 0;
-    synchronized (store) {
+    synchronized (store.mu) {
       u.durableOffset = durable;
     }
     store.recordProgress(u, store.config.clock().millis());
@@ -496,10 +689,12 @@ final class UploadImpl implements Upload {
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     try {
       // Journal the last pieces (no fsync: the footer below is fsynced with the data and is what counts).
-      if (pending.position() > 0) {
+      if (oneShot && journalEntries > 0) {
+        spillToFooter(); // the table already left memory: the rest follows it
+      } else if (!oneShot && pending.position() > 0) {
         long entries = pending.position() / JOURNAL_ENTRY_BYTES;
         ((Buffer) pending).flip();
-        StoreIo.writeFully(journal, pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
+        StoreIo.writeFully(journal(), pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
         journalEntries += entries;
         ((Buffer) pending).clear();
       }
@@ -511,11 +706,10 @@ final class UploadImpl implements Upload {
       throw StoreIo.wrap(e, u.dataPath, "writing the blob's footer ("
           + (oneShot ? "nothing was stored" : "nothing is visible; resume to retry") + ")");
     }
-    FileCustodyStore.closeQuietly(data);
-    FileCustodyStore.closeQuietly(journal);
+    closeFiles();
     BlobStat stat;
     try {
-      stat = store.publish(u, expires, h.locator());
+      stat = store.publish(u, expires, h.locator(), oneShot);
     } catch (IOException e) {
       failed = "publishing failed: " + e;
       throw e;
@@ -529,17 +723,55 @@ final class UploadImpl implements Upload {
   private void writeFooter(long expiresAtEpochSecond, String locator) throws IOException {
     CRC32 crc = new CRC32();
     long footerStart = dataStart + u.header.declaredLengthBytes;
+    long out = footerStart + 8;
     ByteBuffer count = ByteBuffer.allocate(8).putLong(0, journalEntries);
     crc.update(count.array(), 0, 8);
-    StoreIo.writeFully(data, count, footerStart);
-    long out = footerStart + 8;
+    if (!(oneShot && journalEntries == 0)) {
+      StoreIo.writeFully(data, count, footerStart);
+    }
+    if (oneShot && journalEntries == 0) {
+      // The whole table is still in memory (up to 4,096 pieces): the footer is one write. The file was
+      // created for this put and nothing was written past here, so it ends where the footer does.
+      int n = pending.position() / JOURNAL_ENTRY_BYTES;
+      byte[] b = pending.array();
+      ByteBuffer footer = ByteBuffer.allocate(8 + n * FOOTER_PIECE_BYTES);
+      footer.putLong(n);
+      for (int i = 0; i < n; i++) {
+        footer.put(b, i * JOURNAL_ENTRY_BYTES, FOOTER_PIECE_BYTES);
+      }
+      crc.reset();
+      crc.update(footer.array(), 0, footer.position());
+      byte[] tail = BlobFile.footerTail(expiresAtEpochSecond, locator, n, crc);
+      ByteBuffer all = ByteBuffer.allocate(footer.position() + tail.length);
+      all.put(footer.array(), 0, footer.position()).put(tail);
+      ((Buffer) all).flip();
+      StoreIo.writeFully(data, all, footerStart);
+      journalEntries = n;
+      ((Buffer) pending).clear();
+      return;
+    }
+    if (oneShot) {
+      // The table is in place already (spillToFooter); the CRC covers it as it is in the file.
+      ByteBuffer table = ByteBuffer.allocate(1024 * FOOTER_PIECE_BYTES);
+      long tableEnd = out + journalEntries * FOOTER_PIECE_BYTES;
+      while (out < tableEnd) {
+        ((Buffer) table).clear().limit((int) Math.min(table.capacity(), tableEnd - out));
+        StoreIo.readFully(data, table, out);
+        crc.update(table.array(), 0, table.limit());
+        out += table.limit();
+      }
+      byte[] tail = BlobFile.footerTail(expiresAtEpochSecond, locator, journalEntries, crc);
+      StoreIo.writeFully(data, ByteBuffer.wrap(tail), out);
+      data.truncate(out + tail.length);
+      return;
+    }
     ByteBuffer in = ByteBuffer.allocate(1024 * JOURNAL_ENTRY_BYTES);
     ByteBuffer table = ByteBuffer.allocate(1024 * FOOTER_PIECE_BYTES);
     long copied = 0;
     while (copied < journalEntries) {
       int n = (int) Math.min(1024, journalEntries - copied);
       ((Buffer) in).clear().limit(n * JOURNAL_ENTRY_BYTES);
-      StoreIo.readFully(journal, in, journalStart + copied * JOURNAL_ENTRY_BYTES);
+      StoreIo.readFully(journal(), in, journalStart + copied * JOURNAL_ENTRY_BYTES);
       ((Buffer) table).clear();
       byte[] b = in.array();
       for (int i = 0; i < n; i++) {
@@ -572,6 +804,9 @@ final class UploadImpl implements Upload {
   }
 
   private void abortQuietly() {
+    if (deferAbort) {
+      return; // putAll stops its writer thread first; then put aborts
+    }
     try {
       abort();
     } catch (IOException ignored) {
@@ -601,8 +836,7 @@ final class UploadImpl implements Upload {
     done = true;
     closed = true;
     awaitFlushBehindQuietly();
-    FileCustodyStore.closeQuietly(data);
-    FileCustodyStore.closeQuietly(journal);
+    closeFiles();
     try {
       store.abortFromHandle(u);
     } catch (IOException e) {
@@ -625,13 +859,19 @@ final class UploadImpl implements Upload {
     }
     closed = true;
     awaitFlushBehindQuietly();
-    FileCustodyStore.closeQuietly(data);
-    FileCustodyStore.closeQuietly(journal);
+    closeFiles();
     if (!done) {
       store.detach(u);
     }
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  private void closeFiles() {
+    FileCustodyStore.closeQuietly(data);
+    if (journal != null) {
+      FileCustodyStore.closeQuietly(journal);
     }
   }
 }

@@ -25,8 +25,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The child JVM of {@link CrashTest}: opens the store and runs random puts, resumable uploads, deletes,
- * state changes and verified reads until it is killed. Before each operation it appends what it is about
+ * The child JVM of {@link CrashTest}: opens the store and runs random puts, bursts of concurrent puts (a
+ * large one among them, so that commits share directory fsyncs and a put's writer thread runs), resumable
+ * uploads, deletes, state changes and verified reads until it is killed. Before each operation it appends what it is about
  * to do to an acknowledgement log, and after the store returns it appends that it was acknowledged; the
  * parent checks the store against the acknowledged lines after every kill.
  *
@@ -38,6 +39,7 @@ public final class CrashWorker {
   private final SplittableRandom random;
   private final Map<Fingerprint, Long> seeds = new HashMap<>();
   private final List<Fingerprint> held = new ArrayList<>();
+  private final java.util.concurrent.ExecutorService burst = java.util.concurrent.Executors.newFixedThreadPool(4);
 
   private CrashWorker(FileCustodyStore store, FileChannel log, long seed) {
     this.store = store;
@@ -94,7 +96,7 @@ public final class CrashWorker {
     }
   }
 
-  private void write(String line) throws IOException {
+  private synchronized void write(String line) throws IOException {
     ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
     while (b.hasRemaining()) {
       log.write(b);
@@ -106,8 +108,10 @@ public final class CrashWorker {
       int op = random.nextInt(100);
       if (held.size() > 200 && op < 30) {
         delete(); // keep the store at a steady size over long runs, so every cycle costs the same
-      } else if (op < 35) {
+      } else if (op < 30) {
         put();
+      } else if (op < 35) {
+        burst();
       } else if (op < 60) {
         upload();
       } else if (op < 72) {
@@ -132,6 +136,36 @@ public final class CrashWorker {
     store.put(request(e), CustodyStoreContractTest.in(e.bytes));
     write("PUT_OK " + e.fingerprint);
     held.add(e.fingerprint);
+  }
+
+  /**
+   * Four puts at once, one of them of 4.2–5 MB (past {@link UploadImpl#OVERLAP_MIN_BYTES}: hashed and
+   * written on two threads); each is logged and acknowledged on its own thread.
+   */
+  private void burst() throws IOException {
+    List<java.util.concurrent.Future<Fingerprint>> puts = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      long seed = random.nextLong();
+      SplittableRandom r = new SplittableRandom(seed);
+      StoreTestSupport.Env e = i == 0
+          ? StoreTestSupport.envelope(seed, r.nextInt(4_200_000, 5_000_000), r.nextBoolean(),
+              StoreTestSupport.NOW_EPOCH_SECOND + r.nextLong(60, 12 * 3600))
+          : envelopeFor(seed);
+      UploadRequest request = request(e);
+      puts.add(burst.submit(() -> {
+        write("PUT " + seed + " " + e.fingerprint);
+        store.put(request, CustodyStoreContractTest.in(e.bytes));
+        write("PUT_OK " + e.fingerprint);
+        return e.fingerprint;
+      }));
+    }
+    for (java.util.concurrent.Future<Fingerprint> f : puts) {
+      try {
+        held.add(f.get());
+      } catch (InterruptedException | java.util.concurrent.ExecutionException ex) {
+        throw new IOException("a concurrent put failed: " + ex, ex);
+      }
+    }
   }
 
   private void upload() throws IOException {

@@ -73,9 +73,17 @@ class FaultInjectionTest {
 
   @Test
   void diskFullMidwayThroughAPutIsTypedAndLeavesNothing() throws IOException {
-    Env e = envelope(1, 100_000);
+    diskFullMidwayThroughAPut(envelope(1, 100_000), 30_000);
+  }
+
+  @Test
+  void diskFullUnderAPutsWriterThreadIsTypedAndLeavesNothing() throws IOException {
+    diskFullMidwayThroughAPut(envelope(24, 5_000_000), 2_000_000); // written on a writer thread
+  }
+
+  private void diskFullMidwayThroughAPut(Env e, long budget) throws IOException {
     faults.writeFaultOn = p -> named(p, ".part");
-    faults.writeBudgetBytes = 30_000;
+    faults.writeBudgetBytes = budget;
     StoreException ex = assertThrows(StoreException.class,
         () -> store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes)));
     assertEquals(Reason.DISK_FULL, ex.reason(), ex.getMessage());
@@ -86,6 +94,7 @@ class FaultInjectionTest {
     assertTrue(ex.getMessage().contains("nothing was stored"), ex.getMessage());
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
     assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
+    assertEquals(List.of(), files(FileCustodyStore.GROUPS_DIR, ".blob"));
     faults.reset();
     store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
     assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
@@ -359,6 +368,77 @@ class FaultInjectionTest {
         assertTrue(forces.get() >= 2, "flush behind every 64 KiB of a 600 KB put: " + forces.get() + " fsyncs");
       }
       assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+    }
+  }
+
+  @Test
+  void aPutCreatesNoUploadJournalAtAnySize() throws IOException {
+    // 100 KB: hashed and written on the caller's thread; 5 MB: on two threads (UploadImpl.putAll).
+    for (Env e : new Env[] {envelope(21, 100_000), envelope(22, 5_000_000)}) {
+      faults.recordOpens = true;
+      store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
+      faults.recordOpens = false;
+      List<Path> journals = faults.opened.stream().filter(p -> named(p, FileCustodyStore.JOURNAL_SUFFIX))
+          .collect(Collectors.toList());
+      assertEquals(List.of(), journals, "a put nobody will resume needs no journal");
+      assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+    }
+    reopenDirty(); // the footers the puts wrote without a journal are what recovery reads
+    assertEquals(2, store.list().size());
+  }
+
+  @Test
+  void aPutOfMorePiecesThanItKeepsInMemoryWritesItsTableToTheFooter() throws IOException {
+    // 4 KiB chunks, 17 MB: over 4,096 pieces, so the table leaves memory before the commit.
+    Env e = envelope(23, 17_000_000);
+    store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
+    assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
+    reopenDirty();
+    assertTrue(store.contains(e.fingerprint), "the footer proves the blob at open");
+    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+  }
+
+  @Test
+  void aFailingSharedDirectoryFsyncFailsEveryCommitItCovers() throws Exception {
+    Env first = envelope(25, 20_000);
+    store.put(first.custody("p"), CustodyStoreContractTest.in(first.bytes)); // the group exists
+    Path group = FileCustodyStore.listDirectory(store.groupsDir).get(0);
+    // Hold the first commit's directory fsync until the other commits wait for one, then fail them all.
+    faults.forceBlockOn = p -> p.equals(group);
+    faults.forceFaultOn = p -> p.equals(group);
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<Env> envs = new ArrayList<>();
+      List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Env e = envelope(26 + i, 20_000 + i);
+        envs.add(e);
+        puts.add(threads.submit(() -> store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes))));
+      }
+      assertTrue(faults.forcesBlocked.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS));
+      Thread.sleep(200); // let the other commits reach their wait; if some are late, they fail alone
+      faults.releaseForces.countDown();
+      for (java.util.concurrent.Future<?> f : puts) {
+        java.util.concurrent.ExecutionException ex = assertThrows(java.util.concurrent.ExecutionException.class,
+            () -> f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(Reason.IO_ERROR, ((StoreException) ex.getCause()).reason(), ex.getCause().getMessage());
+      }
+      for (Env e : envs) {
+        assertFalse(store.contains(e.fingerprint), "a commit whose directory fsync failed is not visible");
+      }
+      assertEquals(List.of(group.resolve(first.fingerprint.toHex() + FileCustodyStore.BLOB_SUFFIX)),
+          files(FileCustodyStore.GROUPS_DIR, ".blob"), "every failed commit's rename was undone");
+      assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
+      faults.reset();
+      for (Env e : envs) {
+        store.put(e.custody("p"), CustodyStoreContractTest.in(e.bytes));
+      }
+      reopenDirty();
+      for (Env e : envs) {
+        assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+      }
+    } finally {
+      threads.shutdownNow();
     }
   }
 

@@ -23,12 +23,20 @@ final class FaultyFileOpener implements FileOpener {
   volatile String writeFailureMessage = "No space left on device";
   volatile Predicate<Path> forceFaultOn = p -> false;
   volatile Predicate<Path> openDeniedOn = p -> false;
+  /** Fsyncs of selected paths wait for {@link #releaseForces} (counting {@link #forcesBlocked} first). */
+  volatile Predicate<Path> forceBlockOn = p -> false;
+  final java.util.concurrent.CountDownLatch releaseForces = new java.util.concurrent.CountDownLatch(1);
+  final java.util.concurrent.Semaphore forcesBlocked = new java.util.concurrent.Semaphore(0);
+  /** Paths opened, in order, when {@link #recordOpens} is set. */
+  final java.util.List<Path> opened = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+  volatile boolean recordOpens;
   volatile int faultsInjected;
 
   void reset() {
     writeFaultOn = p -> false;
     forceFaultOn = p -> false;
     openDeniedOn = p -> false;
+    forceBlockOn = p -> false;
     writeBudgetBytes = Long.MAX_VALUE;
   }
 
@@ -37,6 +45,9 @@ final class FaultyFileOpener implements FileOpener {
     if (openDeniedOn.test(path)) {
       faultsInjected++;
       throw new java.nio.file.AccessDeniedException(path.toString());
+    }
+    if (recordOpens) {
+      opened.add(path);
     }
     return new Channel(path, FileChannel.open(path, options));
   }
@@ -96,6 +107,14 @@ final class FaultyFileOpener implements FileOpener {
 
     @Override
     public void force(boolean metaData) throws IOException {
+      if (forceBlockOn.test(path)) {
+        forcesBlocked.release();
+        try {
+          releaseForces.await();
+        } catch (InterruptedException e) {
+          throw new java.io.InterruptedIOException("blocked fsync interrupted");
+        }
+      }
       if (forceFaultOn.test(path)) {
         faultsInjected++;
         throw new IOException("Input/output error (injected fsync failure)");
