@@ -33,6 +33,8 @@ public final class Transfer {
     Listener NONE = (done, total) -> { };
 
     /**
+     * Called as bytes move.
+     *
      * @param bytesDone bytes moved so far through every channel of this transfer
      * @param bytesTotal the total the caller declared (-1 if unknown)
      */

@@ -242,6 +242,7 @@ public final class HolderConfig {
       return v;
     }
 
+    @SuppressWarnings("JavaDurationGetSecondsGetNano") // getNano() != 0 is the check: a fraction of a second
     private static Duration requireWholePositiveSeconds(String name, Duration d) {
       Objects.requireNonNull(d, name);
       if (d.isNegative() || d.isZero() || d.getNano() != 0) {

@@ -1543,6 +1543,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
   }
 
+  @SuppressWarnings("LockNotBeforeTry") // lock() then unlock() at once: a barrier, nothing runs between
   private void closeLocked() throws IOException {
     long custody;
     long own;
@@ -1745,6 +1746,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
 
     /** Waits for a round to end; an interrupt is kept for later (the fsync runs on and decides). */
+    @SuppressWarnings("WaitNotInLoop") // both callers loop until their round is done
     private boolean awaitRound(boolean interrupted) {
       try {
         wait();

@@ -512,6 +512,7 @@ final class UploadImpl implements Upload {
     }
 
     @Override
+    @SuppressWarnings("ReferenceEquality") // `end` is a sentinel buffer: identity is the point
     public Void call() {
       long written = startOffset;
       while (true) {
