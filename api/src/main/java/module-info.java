@@ -4,6 +4,10 @@
  * dependencies; usable on Android API level 26.
  */
 module io.crowdbackup.api {
+  // JSpecify's @Nullable: `static` because it is needed to compile only (api has no dependency when running).
+  // Not `transitive`: a module compiled against api need not have it (javac then ignores the annotations).
+  requires static org.jspecify;
+
   exports io.crowdbackup.api;
   exports io.crowdbackup.api.policy;
   exports io.crowdbackup.api.store;

@@ -21,6 +21,8 @@ module io.crowdbackup.engine {
   requires transitive io.crowdbackup.api;
   requires org.bouncycastle.provider;
   requires org.lz4.java;
+  // JSpecify's @Nullable: to compile only (see api's module-info).
+  requires static org.jspecify;
 
   exports io.crowdbackup.engine;
   exports io.crowdbackup.engine.custody;

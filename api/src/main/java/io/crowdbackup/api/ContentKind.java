@@ -1,5 +1,7 @@
 package io.crowdbackup.api;
 
+import org.jspecify.annotations.Nullable;
+
 /** What an envelope's payload is, as its encrypted metadata says. */
 public enum ContentKind {
   /** A file for the destination. */
@@ -19,7 +21,7 @@ public enum ContentKind {
   }
 
   /** The kind for a code, or {@code null} when the code is undefined. */
-  public static ContentKind ofCode(int code) {
+  public static @Nullable ContentKind ofCode(int code) {
     for (ContentKind k : values()) {
       if (k.code == code) {
         return k;

@@ -1,6 +1,8 @@
 package io.crowdbackup.api;
 
 import java.io.IOException;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one exception family of CrowdBackup: every refusal and failure the library reports on purpose is one
@@ -21,8 +23,14 @@ public abstract class CrowdBackupException extends IOException {
     super(message);
   }
 
-  protected CrowdBackupException(String message, Throwable cause) {
+  protected CrowdBackupException(String message, @Nullable Throwable cause) {
     super(message, cause);
+  }
+
+  /** Never null: every constructor takes one (subclasses format it from the reason and the resource). */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
   }
 
   /** Why; each subclass narrows this to its own enum. */

@@ -2,6 +2,7 @@ package io.crowdbackup.api;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A destination's public card: where envelopes for it go (its locator), the X25519 key envelopes are
@@ -62,7 +63,7 @@ public final class DestinationCard {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof DestinationCard)) {
       return false;
     }

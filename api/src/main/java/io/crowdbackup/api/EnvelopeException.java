@@ -1,6 +1,7 @@
 package io.crowdbackup.api;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An envelope was rejected. {@link #reason()} says why in a form a program can act on; the message says
@@ -68,7 +69,7 @@ public class EnvelopeException extends CrowdBackupException {
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
-  public EnvelopeException(Reason reason, String message, Throwable cause) {
+  public EnvelopeException(Reason reason, String message, @Nullable Throwable cause) {
     super(reason + ": " + message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
   }

@@ -2,6 +2,7 @@ package io.crowdbackup.api;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The public header of an envelope: everything a holder can see, and nothing tied to the content. Read
@@ -110,7 +111,7 @@ public final class EnvelopeHeader {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof EnvelopeHeader)) {
       return false;
     }

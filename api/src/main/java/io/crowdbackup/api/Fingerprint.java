@@ -1,6 +1,7 @@
 package io.crowdbackup.api;
 
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The identity of an envelope: a 32-byte SHA-256 digest over the per-piece SHA-256 digests of the
@@ -38,7 +39,7 @@ public final class Fingerprint implements Comparable<Fingerprint> {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof Fingerprint && Arrays.equals(digest, ((Fingerprint) o).digest);
   }
 

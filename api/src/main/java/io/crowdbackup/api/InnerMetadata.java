@@ -1,6 +1,7 @@
 package io.crowdbackup.api;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the envelope says about its plaintext, encrypted inside it: visible to the destination only.
@@ -52,7 +53,7 @@ public final class InnerMetadata {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof InnerMetadata)) {
       return false;
     }

@@ -2,6 +2,7 @@ package io.crowdbackup.api;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A signed statement about one envelope. A {@link Kind#RECEIPT} is signed by the destination's receipt key
@@ -26,7 +27,7 @@ public final class Receipt {
     }
 
     /** The kind for a code, or {@code null} when the code is undefined. */
-    public static Kind ofCode(int code) {
+    public static @Nullable Kind ofCode(int code) {
       for (Kind k : values()) {
         if (k.code == code) {
           return k;
@@ -73,7 +74,7 @@ public final class Receipt {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof Receipt)) {
       return false;
     }

@@ -1,6 +1,7 @@
 package io.crowdbackup.api;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What to seal a plaintext for: its destination (and optionally a relay), the source's release key, the
@@ -22,7 +23,7 @@ public final class SealRequest {
   public static final int MAX_MEDIA_TYPE_BYTES = 127;
 
   private final DestinationCard destination;
-  private final DestinationCard relay;
+  private final @Nullable DestinationCard relay;
   private final byte[] releaseKey;
   private final long expiresAtEpochSecond;
   private final String name;
@@ -32,9 +33,10 @@ public final class SealRequest {
   private final int chunkSizeBytes;
 
   private SealRequest(Builder b) {
-    this.destination = b.destination;
+    // build() checked that the required values were set.
+    this.destination = Objects.requireNonNull(b.destination, "destination");
     this.relay = b.relay;
-    this.releaseKey = b.releaseKey.clone();
+    this.releaseKey = Objects.requireNonNull(b.releaseKey, "releaseKey").clone();
     this.expiresAtEpochSecond = b.expiresAtEpochSecond;
     this.name = b.name;
     this.mediaType = b.mediaType;
@@ -52,7 +54,7 @@ public final class SealRequest {
   }
 
   /** The relay the envelope is first delivered to, or {@code null} for direct delivery. */
-  public DestinationCard relay() {
+  public @Nullable DestinationCard relay() {
     return relay;
   }
 
@@ -109,9 +111,9 @@ public final class SealRequest {
 
   /** Builds a {@link SealRequest}. Destination, release key and expiry are required. */
   public static final class Builder {
-    private DestinationCard destination;
-    private DestinationCard relay;
-    private byte[] releaseKey;
+    private @Nullable DestinationCard destination;
+    private @Nullable DestinationCard relay;
+    private byte @Nullable [] releaseKey;
     private long expiresAtEpochSecond = Long.MIN_VALUE;
     private String name = "";
     private String mediaType = "application/octet-stream";

@@ -5,6 +5,7 @@ import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A keyless check of an envelope as its bytes arrive ({@link Envelopes#newScan()}): header bounds, record
@@ -17,7 +18,7 @@ public interface EnvelopeScan {
   void update(ByteBuffer src) throws IOException;
 
   /** The header, once its bytes have arrived; {@code null} before. */
-  EnvelopeHeader header();
+  @Nullable EnvelopeHeader header();
 
   /** Bytes consumed so far. */
   long position();

@@ -6,6 +6,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Progress and cancellation of one transfer: a seal, a custody upload, a forward, an inbox delivery. Attach
@@ -32,6 +33,8 @@ public final class Transfer {
     Listener NONE = (done, total) -> { };
 
     /**
+     * Called as bytes move.
+     *
      * @param bytesDone bytes moved so far through every channel of this transfer
      * @param bytesTotal the total the caller declared (-1 if unknown)
      */
@@ -96,11 +99,11 @@ public final class Transfer {
 
   /** The decorator: forwards to one side, counts, and checks for cancellation before each call. */
   private final class Forwarding implements ByteChannel {
-    private final ReadableByteChannel in;
-    private final WritableByteChannel out;
+    private final @Nullable ReadableByteChannel in; // exactly one of in and out is set
+    private final @Nullable WritableByteChannel out;
     private final long bytesTotal;
 
-    Forwarding(ReadableByteChannel in, WritableByteChannel out, long bytesTotal) {
+    Forwarding(@Nullable ReadableByteChannel in, @Nullable WritableByteChannel out, long bytesTotal) {
       this.in = in;
       this.out = out;
       this.bytesTotal = bytesTotal;
@@ -130,14 +133,14 @@ public final class Transfer {
 
     @Override
     public boolean isOpen() {
-      return in != null ? in.isOpen() : out.isOpen();
+      return in != null ? in.isOpen() : out != null && out.isOpen();
     }
 
     @Override
     public void close() throws IOException {
       if (in != null) {
         in.close();
-      } else {
+      } else if (out != null) {
         out.close();
       }
     }

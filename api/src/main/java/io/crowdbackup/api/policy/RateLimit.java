@@ -1,5 +1,7 @@
 package io.crowdbackup.api.policy;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A token-bucket setting: a sustained rate and the largest burst, both in bytes. Immutable.
  *
@@ -61,7 +63,7 @@ public final class RateLimit {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof RateLimit
         && ((RateLimit) o).bytesPerSecond == bytesPerSecond
         && ((RateLimit) o).burstBytes == burstBytes;

@@ -1,6 +1,7 @@
 package io.crowdbackup.api.policy;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A holder's machine-readable "no" to an offered envelope, with what it would accept instead, so that
@@ -120,7 +121,7 @@ public final class Refusal {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof Refusal)) {
       return false;
     }

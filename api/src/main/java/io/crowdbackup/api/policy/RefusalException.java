@@ -2,6 +2,7 @@ package io.crowdbackup.api.policy;
 
 import io.crowdbackup.api.CrowdBackupException;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An offer was refused; {@link #refusal()} says why and what would be accepted. Nothing was stored or
@@ -23,7 +24,7 @@ public final class RefusalException extends CrowdBackupException {
    * A refusal with the local failure behind it: the cause (which may name this device's files) is for the
    * local log only; what travels to the peer is {@link #refusal()}.
    */
-  public RefusalException(Refusal refusal, Throwable localCause) {
+  public RefusalException(Refusal refusal, @Nullable Throwable localCause) {
     super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), localCause);
     this.refusal = refusal;
   }

@@ -2,6 +2,7 @@ package io.crowdbackup.api.store;
 
 import io.crowdbackup.api.Fingerprint;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** What the store knows about one blob, without reading its bytes. Immutable. */
 public final class BlobStat {
@@ -75,7 +76,7 @@ public final class BlobStat {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof BlobStat)) {
       return false;
     }

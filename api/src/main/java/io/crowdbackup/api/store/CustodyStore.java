@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A content-addressed, crash-safe store of envelopes keyed by fingerprint: the device's own envelopes and
@@ -76,7 +77,7 @@ public interface CustodyStore extends Closeable {
   void verify(Fingerprint fingerprint) throws IOException;
 
   /** The blob's stat, or {@code null} if the store does not know it (delivered blobs are known). */
-  BlobStat stat(Fingerprint fingerprint) throws IOException;
+  @Nullable BlobStat stat(Fingerprint fingerprint) throws IOException;
 
   /** Whether a blob with bytes present (held or forwarding) is stored under this fingerprint. */
   boolean contains(Fingerprint fingerprint) throws IOException;

@@ -2,13 +2,14 @@ package io.crowdbackup.api.store;
 
 import io.crowdbackup.api.Fingerprint;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A file the store moved aside because it failed its checks (at open or on read, own or custody): it is
  * no longer served or counted, and stays in the store's quarantine folder for a person to look at.
  */
 public final class QuarantinedBlob {
-  private final Fingerprint fingerprint;
+  private final @Nullable Fingerprint fingerprint;
   private final String fileName;
   private final long quarantinedAtEpochMillis;
   private final String reason;
@@ -18,7 +19,7 @@ public final class QuarantinedBlob {
    * @param fileName its file name in the quarantine folder
    * @param reason why it failed, as the store found it
    */
-  public QuarantinedBlob(Fingerprint fingerprint, String fileName, long quarantinedAtEpochMillis, String reason) {
+  public QuarantinedBlob(@Nullable Fingerprint fingerprint, String fileName, long quarantinedAtEpochMillis, String reason) {
     this.fingerprint = fingerprint;
     this.fileName = Objects.requireNonNull(fileName, "fileName");
     this.quarantinedAtEpochMillis = quarantinedAtEpochMillis;
@@ -26,7 +27,7 @@ public final class QuarantinedBlob {
   }
 
   /** The fingerprint its file was named for, or {@code null} (a file whose name names none). */
-  public Fingerprint fingerprint() {
+  public @Nullable Fingerprint fingerprint() {
     return fingerprint;
   }
 

@@ -4,6 +4,7 @@ import io.crowdbackup.api.CrowdBackupException;
 import io.crowdbackup.api.EnvelopeException;
 import java.io.IOException;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A store operation failed. {@link #reason()} says why in a form a program can act on; {@link #path()}
@@ -59,21 +60,21 @@ public class StoreException extends CrowdBackupException {
   }
 
   private final Reason reason;
-  private final String path;
-  private final EnvelopeException.Reason envelopeReason;
+  private final @Nullable String path;
+  private final EnvelopeException.@Nullable Reason envelopeReason;
 
-  public StoreException(Reason reason, String path, String message) {
+  public StoreException(Reason reason, @Nullable String path, String message) {
     this(reason, path, message, null);
   }
 
-  public StoreException(Reason reason, String path, String message, Throwable cause) {
+  public StoreException(Reason reason, @Nullable String path, String message, @Nullable Throwable cause) {
     super(format(reason, path, message), cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.path = path;
     this.envelopeReason = cause instanceof EnvelopeException ? ((EnvelopeException) cause).reason() : null;
   }
 
-  private static String format(Reason reason, String path, String message) {
+  private static String format(Reason reason, @Nullable String path, String message) {
     return reason + (path == null ? "" : " [" + path + "]") + ": " + message;
   }
 
@@ -83,12 +84,12 @@ public class StoreException extends CrowdBackupException {
   }
 
   /** The file or directory involved, or {@code null}. */
-  public String path() {
+  public @Nullable String path() {
     return path;
   }
 
   /** For {@link Reason#MALFORMED}: why the envelope was rejected; otherwise {@code null}. */
-  public EnvelopeException.Reason envelopeReason() {
+  public EnvelopeException.@Nullable Reason envelopeReason() {
     return envelopeReason;
   }
 }

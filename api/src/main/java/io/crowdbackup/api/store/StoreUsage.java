@@ -1,5 +1,7 @@
 package io.crowdbackup.api.store;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Byte accounting of a store at one instant. "Held" counts the envelope bytes of stored blobs whose bytes
  * are present ({@link BlobState#hasBytes()}); a delivered or deleted blob stops counting at once, even
@@ -53,7 +55,7 @@ public final class StoreUsage {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof StoreUsage)) {
       return false;
     }

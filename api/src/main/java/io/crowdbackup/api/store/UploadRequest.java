@@ -3,6 +3,7 @@ package io.crowdbackup.api.store;
 import io.crowdbackup.api.Fingerprint;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a sender offers before the first byte: everything a policy layer needs to reserve quota
@@ -22,10 +23,11 @@ public final class UploadRequest {
   private final long expiresNoLaterThanEpochSecond;
 
   private UploadRequest(Builder b) {
-    this.fingerprint = b.fingerprint;
+    // build() checked that the required values were set.
+    this.fingerprint = Objects.requireNonNull(b.fingerprint, "fingerprint");
     this.declaredLengthBytes = b.declaredLengthBytes;
-    this.sourcePeer = b.sourcePeer;
-    this.kind = b.kind;
+    this.sourcePeer = Objects.requireNonNull(b.sourcePeer, "sourcePeer");
+    this.kind = Objects.requireNonNull(b.kind, "kind");
     this.expiresNoLaterThanEpochSecond = b.expiresNoLaterThanEpochSecond;
   }
 
@@ -68,10 +70,10 @@ public final class UploadRequest {
 
   /** Builds an {@link UploadRequest}; {@link #build()} checks that the required values were set. */
   public static final class Builder {
-    private Fingerprint fingerprint;
+    private @Nullable Fingerprint fingerprint;
     private long declaredLengthBytes = -1;
-    private String sourcePeer;
-    private BlobKind kind;
+    private @Nullable String sourcePeer;
+    private @Nullable BlobKind kind;
     private long expiresNoLaterThanEpochSecond = Long.MAX_VALUE;
 
     private Builder() {}

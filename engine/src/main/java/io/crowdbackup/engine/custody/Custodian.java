@@ -48,6 +48,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The holder's custody layer: a {@link CustodyStore} run by a {@link CustodyPolicy}. What a front-end
@@ -86,7 +87,7 @@ public final class Custodian implements Closeable {
   private final CustodyPolicy<String> policy;
   private final QuotaLedger<String> ledger;
   private final CustodyClock clock;
-  private final Path clockFile;
+  private final @Nullable Path clockFile;
   private final long ingressTimeoutNanos;
   private final long egressTimeoutNanos;
   private final LedgerSync sync;
@@ -144,7 +145,7 @@ public final class Custodian implements Closeable {
       if (!Files.exists(clockFile)) {
         throw e;
       }
-      throw new CustodyException(CustodyException.Reason.CLOCK_FILE_DAMAGED, e.getMessage(), e);
+      throw new CustodyException(CustodyException.Reason.CLOCK_FILE_DAMAGED, String.valueOf(e.getMessage()), e);
     }
     CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder()
         .time(config.time(), config.time()::sleepNanos)
@@ -287,7 +288,7 @@ public final class Custodian implements Closeable {
   }
 
   /** The upload of {@code fingerprint} in progress or resumable, or null. */
-  private UploadInfo upload(Fingerprint fingerprint) throws IOException {
+  private @Nullable UploadInfo upload(Fingerprint fingerprint) throws IOException {
     for (UploadInfo u : store.uploads()) {
       if (u.request().fingerprint().equals(fingerprint)) {
         return u;
@@ -344,7 +345,7 @@ public final class Custodian implements Closeable {
    * The waiting upload that {@code offer} continues (same fingerprint, peer and length), resumed; null if
    * there is none. One whose stored part no longer checks out is discarded, and the offer starts afresh.
    */
-  private CustodyUpload resumeMatching(Offer offer) throws IOException, RefusalException {
+  private @Nullable CustodyUpload resumeMatching(Offer offer) throws IOException, RefusalException {
     UploadInfo waiting = upload(offer.fingerprint());
     if (waiting == null) {
       return null;
@@ -588,8 +589,8 @@ public final class Custodian implements Closeable {
         ch = store.open(fingerprint);
       } catch (IOException e) {
         returnToHeld(fingerprint);
-        if (e instanceof StoreException && ((StoreException) e).reason() == StoreException.Reason.EXPIRED) {
-          throw new StoreException(StoreException.Reason.EXPIRED, null, e.getMessage());
+        if (e instanceof StoreException se && se.reason() == StoreException.Reason.EXPIRED) {
+          throw new StoreException(StoreException.Reason.EXPIRED, null, se.getMessage());
         }
         throw e;
       }
@@ -653,7 +654,7 @@ public final class Custodian implements Closeable {
     return drop(Objects.requireNonNull(fingerprint, "fingerprint"), encoded, Receipt.Kind.RELEASE);
   }
 
-  DropOutcome drop(Fingerprint expected, byte[] encoded, Receipt.Kind kind) throws ReceiptException, IOException {
+  DropOutcome drop(@Nullable Fingerprint expected, byte[] encoded, Receipt.Kind kind) throws ReceiptException, IOException {
     ensureOpen();
     Receipt r;
     try {
@@ -757,13 +758,13 @@ public final class Custodian implements Closeable {
   }
 
   /** How long an idle upload waits to be resumed before it is discarded, or null if the store does not say. */
-  public java.time.Duration abandonedUploadAfter() {
+  public java.time.@Nullable Duration abandonedUploadAfter() {
     return store instanceof FileCustodyStore
         ? java.time.Duration.ofMillis(((FileCustodyStore) store).abandonedUploadAfterMillis()) : null;
   }
 
   /** What the store knows of a blob (delivered ones included), or null. */
-  public BlobStat stat(Fingerprint fingerprint) throws IOException {
+  public @Nullable BlobStat stat(Fingerprint fingerprint) throws IOException {
     return store.stat(fingerprint);
   }
 
@@ -786,7 +787,7 @@ public final class Custodian implements Closeable {
   }
 
   /** The latest quarantine of {@code fingerprint}'s blob, or null if it was never quarantined. */
-  public QuarantinedBlob quarantineOf(Fingerprint fingerprint) throws IOException {
+  public @Nullable QuarantinedBlob quarantineOf(Fingerprint fingerprint) throws IOException {
     QuarantinedBlob found = null;
     for (QuarantinedBlob q : store.quarantined()) {
       if (fingerprint.equals(q.fingerprint())) {
@@ -986,8 +987,8 @@ public final class Custodian implements Closeable {
   static final class Builder {
     private final CustodyPolicy<String> policy;
     private final LedgerSync sync;
-    private CustodyStore store;
-    private Path clockFile;
+    private @Nullable CustodyStore store;
+    private @Nullable Path clockFile;
     private long ingressTimeoutNanos = 30_000_000_000L;
     private long egressTimeoutNanos = 30_000_000_000L;
     /** Settings given, so that a second one fails instead of silently replacing the first. */
@@ -1060,7 +1061,7 @@ public final class Custodian implements Closeable {
     }
 
     /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
-    private void requireUnset(String name, Object current) {
+    private void requireUnset(String name, @Nullable Object current) {
       if (set.contains(name)) {
         throw new IllegalStateException(name + " was already set to " + current);
       }

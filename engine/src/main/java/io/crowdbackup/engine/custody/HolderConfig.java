@@ -5,6 +5,7 @@ import io.crowdbackup.api.policy.TimeSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a front-end decides about a holder: its folder, the bytes it gives to others and how they are
@@ -50,10 +51,11 @@ public final class HolderConfig {
     this.abandonedUploadAfter = b.abandonedUploadAfter == null ? DEFAULT_ABANDONED_UPLOAD_AFTER
         : b.abandonedUploadAfter;
     this.checkpointEveryBytes = b.checkpointEveryBytes;
-    this.ingressGlobal = b.ingressGlobal;
-    this.ingressPerPeer = b.ingressPerPeer;
-    this.egressGlobal = b.egressGlobal;
-    this.egressPerPeer = b.egressPerPeer;
+    // build() checked that the rates were set (each setter sets global and per-peer together).
+    this.ingressGlobal = Objects.requireNonNull(b.ingressGlobal);
+    this.ingressPerPeer = Objects.requireNonNull(b.ingressPerPeer);
+    this.egressGlobal = Objects.requireNonNull(b.egressGlobal);
+    this.egressPerPeer = Objects.requireNonNull(b.egressPerPeer);
     this.time = b.time == null ? TimeSource.system() : b.time;
   }
 
@@ -124,14 +126,14 @@ public final class HolderConfig {
     private long limitBytes;
     private int peerSharePercent;
     private long maxEnvelopeBytes;
-    private Duration maxRetention;
-    private Duration abandonedUploadAfter;
+    private @Nullable Duration maxRetention;
+    private @Nullable Duration abandonedUploadAfter;
     private long checkpointEveryBytes;
-    private RateLimit ingressGlobal;
-    private RateLimit ingressPerPeer;
-    private RateLimit egressGlobal;
-    private RateLimit egressPerPeer;
-    private TimeSource time;
+    private @Nullable RateLimit ingressGlobal;
+    private @Nullable RateLimit ingressPerPeer;
+    private @Nullable RateLimit egressGlobal;
+    private @Nullable RateLimit egressPerPeer;
+    private @Nullable TimeSource time;
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory, "directory");
@@ -227,7 +229,7 @@ public final class HolderConfig {
       return new HolderConfig(this);
     }
 
-    private static void requireUnset(String name, boolean unset, Object current) {
+    private static void requireUnset(String name, boolean unset, @Nullable Object current) {
       if (!unset) {
         throw new IllegalStateException(name + " was already set to " + current);
       }
@@ -240,6 +242,7 @@ public final class HolderConfig {
       return v;
     }
 
+    @SuppressWarnings("JavaDurationGetSecondsGetNano") // getNano() != 0 is the check: a fraction of a second
     private static Duration requireWholePositiveSeconds(String name, Duration d) {
       Objects.requireNonNull(d, name);
       if (d.isNegative() || d.isZero() || d.getNano() != 0) {

@@ -3,6 +3,7 @@ package io.crowdbackup.engine.custody;
 import io.crowdbackup.api.Fingerprint;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a source peer offers a holder before the first byte: which envelope, how long it is, when it
@@ -20,10 +21,11 @@ public final class Offer {
   private final boolean requireFullRetention;
 
   private Offer(Builder b) {
-    this.fingerprint = b.fingerprint;
+    // build() checked that the required values were set.
+    this.fingerprint = Objects.requireNonNull(b.fingerprint, "fingerprint");
     this.declaredLengthBytes = b.declaredLengthBytes;
     this.envelopeExpiresAtEpochSecond = b.envelopeExpiresAtEpochSecond;
-    this.sourcePeer = b.sourcePeer;
+    this.sourcePeer = Objects.requireNonNull(b.sourcePeer, "sourcePeer");
     this.requireFullRetention = b.requireFullRetention;
   }
 
@@ -67,10 +69,10 @@ public final class Offer {
 
   /** Builds an {@link Offer}; {@link #build()} checks that every required value was set. */
   public static final class Builder {
-    private Fingerprint fingerprint;
+    private @Nullable Fingerprint fingerprint;
     private long declaredLengthBytes = -1;
     private long envelopeExpiresAtEpochSecond = -1;
-    private String sourcePeer;
+    private @Nullable String sourcePeer;
     private boolean requireFullRetention;
     /** Settings given, so that a second one fails instead of silently replacing the first. */
     private final java.util.Set<String> set = new java.util.HashSet<>();
@@ -141,7 +143,7 @@ public final class Offer {
     }
 
     /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
-    private void requireUnset(String name, Object current) {
+    private void requireUnset(String name, @Nullable Object current) {
       if (set.contains(name)) {
         throw new IllegalStateException(name + " was already set to " + current);
       }

@@ -2,6 +2,7 @@ package io.crowdbackup.engine.custody;
 
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.store.StoreException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one place where a store failure during an offer becomes a refusal to the peer. A failure the peer
@@ -13,7 +14,7 @@ final class StoreRefusals {
   private StoreRefusals() {}
 
   /** The refusal reason for {@code e}, or {@code null} when {@code e} is this device's fault. */
-  static Refusal.Reason reasonFor(StoreException e) {
+  static Refusal.@Nullable Reason reasonFor(StoreException e) {
     switch (e.reason()) {
       case DUPLICATE:
         return Refusal.Reason.ALREADY_HELD;
@@ -38,7 +39,7 @@ final class StoreRefusals {
    * still resumable (disk full, I/O error, closed handle): only rejections of the bytes themselves, after
    * which the store has removed the upload, become refusals.
    */
-  static Refusal refusalForUploadFailure(StoreException e) {
+  static @Nullable Refusal refusalForUploadFailure(StoreException e) {
     switch (e.reason()) {
       case MALFORMED:
       case LENGTH_MISMATCH:
@@ -51,7 +52,7 @@ final class StoreRefusals {
   }
 
   /** The refusal for {@code e}, or {@code null}; see {@link #reasonFor}. */
-  static Refusal refusalFor(StoreException e) {
+  static @Nullable Refusal refusalFor(StoreException e) {
     Refusal.Reason r = reasonFor(e);
     return r == null ? null : Refusal.of(r, peerMessage(e));
   }
@@ -66,8 +67,9 @@ final class StoreRefusals {
       return "this holder's storage is full";
     }
     String message = e.getMessage();
-    String prefix = e.reason() + (e.path() == null ? "" : " [" + e.path() + "]") + ": ";
+    String path = e.path();
+    String prefix = e.reason() + (path == null ? "" : " [" + path + "]") + ": ";
     String body = message.startsWith(prefix) ? message.substring(prefix.length()) : message;
-    return e.path() == null || e.path().isEmpty() ? body : body.replace(e.path(), "(a file of the holder)");
+    return path == null || path.isEmpty() ? body : body.replace(path, "(a file of the holder)");
   }
 }

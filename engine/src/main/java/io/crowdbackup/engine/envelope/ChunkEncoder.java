@@ -6,6 +6,7 @@ import java.security.DigestException;
 import java.security.MessageDigest;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns one plaintext data chunk into one record ({@code u32 length || AES-GCM(encoding || body)}) and
@@ -26,11 +27,11 @@ final class ChunkEncoder {
    */
   private static final LZ4Compressor LZ4 = LZ4Factory.fastestJavaInstance().fastCompressor();
 
-  private final ChunkCipher cipher;
+  private final @Nullable ChunkCipher cipher; // null only for planning
   private final MessageDigest pieceDigest = FingerprintAccumulator.Sha256.newDigest();
-  private final byte[] compressed;
+  private final byte @Nullable [] compressed;
 
-  ChunkEncoder(ChunkCipher cipher, int chunkSizeBytes, boolean compress) {
+  ChunkEncoder(@Nullable ChunkCipher cipher, int chunkSizeBytes, boolean compress) {
     this.cipher = cipher;
     this.compressed = compress ? new byte[1 + LZ4.maxCompressedLength(chunkSizeBytes)] : null;
   }
@@ -69,21 +70,29 @@ final class ChunkEncoder {
    */
   int encodeData(long counter, byte[] buf, int length, byte[] digestOut) {
     int lz4Length = tryCompress(buf, length);
+    byte[] z = compressed;
     int ctLength;
-    if (lz4Length >= 0) {
-      compressed[0] = ENCODING_LZ4;
-      ctLength = cipher.encrypt(counter, false, compressed, 0, 1 + lz4Length, buf, RECORD_LENGTH_FIELD_BYTES);
+    if (lz4Length >= 0 && z != null) { // tryCompress returns -1 when there is no scratch buffer
+      z[0] = ENCODING_LZ4;
+      ctLength = cipher().encrypt(counter, false, z, 0, 1 + lz4Length, buf, RECORD_LENGTH_FIELD_BYTES);
     } else {
       buf[RECORD_LENGTH_FIELD_BYTES] = ENCODING_RAW;
-      ctLength = cipher.encrypt(counter, false, buf, RECORD_LENGTH_FIELD_BYTES, 1 + length, buf,
+      ctLength = cipher().encrypt(counter, false, buf, RECORD_LENGTH_FIELD_BYTES, 1 + length, buf,
           RECORD_LENGTH_FIELD_BYTES);
     }
     return finishRecord(ctLength, buf, digestOut);
   }
 
+  private ChunkCipher cipher() {
+    if (cipher == null) {
+      throw new IllegalStateException("a planning encoder does not encrypt");
+    }
+    return cipher;
+  }
+
   /** Encodes the final (metadata) chunk into {@code out} (at least 532 bytes). */
   int encodeFinal(long counter, byte[] metadata, byte[] out, byte[] digestOut) {
-    int ctLength = cipher.encrypt(counter, true, metadata, 0, metadata.length, out, RECORD_LENGTH_FIELD_BYTES);
+    int ctLength = cipher().encrypt(counter, true, metadata, 0, metadata.length, out, RECORD_LENGTH_FIELD_BYTES);
     return finishRecord(ctLength, out, digestOut);
   }
 

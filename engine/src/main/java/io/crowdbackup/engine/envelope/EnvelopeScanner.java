@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.security.DigestException;
 import java.security.MessageDigest;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The holder's keyless check of an envelope as its bytes arrive: header bounds, record framing, length,
@@ -29,6 +30,8 @@ public final class EnvelopeScanner implements EnvelopeScan {
   /** Told of each piece as it completes: what a resumable upload persists. */
   public interface PieceListener {
     /**
+     * Called once per piece, in order.
+     *
      * @param index 0 for the header, i for record i - 1
      * @param offset envelope offset of the piece's first byte
      * @param length piece length in bytes
@@ -47,7 +50,7 @@ public final class EnvelopeScanner implements EnvelopeScan {
 
   private byte[] piece0 = new byte[PRELUDE_BYTES + HEADER_LENGTH_FIELD_BYTES];
   private int piece0Filled;
-  private EnvelopeHeader header;
+  private @Nullable EnvelopeHeader header;
   private long position;
   private long pieceIndex;
   private long pieceStart;
@@ -61,7 +64,7 @@ public final class EnvelopeScanner implements EnvelopeScan {
     this(IGNORE);
   }
 
-  public EnvelopeScanner(PieceListener listener) {
+  public EnvelopeScanner(@Nullable PieceListener listener) {
     this.listener = listener == null ? IGNORE : listener;
   }
 
@@ -83,14 +86,15 @@ public final class EnvelopeScanner implements EnvelopeScan {
               + " records");
     }
     EnvelopeScanner s = new EnvelopeScanner(listener);
-    s.header = HeaderCodec.decode(piece0);
+    EnvelopeHeader header = HeaderCodec.decode(piece0);
+    s.header = header;
     s.piece0 = piece0.clone();
     s.piece0Filled = piece0.length;
     s.fingerprint.addPieceDigest(FingerprintAccumulator.Sha256.newDigest().digest(piece0));
     for (long i = 0; i < recordCount; i++) {
       s.fingerprint.addPieceDigest(recordDigests, (int) (i * 32));
     }
-    s.afterHeader();
+    s.afterHeader(header);
     if (offset < piece0.length || offset > s.finalStart + FINAL_RECORD_BYTES) {
       throw new IllegalArgumentException("resume offset " + offset + " lies outside the envelope's records");
     }
@@ -114,7 +118,7 @@ public final class EnvelopeScanner implements EnvelopeScan {
 
   /** The header, once its bytes have arrived; {@code null} before. */
   @Override
-  public EnvelopeHeader header() {
+  public @Nullable EnvelopeHeader header() {
     return header;
   }
 
@@ -179,16 +183,17 @@ public final class EnvelopeScanner implements EnvelopeScan {
         piece0 = java.util.Arrays.copyOf(piece0, piece0.length + body + HEADER_MAC_BYTES);
       }
     } else if (piece0Filled == piece0.length) {
-      header = HeaderCodec.decode(piece0);
+      EnvelopeHeader decoded = HeaderCodec.decode(piece0);
+      header = decoded;
       pieceDigest.update(piece0);
-      afterHeader();
+      afterHeader(decoded);
       completePiece(piece0.length);
     }
   }
 
-  private void afterHeader() {
-    finalStart = header.envelopeLengthBytes() - FINAL_RECORD_BYTES;
-    maxCiphertext = maxDataCiphertextBytes(header.chunkSizeBytes());
+  private void afterHeader(EnvelopeHeader decoded) {
+    finalStart = decoded.envelopeLengthBytes() - FINAL_RECORD_BYTES;
+    maxCiphertext = maxDataCiphertextBytes(decoded.chunkSizeBytes());
   }
 
   private void readLengthBytes(ByteBuffer src) throws IOException {

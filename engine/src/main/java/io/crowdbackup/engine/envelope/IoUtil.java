@@ -10,6 +10,7 @@ final class IoUtil {
   private IoUtil() {}
 
   /** Reads until the buffer is full or the channel ends; returns bytes read. */
+  @SuppressWarnings("ThreadPriorityCheck") // Thread.yield on purpose, see below
   static int readFully(ReadableByteChannel in, ByteBuffer dst) throws IOException {
     int total = 0;
     while (dst.hasRemaining()) {

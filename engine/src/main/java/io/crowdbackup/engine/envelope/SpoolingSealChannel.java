@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Seals a plaintext of unknown length: the header, written first, carries the envelope's exact length,
@@ -39,7 +40,7 @@ final class SpoolingSealChannel implements SealingChannel {
   private final Path spool;
   private final FileChannel file;
   private final ChunkCipher spoolCipher;
-  private ChunkEncoder planner;
+  private @Nullable ChunkEncoder planner; // null without compression, and once spooling is done
   private final byte[] buf;
   private int filled;
   private long chunks;

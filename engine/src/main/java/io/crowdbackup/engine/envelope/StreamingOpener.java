@@ -18,6 +18,7 @@ import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opens envelopes addressed to one destination key pair. Checks, in order: prelude and header bounds,
@@ -40,7 +41,7 @@ public final class StreamingOpener implements EnvelopeOpener {
   }
 
   @Override
-  public OpenResult open(ReadableByteChannel envelope, WritableByteChannel plaintextOut, Fingerprint expected)
+  public OpenResult open(ReadableByteChannel envelope, WritableByteChannel plaintextOut, @Nullable Fingerprint expected)
       throws IOException {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(plaintextOut, "plaintextOut");

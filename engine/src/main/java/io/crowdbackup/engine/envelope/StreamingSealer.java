@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.math.ec.rfc7748.X25519;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The envelope sealer. One pass over the plaintext: each chunk is read once, optionally compressed,
@@ -54,7 +55,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
 
   private final Entropy entropy;
   private final int parallelism;
-  private final ExecutorService pool;
+  private final @Nullable ExecutorService pool;
 
   /** A single-threaded sealer drawing randomness from a fresh {@link SecureRandom}. */
   public StreamingSealer() {
@@ -158,7 +159,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
   private static long planCompressed(FileChannel file, int chunk, long length, int piece0) throws IOException {
     ChunkEncoder planner = ChunkEncoder.forPlanning(chunk);
     byte[] in = ChunkEncoder.newChunkBuffer(chunk);
-    long total = piece0 + FINAL_RECORD_BYTES;
+    long total = (long) piece0 + FINAL_RECORD_BYTES;
     long remaining = length;
     file.position(0);
     while (remaining > 0) {
@@ -208,7 +209,8 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       WritableByteChannel out, PlaintextFeed feed) throws IOException {
     int chunk = request.chunkSizeBytes();
     long chunks = dataChunkCount(chunk, plaintextLength);
-    boolean relayed = request.relay() != null;
+    DestinationCard relay = request.relay();
+    boolean relayed = relay != null;
     MemoryPlan plan;
     try {
       plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
@@ -217,7 +219,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       System.gc();
       plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
     }
-    if (!relayed) {
+    if (relay == null) {
       LayerSealer direct = open(request, request.destination(), request.name(), request.mediaType(),
           ContentKind.FILE, plaintextLength, envelopeLength, compress, out, plan.slotsPerLayer);
       feed.feed(direct);
@@ -225,7 +227,6 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     }
     // Relay: the inner envelope, addressed to the destination, is the outer envelope's plaintext. Both are
     // sealed in the same pass; the outer is never compressed (its plaintext is ciphertext).
-    DestinationCard relay = request.relay();
     long outerLength = uncompressedEnvelopeLength(
         HeaderCodec.piece0Length(relay.locator()), request.chunkSizeBytes(), envelopeLength);
     LayerSealer outer = open(request, relay, "", RELAYED_MEDIA_TYPE, ContentKind.RELAYED_ENVELOPE,
@@ -299,7 +300,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     int length;
     long counter;
     int recordLength;
-    Future<?> pending;
+    @Nullable Future<?> pending;
 
     Slot(int chunk, ChunkEncoder encoder) {
       buf = ChunkEncoder.newChunkBuffer(chunk);
@@ -318,7 +319,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private final long declaredPlaintext;
     private final WritableByteChannel out;
     private final int chunk;
-    private final ExecutorService pool;
+    private final @Nullable ExecutorService pool;
     private final Slot[] slots;
     private final byte[] secret;
     private final boolean compress;
@@ -333,7 +334,8 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     private boolean open = true;
 
     LayerSealer(EnvelopeHeader header, byte[] piece0Digest, byte[] keyAndPrefix, Meta meta,
-        long declaredPlaintext, boolean compress, WritableByteChannel out, int slotCount, ExecutorService pool) {
+        long declaredPlaintext, boolean compress, WritableByteChannel out, int slotCount,
+        @Nullable ExecutorService pool) {
       this.header = header;
       this.piece0Digest = piece0Digest;
       this.meta = meta;
@@ -417,11 +419,12 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
       if (s.counter > 0xFFFF_FFFEL) {
         throw new IllegalStateException("chunk counter exhausted");
       }
-      if (pool == null) {
+      ExecutorService workers = pool;
+      if (workers == null) {
         s.recordLength = s.encoder.encodeData(s.counter, s.buf, s.length, s.digest);
         emit(s);
       } else {
-        s.pending = pool.submit(() -> {
+        s.pending = workers.submit(() -> {
           s.recordLength = s.encoder.encodeData(s.counter, s.buf, s.length, s.digest);
         });
       }

@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 
 /**
  * The write path that makes a file appear whole or not at all: write a temporary file in the target
@@ -68,7 +69,7 @@ final class AtomicFiles {
    * @throws InboxException {@link InboxException.Reason#NAMES_EXHAUSTED} when every clash name is taken
    */
   public static Path publishUnique(Path temp, String sanitizedName) throws IOException {
-    Path dir = temp.toAbsolutePath().getParent();
+    Path dir = Objects.requireNonNull(temp.toAbsolutePath().getParent(), "folder of the temporary file");
     for (int n = 1; n <= FileNames.MAX_CLASH_SUFFIX; n++) {
       Path candidate = dir.resolve(FileNames.candidate(sanitizedName, n));
       if (publishNoReplace(temp, candidate)) {

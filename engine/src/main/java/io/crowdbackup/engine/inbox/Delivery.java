@@ -6,6 +6,7 @@ import io.crowdbackup.api.Receipt;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** What the inbox did with one envelope, and the signed receipt to hand back to whoever delivered it. */
 public final class Delivery {
@@ -23,12 +24,12 @@ public final class Delivery {
   private final Fingerprint fingerprint;
   private final Receipt receipt;
   private final Path file;
-  private final InnerMetadata metadata;
-  private final Fingerprint innerFingerprint;
-  private final String nextHopLocator;
+  private final @Nullable InnerMetadata metadata;
+  private final @Nullable Fingerprint innerFingerprint;
+  private final @Nullable String nextHopLocator;
 
-  Delivery(Outcome outcome, Fingerprint fingerprint, Receipt receipt, Path file, InnerMetadata metadata,
-      Fingerprint innerFingerprint, String nextHopLocator) {
+  Delivery(Outcome outcome, Fingerprint fingerprint, Receipt receipt, Path file, @Nullable InnerMetadata metadata,
+      @Nullable Fingerprint innerFingerprint, @Nullable String nextHopLocator) {
     this.outcome = Objects.requireNonNull(outcome, "outcome");
     this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
     this.receipt = Objects.requireNonNull(receipt, "receipt");
@@ -66,17 +67,17 @@ public final class Delivery {
   }
 
   /** The verified inner metadata; {@code null} for a duplicate, which is not opened again. */
-  public InnerMetadata metadata() {
+  public @Nullable InnerMetadata metadata() {
     return metadata;
   }
 
   /** For {@link Outcome#RELAYED}: the fingerprint of the queued inner envelope; otherwise {@code null}. */
-  public Fingerprint innerFingerprint() {
+  public @Nullable Fingerprint innerFingerprint() {
     return innerFingerprint;
   }
 
   /** For {@link Outcome#RELAYED}: the locator in the inner envelope's header; otherwise {@code null}. */
-  public String nextHopLocator() {
+  public @Nullable String nextHopLocator() {
     return nextHopLocator;
   }
 

@@ -19,7 +19,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.zip.CRC32;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The inbox's durable memory of what it delivered: an append-only file of checksummed records, each
@@ -134,7 +136,7 @@ final class DeliveryLedger implements Closeable {
         ch.truncate(0);
         writeFully(ch, ByteBuffer.wrap(header(VERSION)), 0);
         ch.force(true);
-        AtomicFiles.fsyncDirectory(path.getParent());
+        AtomicFiles.fsyncDirectory(folderOf(path));
         DeliveryLedger l = new DeliveryLedger(path, ch, 0);
         ch.position(FILE_HEADER_BYTES);
         return l;
@@ -261,6 +263,7 @@ final class DeliveryLedger implements Closeable {
    * Replaces a version 1 file by a version 2 file holding the same records, atomically (write aside, fsync,
    * rename over, fsync the folder): a crash leaves either file whole, and the old one is read again.
    */
+  @SuppressWarnings("ByteBufferBackingArray") // each payload wraps a whole array of its own (see open)
   private void rewriteAsCurrentVersion(List<ByteBuffer> payloads) throws IOException {
     Path upgrade = path.resolveSibling(path.getFileName() + UPGRADE_SUFFIX);
     try (FileChannel out = FileChannel.open(upgrade, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -273,7 +276,7 @@ final class DeliveryLedger implements Closeable {
     }
     channel.close();
     Files.move(upgrade, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    AtomicFiles.fsyncDirectory(path.getParent());
+    AtomicFiles.fsyncDirectory(folderOf(path));
     channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 
@@ -339,8 +342,13 @@ final class DeliveryLedger implements Closeable {
     }
   }
 
+  /** The folder of the ledger file, which Inbox always places in its state folder. */
+  private static Path folderOf(Path ledgerFile) {
+    return Objects.requireNonNull(ledgerFile.toAbsolutePath().getParent(), "folder of the delivery ledger");
+  }
+
   /** The completed delivery of a fingerprint, or {@code null}. */
-  Entry delivered(Fingerprint fingerprint) {
+  @Nullable Entry delivered(Fingerprint fingerprint) {
     return done.get(fingerprint);
   }
 

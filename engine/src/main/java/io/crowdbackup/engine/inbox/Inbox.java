@@ -32,6 +32,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A destination's (or relay's) inbox folder: takes envelopes, keeps the first copy of each, and answers
@@ -145,14 +146,15 @@ public final class Inbox implements Closeable {
   private final Object publishLock = new Object();
   private volatile boolean closed;
   /** Set when a ledger or folder write failed mid-delivery: the in-memory state may be ahead of the disk. */
-  private volatile IOException failure;
+  private volatile @Nullable IOException failure;
 
   private Inbox(Builder b, FileChannel lockChannel, FileLock lock, DeliveryLedger ledger, int tempsRemoved)
       throws IOException {
-    this.dir = b.dir;
+    // open() checked that the required values were set.
+    this.dir = Objects.requireNonNull(b.dir, "dir");
     this.mode = b.mode;
-    this.keys = b.keys;
-    this.opener = new StreamingOpener(b.keys);
+    this.keys = Objects.requireNonNull(b.keys, "keys");
+    this.opener = new StreamingOpener(keys);
     this.time = b.time;
     this.hook = b.hook;
     this.fileOpener = b.fileOpener;
@@ -199,7 +201,7 @@ public final class Inbox implements Closeable {
   }
 
   /** The receipt given for a fingerprint, or {@code null} if it was never delivered here. */
-  public Receipt receiptFor(Fingerprint fingerprint) throws IOException {
+  public @Nullable Receipt receiptFor(Fingerprint fingerprint) throws IOException {
     synchronized (publishLock) {
       DeliveryLedger.Entry e = ledger.delivered(fingerprint);
       return e == null ? null : decodeReceipt(e);
@@ -219,7 +221,7 @@ public final class Inbox implements Closeable {
    * stopping when {@code transfer} is cancelled: a cancelled delivery publishes nothing and leaves no
    * temporary file.
    */
-  public Delivery deliver(Path envelopeFile, Transfer transfer) throws IOException {
+  public Delivery deliver(Path envelopeFile, @Nullable Transfer transfer) throws IOException {
     ensureOpen();
     long size = Files.size(envelopeFile);
     Transfer t = transfer == null ? Transfer.create() : transfer;
@@ -246,21 +248,22 @@ public final class Inbox implements Closeable {
    *     {@code expected}); nothing was published
    * @throws InboxException the inbox could not write or record the delivery; nothing was published
    */
-  public Delivery deliver(ReadableByteChannel envelope, Fingerprint expected) throws IOException {
+  public Delivery deliver(ReadableByteChannel envelope, @Nullable Fingerprint expected) throws IOException {
     ensureOpen();
     Objects.requireNonNull(envelope, "envelope");
-    if (expected != null && duplicate(expected) != null) {
+    Delivery dup = expected == null ? null : duplicate(expected);
+    if (dup != null) {
       Fingerprint actual = EnvelopeScanner.scan(envelope);
       if (!actual.equals(expected)) {
         throw new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH,
             "fingerprint is " + actual + ", expected " + expected);
       }
-      return duplicate(expected);
+      return dup;
     }
     return openAndPublish(envelope, expected);
   }
 
-  private Delivery duplicate(Fingerprint fingerprint) throws IOException {
+  private @Nullable Delivery duplicate(Fingerprint fingerprint) throws IOException {
     synchronized (publishLock) {
       DeliveryLedger.Entry e = ledger.delivered(fingerprint);
       if (e == null) {
@@ -271,7 +274,7 @@ public final class Inbox implements Closeable {
     }
   }
 
-  private Delivery openAndPublish(ReadableByteChannel envelope, Fingerprint expected) throws IOException {
+  private Delivery openAndPublish(ReadableByteChannel envelope, @Nullable Fingerprint expected) throws IOException {
     Path temp;
     try {
       temp = AtomicFiles.createTemp(dir);
@@ -317,7 +320,7 @@ public final class Inbox implements Closeable {
     }
   }
 
-  private Delivery publish(Path temp, OpenResult opened, RelayTee tee, long length, byte[] sha256)
+  private Delivery publish(Path temp, OpenResult opened, @Nullable RelayTee tee, long length, byte[] sha256)
       throws IOException {
     Fingerprint fp = opened.fingerprint();
     synchronized (publishLock) {
@@ -335,7 +338,7 @@ public final class Inbox implements Closeable {
     }
   }
 
-  private Delivery publishLocked(Path temp, OpenResult opened, RelayTee tee, long length, byte[] sha256,
+  private Delivery publishLocked(Path temp, OpenResult opened, @Nullable RelayTee tee, long length, byte[] sha256,
       Fingerprint fp) throws IOException {
     Delivery dup = duplicate(fp);
     if (dup != null) {
@@ -530,9 +533,10 @@ public final class Inbox implements Closeable {
   private static final class RelayTee implements WritableByteChannel {
     private final WritableByteChannel out;
     private final EnvelopeScanner scanner = new EnvelopeScanner();
-    private EnvelopeException scanError;
-    Fingerprint fingerprint;
-    EnvelopeHeader header;
+    private @Nullable EnvelopeException scanError;
+    // Set by finish(), which runs before anything reads them (or throws).
+    @SuppressWarnings("NullAway.Init") Fingerprint fingerprint;
+    @SuppressWarnings("NullAway.Init") EnvelopeHeader header;
 
     RelayTee(WritableByteChannel out) {
       this.out = out;
@@ -559,7 +563,7 @@ public final class Inbox implements Closeable {
           throw scanError;
         }
         fingerprint = scanner.finish();
-        header = scanner.header();
+        header = Objects.requireNonNull(scanner.header(), "header of a finished scan");
       } catch (EnvelopeException e) {
         String message = e.getMessage();
         String prefix = e.reason() + ": ";
@@ -585,8 +589,8 @@ public final class Inbox implements Closeable {
    * the folder's lock and recovers from a crash (see the class comment).
    */
   public static final class Builder {
-    private Path dir;
-    private DestinationKeyPair keys;
+    private @Nullable Path dir;
+    private @Nullable DestinationKeyPair keys;
     private Mode mode = Mode.DESTINATION;
     private TimeSource time = TimeSource.system();
     private StepHook hook = step -> { };
@@ -681,7 +685,7 @@ public final class Inbox implements Closeable {
     }
 
     /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
-    private void requireUnset(String name, Object current) {
+    private void requireUnset(String name, @Nullable Object current) {
       if (set.contains(name)) {
         throw new IllegalStateException(name + " was already set to " + current);
       }

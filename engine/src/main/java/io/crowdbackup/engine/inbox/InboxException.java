@@ -4,6 +4,7 @@ import io.crowdbackup.api.CrowdBackupException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The inbox itself failed, as opposed to the envelope being rejected (that is an
@@ -37,7 +38,7 @@ public class InboxException extends CrowdBackupException {
     this(reason, path, message, null);
   }
 
-  public InboxException(Reason reason, Path path, String message, Throwable cause) {
+  public InboxException(Reason reason, Path path, String message, @Nullable Throwable cause) {
     super(reason + ": " + path + ": " + message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.path = path;

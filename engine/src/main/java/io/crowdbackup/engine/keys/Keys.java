@@ -79,7 +79,7 @@ public final class Keys {
   public static DestinationCard decodeCard(String text) throws KeyFormatException {
     Map<String, String> f = parse(text, CARD_MAGIC, "locator", "agreement-key", "receipt-key");
     try {
-      return new DestinationCard(f.get("locator"), key(f, "agreement-key"), key(f, "receipt-key"));
+      return new DestinationCard(field(f, "locator"), key(f, "agreement-key"), key(f, "receipt-key"));
     } catch (IllegalArgumentException e) {
       throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "card: " + e.getMessage());
     }
@@ -101,7 +101,7 @@ public final class Keys {
         "agreement-secret", "receipt-seed");
     DestinationKeyPair derived;
     try {
-      derived = destinationFromSecrets(f.get("locator"), key(f, "agreement-secret"), key(f, "receipt-seed"));
+      derived = destinationFromSecrets(field(f, "locator"), key(f, "agreement-secret"), key(f, "receipt-seed"));
     } catch (IllegalArgumentException e) {
       throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "destination key: " + e.getMessage());
     }
@@ -164,8 +164,17 @@ public final class Keys {
     return out;
   }
 
+  /** A field that parse() required, so present; the check keeps that promise local. */
+  private static String field(Map<String, String> f, String name) throws KeyFormatException {
+    String value = f.get(name);
+    if (value == null) {
+      throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "field \"" + name + "\" is missing");
+    }
+    return value;
+  }
+
   private static byte[] key(Map<String, String> f, String name) throws KeyFormatException {
-    String hex = f.get(name);
+    String hex = field(f, name);
     if (hex.length() != 64) {
       throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, name + " must be 64 hex digits, has " + hex.length());
     }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A portable {@link PeerStateMap}: lock-striped access-ordered {@link LinkedHashMap}s, each evicting its
@@ -67,7 +68,7 @@ public final class BoundedLruPeerMap<K, V> implements PeerStateMap<K, V> {
   }
 
   @Override
-  public V getIfPresent(K peer) {
+  public @Nullable V getIfPresent(K peer) {
     Stripe<K, V> stripe = stripeFor(peer);
     synchronized (stripe) {
       return stripe.get(peer);

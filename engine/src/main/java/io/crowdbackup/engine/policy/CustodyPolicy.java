@@ -5,6 +5,7 @@ import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.TimeSource;
 import java.util.Objects;
 import java.util.function.LongFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The rules a holder lives by, in one object: the custody clock, the retention policy, the quota ledger,
@@ -40,9 +41,11 @@ public final class CustodyPolicy<P> {
       lb.maxEnvelopeBytes(b.maxEnvelopeBytes);
     }
     this.ledger = lb.build();
-    this.ingress = BandwidthShaper.create("ingress", b.ingressGlobal, b.ingressPerPeer,
-        b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
-    this.egress = BandwidthShaper.create("egress", b.egressGlobal, b.egressPerPeer,
+    // build() checked that both were set (each setter sets global and per-peer together).
+    this.ingress = BandwidthShaper.create("ingress", Objects.requireNonNull(b.ingressGlobal),
+        Objects.requireNonNull(b.ingressPerPeer), b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
+    this.egress = BandwidthShaper.create("egress", Objects.requireNonNull(b.egressGlobal),
+        Objects.requireNonNull(b.egressPerPeer),
         b.peerMaps.apply(b.maxTrackedPeers), time, b.sleeper);
   }
 
@@ -70,7 +73,7 @@ public final class CustodyPolicy<P> {
     return egress;
   }
 
-  /** The counter every refusal of this holder goes to; the store records its own refusals here too. */
+  /** The counter every refusal of this holder goes to: the custodian records its own refusals here too. */
   public RefusalCounter refusals() {
     return refusals;
   }
@@ -89,10 +92,10 @@ public final class CustodyPolicy<P> {
     private int peerSharePercent = -1;
     private long maxEnvelopeBytes = -1;
     private long maxRetentionSeconds = RetentionPolicy.DEFAULT_MAX_RETENTION_SECONDS;
-    private RateLimit ingressGlobal;
-    private RateLimit ingressPerPeer;
-    private RateLimit egressGlobal;
-    private RateLimit egressPerPeer;
+    private @Nullable RateLimit ingressGlobal;
+    private @Nullable RateLimit ingressPerPeer;
+    private @Nullable RateLimit egressGlobal;
+    private @Nullable RateLimit egressPerPeer;
     private long maxTrackedPeers = 10_000;
     private LongFunction<PeerStateMap<P, BandwidthShaper.PeerThrottle>> peerMaps = BoundedLruPeerMap::withMaximumSize;
     /** Settings given, so that a second one fails instead of silently replacing the first. */
@@ -208,7 +211,7 @@ public final class CustodyPolicy<P> {
     }
 
     /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
-    private void requireUnset(String name, Object current) {
+    private void requireUnset(String name, @Nullable Object current) {
       if (set.contains(name)) {
         throw new IllegalStateException(name + " was already set to " + current);
       }

@@ -1,6 +1,7 @@
 package io.crowdbackup.engine.policy;
 
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-peer state with a hard bound on how many peers it remembers, so that a venue of 100,000 peers (or
@@ -19,7 +20,7 @@ public interface PeerStateMap<K, V> {
   V computeIfAbsent(K peer, Function<? super K, ? extends V> factory);
 
   /** The state for {@code peer} if remembered, else null; does not create. */
-  V getIfPresent(K peer);
+  @Nullable V getIfPresent(K peer);
 
   /** Peers remembered now (an estimate for concurrent implementations, never above the bound after cleanup). */
   long size();

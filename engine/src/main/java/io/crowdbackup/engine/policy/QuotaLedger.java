@@ -8,6 +8,7 @@ import io.crowdbackup.api.policy.RefusalException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The strict storage quota of a holder: how many bytes it holds and has promised for others, by blob
@@ -59,14 +60,14 @@ public final class QuotaLedger<P> {
   private long reservedCount;
 
   /** Test hook: sees every operation and its outcome inside the critical section, in linearization order. */
-  volatile Journal<P> journal;
+  volatile @Nullable Journal<P> journal;
 
   private QuotaLedger(Builder<P> b) {
     this.limitBytes = b.limitBytes;
     this.peerShareBytes = b.peerShareBytes;
     this.maxEnvelopeBytes = b.maxEnvelopeBytes;
     this.longestRetentionSeconds = b.longestRetentionSeconds;
-    this.refusals = b.refusals;
+    this.refusals = Objects.requireNonNull(b.refusals, "refusals"); // build() defaults it
   }
 
   public static <P> Builder<P> newBuilder() {
@@ -106,7 +107,7 @@ public final class QuotaLedger<P> {
     return new Reservation<>(this, fingerprint, peer, declaredLengthBytes);
   }
 
-  private Refusal check(Fingerprint fingerprint, long declared, P peer) {
+  private @Nullable Refusal check(Fingerprint fingerprint, long declared, P peer) {
     if (declared <= 0) {
       return Refusal.of(Refusal.Reason.MALFORMED,
           fingerprint + ": declared length must be positive but was " + declared);
@@ -149,9 +150,9 @@ public final class QuotaLedger<P> {
   public void commit(Fingerprint fingerprint) {
     synchronized (lock) {
       Slot<P> slot = slots.get(fingerprint);
-      State before = slot == null ? State.ABSENT : slot.held ? State.HELD : State.RESERVED;
       Journal<P> j = journal;
-      if (before != State.RESERVED) {
+      if (slot == null || slot.held) {
+        State before = slot == null ? State.ABSENT : State.HELD;
         if (j != null) {
           j.record(Op.COMMIT, fingerprint, slot == null ? null : slot.peer, 0, before, heldBytes, reservedBytes);
         }
@@ -159,7 +160,7 @@ public final class QuotaLedger<P> {
             + before);
       }
       slot.held = true;
-      PeerCounts counts = peers.get(slot.peer);
+      PeerCounts counts = countsOf(slot);
       counts.reservedBytes -= slot.lengthBytes;
       counts.heldBytes += slot.lengthBytes;
       reservedBytes -= slot.lengthBytes;
@@ -170,6 +171,11 @@ public final class QuotaLedger<P> {
         j.record(Op.COMMIT, fingerprint, slot.peer, slot.lengthBytes, null, heldBytes, reservedBytes);
       }
     }
+  }
+
+  /** A counted slot's peer always has counts: they are removed only when they reach zero. */
+  private PeerCounts countsOf(Slot<P> slot) {
+    return Objects.requireNonNull(peers.get(slot.peer), "counts of a peer with a slot");
   }
 
   /**
@@ -184,7 +190,7 @@ public final class QuotaLedger<P> {
       long freed = 0;
       if (slot != null) {
         freed = slot.lengthBytes;
-        PeerCounts counts = peers.get(slot.peer);
+        PeerCounts counts = countsOf(slot);
         if (slot.held) {
           counts.heldBytes -= freed;
           heldBytes -= freed;
@@ -375,9 +381,11 @@ public final class QuotaLedger<P> {
   /** Test hook; called inside the critical section. */
   interface Journal<P> {
     /**
+     * Records one operation.
+     *
      * @param outcome for RESERVE the refusal reason or null; for COMMIT the wrong state or null
      */
-    void record(Op op, Fingerprint fingerprint, P peer, long bytes, Object outcome, long heldBytes,
+    void record(Op op, Fingerprint fingerprint, @Nullable P peer, long bytes, @Nullable Object outcome, long heldBytes,
         long reservedBytes);
   }
 
@@ -389,7 +397,7 @@ public final class QuotaLedger<P> {
     private int peerSharePercent = -1;
     private long maxEnvelopeBytes = UNSET;
     private long longestRetentionSeconds = RetentionPolicy.DEFAULT_MAX_RETENTION_SECONDS;
-    private RefusalCounter refusals;
+    private @Nullable RefusalCounter refusals;
 
     private Builder() {}
 

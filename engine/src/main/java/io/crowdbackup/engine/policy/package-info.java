@@ -2,7 +2,8 @@
  * Custody policy: the rules a volunteer's device lives by, independent of how the store keeps bytes.
  *
  * <ul>
- *   <li>{@link io.crowdbackup.engine.policy.CustodyPolicy} bundles everything below for the store.
+ *   <li>{@link io.crowdbackup.engine.policy.CustodyPolicy} bundles everything below for the
+ *       {@link io.crowdbackup.engine.custody.Custodian}, which runs the store by it.
  *   <li>Time: {@link io.crowdbackup.api.policy.TimeSource} (injected; monotonic for rates, wall for
  *       expiry) and {@link io.crowdbackup.engine.policy.CustodyClock} (wall-clock jumps while running are
  *       ignored; across a restart time never moves back past the store's high-water mark, and a forward

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a PATCH body piece by piece as the binding has it ({@link ProtocolRequest#bodyPieces()}), at most
@@ -13,11 +14,11 @@ import java.security.NoSuchAlgorithmException;
 final class BodyReader {
   private final ProtocolRequest.BodyPieces in;
   private final long allowedBytes;
-  private final MessageDigest sha256;
+  private final @Nullable MessageDigest sha256; // null when the request carried no checksum
   private long total;
   private boolean tooLong;
   /** Set when reading (not writing) failed: the peer went away or idled out. */
-  private IOException readFailure;
+  private @Nullable IOException readFailure;
 
   BodyReader(ProtocolRequest req, long allowedBytes, boolean hash) {
     this.in = req.bodyPieces();
@@ -30,7 +31,7 @@ final class BodyReader {
   }
 
   /** The next piece of the body, or {@code null} at its end, when it is too long, or when reading failed. */
-  ByteBuffer next() {
+  @Nullable ByteBuffer next() {
     if (tooLong || readFailure != null) {
       return null;
     }
@@ -65,12 +66,13 @@ final class BodyReader {
     return tooLong;
   }
 
-  IOException readFailure() {
+  @Nullable IOException readFailure() {
     return readFailure;
   }
 
   /** Whether the body hashed to {@code expected}; true when no checksum was asked for. */
-  boolean checksumMatches(byte[] expected) {
-    return expected == null || MessageDigest.isEqual(sha256.digest(), expected);
+  boolean checksumMatches(byte @Nullable [] expected) {
+    MessageDigest d = sha256;
+    return expected == null || (d != null && MessageDigest.isEqual(d.digest(), expected));
   }
 }

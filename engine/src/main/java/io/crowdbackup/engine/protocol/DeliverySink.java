@@ -7,6 +7,7 @@ import io.crowdbackup.engine.receipt.Receipts;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a destination server keeps what it receives: the first copy of each envelope and the receipt it
@@ -15,7 +16,7 @@ import java.util.Objects;
  */
 public interface DeliverySink {
   /** The receipt stored for {@code fingerprint} (its 143-byte wire form), or {@code null} if not delivered. */
-  byte[] receipt(Fingerprint fingerprint) throws IOException;
+  byte @Nullable [] receipt(Fingerprint fingerprint) throws IOException;
 
   /**
    * Verifies and keeps one whole envelope (first copy wins) and returns its receipt, the stored one for a
@@ -32,7 +33,7 @@ public interface DeliverySink {
     Objects.requireNonNull(inbox, "inbox");
     return new DeliverySink() {
       @Override
-      public byte[] receipt(Fingerprint fingerprint) throws IOException {
+      public byte @Nullable [] receipt(Fingerprint fingerprint) throws IOException {
         Receipt r = inbox.receiptFor(fingerprint);
         return r == null ? null : Receipts.encode(r);
       }

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The destination server's protocol core (docs/protocol.md, "Destination server"). Takes envelopes by the
@@ -184,7 +185,7 @@ public final class DestinationProtocol implements Closeable {
           + " bytes, this destination takes at most " + maxEnvelopeBytes).with(Problem.ACCEPTABLE_BYTES,
           maxEnvelopeBytes));
     }
-    ReentrantLock lock = acquire(fp, true);
+    ReentrantLock lock = Objects.requireNonNull(acquire(fp, true)); // waits, so never null
     try {
       Path part = staged(fp);
       if (part != null && lengthOf(part) != length) {
@@ -377,7 +378,7 @@ public final class DestinationProtocol implements Closeable {
    *
    * @return the refusal, or {@code null} when it fits
    */
-  private ProtocolResponse sweepAndReserve(long length) throws IOException {
+  private @Nullable ProtocolResponse sweepAndReserve(long length) throws IOException {
     long now = System.currentTimeMillis();
     long count = 0;
     long bytes = 0;
@@ -407,7 +408,7 @@ public final class DestinationProtocol implements Closeable {
   }
 
   /** The fingerprint a staged file's name carries, or null for a name this class did not write. */
-  private static Fingerprint fingerprintOfPart(Path p) {
+  private static @Nullable Fingerprint fingerprintOfPart(Path p) {
     String n = p.getFileName().toString();
     if (n.length() < 64 + 2 + PART.length() || n.charAt(64) != '-') {
       return null;
@@ -426,7 +427,7 @@ public final class DestinationProtocol implements Closeable {
    * Locks leave the map when released, so the map holds only uploads being worked on: a lock found in the
    * map but removed meanwhile is not the current one, and is given up.
    */
-  private ReentrantLock acquire(Fingerprint fp, boolean wait) throws java.io.InterruptedIOException {
+  private @Nullable ReentrantLock acquire(Fingerprint fp, boolean wait) throws java.io.InterruptedIOException {
     while (true) {
       ReentrantLock lock = locks.computeIfAbsent(fp, k -> new ReentrantLock());
       if (wait) {
@@ -442,7 +443,7 @@ public final class DestinationProtocol implements Closeable {
   }
 
   /** The staged file of {@code fp}, or null. */
-  private Path staged(Fingerprint fp) throws IOException {
+  private @Nullable Path staged(Fingerprint fp) throws IOException {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(staging, fp.toHex() + "-*" + PART)) {
       for (Path p : ds) {
         return p;
@@ -466,13 +467,13 @@ public final class DestinationProtocol implements Closeable {
   public static final class Builder {
     private final DeliverySink sink;
     private final Path staging;
-    private byte[] uploadIdSecret;
+    private byte @Nullable [] uploadIdSecret;
     private long maxEnvelopeBytes = 16L << 30;
     private boolean maxSet;
     private long maxStagedUploads = 1000;
     private long maxStagedBytes = 64L << 30;
     private long abandonAfterMillis = 24L * 3600 * 1000;
-    private BiConsumer<String, Throwable> onError;
+    private @Nullable BiConsumer<String, Throwable> onError;
 
     private Builder(DeliverySink sink, Path staging) {
       this.sink = Objects.requireNonNull(sink, "sink");

@@ -3,6 +3,7 @@ package io.crowdbackup.engine.protocol;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import org.jspecify.annotations.Nullable;
 
 /** What the holder and destination cores share: bounded body reads, the tus headers, protocol errors. */
 final class Exchanges {
@@ -43,7 +44,7 @@ final class Exchanges {
     String m = req.method();
     if (m.equals("POST")) {
       String o = req.header("X-HTTP-Method-Override");
-      if ("PATCH".equals(o) || "DELETE".equals(o)) {
+      if (o != null && (o.equals("PATCH") || o.equals("DELETE"))) {
         return o;
       }
     }
@@ -119,7 +120,7 @@ final class Exchanges {
   }
 
   /** A builder's check of an upload id secret: given once, {@link UploadIds#SECRET_BYTES} long; a copy. */
-  static byte[] checkedSecret(byte[] already, byte[] secret) {
+  static byte[] checkedSecret(byte @Nullable [] already, byte[] secret) {
     if (already != null) {
       throw new IllegalStateException("uploadIdSecret was already set");
     }
@@ -131,7 +132,7 @@ final class Exchanges {
   }
 
   /** Upload ids from the given secret, or from a fresh random one (ids then last as long as the process). */
-  static UploadIds uploadIds(byte[] secretOrNull) {
+  static UploadIds uploadIds(byte @Nullable [] secretOrNull) {
     byte[] secret = secretOrNull;
     if (secret == null) {
       secret = new byte[UploadIds.SECRET_BYTES];
@@ -155,7 +156,7 @@ final class Exchanges {
   }
 
   /** A PATCH's media type is right, or the 415 answer. */
-  static ProtocolResponse checkOffsetOctetStream(String contentType) {
+  static @Nullable ProtocolResponse checkOffsetOctetStream(@Nullable String contentType) {
     if (contentType != null && contentType.trim().toLowerCase(java.util.Locale.ROOT)
         .startsWith(Tus.OFFSET_OCTET_STREAM)) {
       return null;
@@ -166,7 +167,7 @@ final class Exchanges {
   }
 
   /** The declared Content-Length, or -1 when the body is chunked. */
-  static long contentLength(String value) throws ProtocolException {
+  static long contentLength(@Nullable String value) throws ProtocolException {
     return value == null ? -1 : Tus.parseNonNegative("Content-Length", value);
   }
 }

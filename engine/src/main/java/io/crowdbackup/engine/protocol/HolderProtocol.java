@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The holder service's protocol core (docs/protocol.md, "Holder service"), bound to a {@link Custodian}
@@ -55,7 +56,7 @@ public final class HolderProtocol implements Closeable {
   /** One upload's handle between PATCHes, and the lock that keeps PATCHes of it apart. */
   private static final class Session {
     final ReentrantLock lock = new ReentrantLock();
-    CustodyUpload upload;
+    @Nullable CustodyUpload upload;
     volatile long durableOffset = -1;
     volatile long lengthBytes;
     volatile long expiresAtEpochSecond;
@@ -120,7 +121,7 @@ public final class HolderProtocol implements Closeable {
           .envelopeExpiresAtEpochSecond(m.expiresAtEpochSecond()).sourcePeer(peer)
           .requireFullRetention(m.requireFullRetention()).build();
     } catch (IllegalArgumentException e) {
-      throw new ProtocolException(ProtocolException.Reason.MALFORMED, "offer", e.getMessage());
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, "offer", String.valueOf(e.getMessage()));
     }
     Session s = new Session();
     s.lock.lock();
@@ -153,7 +154,7 @@ public final class HolderProtocol implements Closeable {
    * has an unfinished upload of this fingerprint from the same peer with the same length, it gets the same
    * upload URL and continues from the durable offset.
    */
-  private ProtocolResponse ownUnfinishedUpload(OfferMessage m, String peer, boolean tus) throws IOException {
+  private @Nullable ProtocolResponse ownUnfinishedUpload(OfferMessage m, String peer, boolean tus) throws IOException {
     for (UploadInfo u : custodian.uploads()) {
       if (u.request().fingerprint().equals(m.fingerprint()) && u.request().kind() == BlobKind.CUSTODY
           && peer.equals(u.request().sourcePeer()) && u.request().declaredLengthBytes() == m.lengthBytes()) {
@@ -290,7 +291,7 @@ public final class HolderProtocol implements Closeable {
           return r;
         }
       }
-      CustodyUpload u = s.upload;
+      CustodyUpload u = Objects.requireNonNull(s.upload, "upload"); // reopen() set it or answered
       if (offset != u.offset()) {
         if (offset != u.durableOffset()) {
           return offsetMismatch(offset, u.durableOffset(), fp);
@@ -301,7 +302,7 @@ public final class HolderProtocol implements Closeable {
         if (r != null) {
           return r;
         }
-        u = s.upload;
+        u = Objects.requireNonNull(s.upload, "upload");
         if (u.offset() != offset) {
           // Reopening keeps every whole piece the store had written (and makes it durable): the peer is
           // behind that; HEAD now says where to continue.
@@ -363,7 +364,7 @@ public final class HolderProtocol implements Closeable {
   }
 
   /** Opens the store's upload for this session; an answer when that is impossible. */
-  private ProtocolResponse reopen(Session s, Fingerprint fp) throws IOException {
+  private @Nullable ProtocolResponse reopen(Session s, Fingerprint fp) throws IOException {
     try {
       s.track(custodian.resume(fp));
       return null;
@@ -398,7 +399,7 @@ public final class HolderProtocol implements Closeable {
    *
    * @return an answer when the PATCH ends here, {@code null} when its bytes were written
    */
-  private ProtocolResponse checkedPatch(ProtocolRequest req, Session s, Fingerprint fp, CustodyUpload u,
+  private @Nullable ProtocolResponse checkedPatch(ProtocolRequest req, Session s, Fingerprint fp, CustodyUpload u,
       long remaining, byte[] checksum) throws IOException, ProtocolException {
     int budget = (int) Math.min(remaining, MAX_CHECKSUMMED_PATCH_BYTES);
     if (!checksumBudget.tryAcquire(budget)) {
@@ -552,9 +553,9 @@ public final class HolderProtocol implements Closeable {
   /** Fail-fast builder. */
   public static final class Builder {
     private final Custodian custodian;
-    private byte[] uploadIdSecret;
-    private PeerIdentity identity;
-    private BiConsumer<String, Throwable> onError;
+    private byte @Nullable [] uploadIdSecret;
+    private @Nullable PeerIdentity identity;
+    private @Nullable BiConsumer<String, Throwable> onError;
 
     private Builder(Custodian custodian) {
       this.custodian = Objects.requireNonNull(custodian, "custodian");

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The protocol's small, strict, bounded JSON (RFC 8259) reader and writer. It reads only what the
@@ -148,6 +149,12 @@ public final class Json {
     }
 
     /** An optional string member, or {@code fallback} when absent or null. */
+    /** An optional string member, or {@code null} when absent or JSON null. */
+    public @Nullable String optString(String name) throws ProtocolException {
+      Object v = members.get(name);
+      return v == null || v == NULL ? null : string(name);
+    }
+
     public String optString(String name, String fallback) throws ProtocolException {
       Object v = members.get(name);
       return v == null || v == NULL ? fallback : string(name);
@@ -288,10 +295,10 @@ public final class Json {
           return string();
         case 't':
           literal("true");
-          return Boolean.TRUE;
+          return true;
         case 'f':
           literal("false");
-          return Boolean.FALSE;
+          return false;
         case 'n':
           literal("null");
           return NULL;
@@ -505,7 +512,7 @@ public final class Json {
       return this;
     }
 
-    public Writer put(String name, String value) {
+    public Writer put(String name, @Nullable String value) {
       if (value != null) {
         quote(name(name).sb, value);
       }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An offer on the wire: the body of {@code POST /v1/offers}, or the {@code Upload-Metadata} of a tus
@@ -32,13 +33,13 @@ public final class OfferMessage {
   private final Fingerprint fingerprint;
   private final long lengthBytes;
   private final long expiresAtEpochSecond;
-  private final String peer;
+  private final @Nullable String peer;
   private final boolean requireFullRetention;
 
   /**
    * @param peer the source's label for itself, 1..255 UTF-8 bytes, or {@code null} for none
    */
-  public OfferMessage(Fingerprint fingerprint, long lengthBytes, long expiresAtEpochSecond, String peer,
+  public OfferMessage(Fingerprint fingerprint, long lengthBytes, long expiresAtEpochSecond, @Nullable String peer,
       boolean requireFullRetention) {
     this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
     if (lengthBytes <= 0) {
@@ -74,7 +75,7 @@ public final class OfferMessage {
   }
 
   /** The source's own label, or {@code null}. */
-  public String peer() {
+  public @Nullable String peer() {
     return peer;
   }
 
@@ -102,7 +103,7 @@ public final class OfferMessage {
     Json.Obj o = Json.parseObject(json, "offer JSON", LIMITS);
     return new OfferMessage(fingerprint(o.string(FINGERPRINT), "offer JSON member 'fingerprint'"),
         o.integer(LENGTH_BYTES, 1, Long.MAX_VALUE), o.integer(EXPIRES, 0, MAX_EPOCH_SECOND),
-        peer(o.optString(PEER, null), "offer JSON member 'peer'"), o.optBoolean(REQUIRE_FULL_RETENTION, false));
+        peer(o.optString(PEER), "offer JSON member 'peer'"), o.optBoolean(REQUIRE_FULL_RETENTION, false));
   }
 
   /** The {@code Upload-Metadata} pairs of a tus creation carrying this offer. */
@@ -168,7 +169,7 @@ public final class OfferMessage {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   }
 
-  private static String peer(String peer, String what) throws ProtocolException {
+  private static @Nullable String peer(@Nullable String peer, String what) throws ProtocolException {
     String bad = peer == null ? null : peerProblem(peer);
     if (bad != null) {
       throw new ProtocolException(ProtocolException.Reason.MALFORMED, what, bad);
@@ -177,7 +178,7 @@ public final class OfferMessage {
   }
 
   /** What is wrong with a peer label (1..255 UTF-8 bytes, no control character, no lone surrogate), or null. */
-  private static String peerProblem(String peer) {
+  private static @Nullable String peerProblem(String peer) {
     for (int i = 0; i < peer.length(); i++) {
       char c = peer.charAt(i);
       if (Character.isISOControl(c)) {

@@ -3,6 +3,7 @@ package io.crowdbackup.engine.protocol;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who a peer is at a venue, for its share of a holder's storage and its bandwidth: the key the quota
@@ -12,7 +13,7 @@ import java.net.InetAddress;
  */
 public interface PeerIdentity {
   /** The counting key for a request from {@code address} whose offer named itself {@code declaredLabel}. */
-  String of(InetAddress address, String declaredLabel);
+  String of(InetAddress address, @Nullable String declaredLabel);
 
   /**
    * The default: an IPv4 address as itself; an IPv6 address by its /64 prefix, since one phone takes many

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An RFC 9457 problem detail ({@code application/problem+json}): what every refusal and error of the
@@ -76,7 +77,7 @@ public final class Problem {
     }
 
     /** The type for a URI, or {@code null} for one this version does not know. */
-    public static Type ofUri(String uri) {
+    public static @Nullable Type ofUri(@Nullable String uri) {
       if (uri == null || !uri.startsWith(TYPE_PREFIX)) {
         return null;
       }
@@ -176,7 +177,7 @@ public final class Problem {
   }
 
   /** The known type, or {@code null} for a type this version does not know (treat as its status says). */
-  public Type knownType() {
+  public @Nullable Type knownType() {
     return Type.ofUri(type);
   }
 
@@ -203,7 +204,7 @@ public final class Problem {
   }
 
   /** A string extension member, or {@code null}. */
-  public String text(String name) {
+  public @Nullable String text(String name) {
     Object v = extensions.get(name);
     return v instanceof String ? (String) v : null;
   }
@@ -212,7 +213,7 @@ public final class Problem {
    * The refusal this problem carries, or {@code null} when it is not one of a holder's refusal types.
    * The numbers a peer needs survive the round trip.
    */
-  public Refusal toRefusal() {
+  public @Nullable Refusal toRefusal() {
     Type t = knownType();
     if (t == null) {
       return null;

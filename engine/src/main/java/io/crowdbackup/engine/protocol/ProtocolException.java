@@ -27,6 +27,12 @@ public final class ProtocolException extends Exception {
    * @param element what was being read, as a peer would name it: {@code "Upload-Metadata"},
    *     {@code "offer JSON"}, {@code "member 'lengthBytes'"}
    */
+  /** Never null: the constructor always formats one. */
+  @Override
+  public String getMessage() {
+    return java.util.Objects.requireNonNull(super.getMessage());
+  }
+
   public ProtocolException(Reason reason, String element, String message) {
     super(element + ": " + message, null, false, false);
     this.reason = Objects.requireNonNull(reason, "reason");

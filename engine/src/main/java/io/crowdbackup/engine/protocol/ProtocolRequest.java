@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.net.InetAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request as the protocol core sees it, whatever carries it (Jetty, an Android embedded server, a
@@ -18,7 +19,7 @@ public interface ProtocolRequest {
   String path();
 
   /** The first value of a header (case-insensitive name), or {@code null}. */
-  String header(String name);
+  @Nullable String header(String name);
 
   /** The body; read at most what the core needs. Empty for a request without one. */
   InputStream body();

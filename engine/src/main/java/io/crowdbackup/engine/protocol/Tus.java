@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The tus 1.0 resumable-upload subset the protocol speaks (core, creation, expiration, termination,
@@ -58,7 +59,7 @@ public final class Tus {
    *
    * @throws ProtocolException UNSUPPORTED_VERSION (answered 412 with {@code Tus-Version})
    */
-  public static void requireResumable(String value) throws ProtocolException {
+  public static void requireResumable(@Nullable String value) throws ProtocolException {
     if (value == null) {
       throw new ProtocolException(ProtocolException.Reason.UNSUPPORTED_VERSION, TUS_RESUMABLE,
           "is missing; this server speaks tus " + VERSION);
@@ -70,7 +71,7 @@ public final class Tus {
   }
 
   /** A required non-negative decimal integer header ({@code Upload-Offset}, {@code Upload-Length}). */
-  public static long parseNonNegative(String header, String value) throws ProtocolException {
+  public static long parseNonNegative(String header, @Nullable String value) throws ProtocolException {
     if (value == null) {
       throw new ProtocolException(ProtocolException.Reason.MALFORMED, header, "is missing");
     }
@@ -99,7 +100,7 @@ public final class Tus {
    *
    * @return the pairs in order; a key without a value maps to {@code ""}
    */
-  public static Map<String, String> parseMetadata(String value) throws ProtocolException {
+  public static Map<String, String> parseMetadata(@Nullable String value) throws ProtocolException {
     if (value == null || value.isEmpty()) {
       return Collections.emptyMap();
     }
@@ -141,7 +142,7 @@ public final class Tus {
       }
       out.put(key, encoded.isEmpty() ? "" : decodeText(encoded, UPLOAD_METADATA + " value of '" + key + "'"));
     }
-    return out;
+    return Collections.unmodifiableMap(out);
   }
 
   /** Formats {@code Upload-Metadata} from pairs (keys as {@link #parseMetadata} allows them). */
@@ -166,7 +167,7 @@ public final class Tus {
    * @throws ProtocolException MALFORMED, or UNSUPPORTED_VERSION for another algorithm (answered 400 with
    *     the supported list, as tus asks)
    */
-  public static byte[] parseChecksum(String value) throws ProtocolException {
+  public static byte @Nullable [] parseChecksum(@Nullable String value) throws ProtocolException {
     if (value == null) {
       return null;
     }

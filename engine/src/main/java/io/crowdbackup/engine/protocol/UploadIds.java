@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Upload ids: {@code <fingerprint hex>.<32 hex digits of HMAC-SHA-256(secret, fingerprint)>}. The id is
@@ -38,7 +39,7 @@ public final class UploadIds {
    * @throws ProtocolException MALFORMED for a malformed id; {@code null} result for a well-formed id with a
    *     wrong tag (answered as not found, like any unknown upload)
    */
-  public Fingerprint fingerprintOf(String id) throws ProtocolException {
+  public @Nullable Fingerprint fingerprintOf(String id) throws ProtocolException {
     if (id.length() != 64 + 1 + 2 * TAG_BYTES || id.charAt(64) != '.') {
       throw new ProtocolException(ProtocolException.Reason.MALFORMED, "upload id",
           "must be 64 hex digits, '.', " + 2 * TAG_BYTES + " hex digits");

@@ -77,7 +77,7 @@ final class BlobReader implements ReadableByteChannel {
       throw e;
     } catch (FormatProblem | EOFException e) {
       FileCustodyStore.closeQuietly(ch);
-      throw store.quarantine(entry, e.getMessage());
+      throw store.quarantine(entry, StoreFormat.why(e));
     } catch (IOException e) {
       FileCustodyStore.closeQuietly(ch);
       throw StoreIo.wrap(e, path, "reading the blob's footer");

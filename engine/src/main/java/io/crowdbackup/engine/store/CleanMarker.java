@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.EnumSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The clean-shutdown marker ({@code CLEAN}): written last by a clean close, removed (durably) first by
@@ -53,7 +54,7 @@ final class CleanMarker {
    *
    * @return the marker, or {@code null} if it was absent, damaged, or names another index
    */
-  static CleanMarker readAndRemove(FileOpener opener, Path root, String indexName) throws IOException {
+  static @Nullable CleanMarker readAndRemove(FileOpener opener, Path root, String indexName) throws IOException {
     Path p = root.resolve(FileCustodyStore.CLEAN_FILE);
     Files.deleteIfExists(root.resolve(FileCustodyStore.CLEAN_FILE + ".tmp"));
     if (!Files.exists(p)) {

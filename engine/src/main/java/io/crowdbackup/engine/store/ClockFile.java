@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.CRC32;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The custody clock's high-water mark on disk: the latest custody time this holder recorded, so that a
@@ -112,7 +113,7 @@ public final class ClockFile {
     }
   }
 
-  private static void fsyncDirectory(Path dir) {
+  private static void fsyncDirectory(@Nullable Path dir) {
     if (dir == null) {
       return;
     }

@@ -40,6 +40,8 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The custody store on a file system: one file per blob, in one directory per expiry group
@@ -122,9 +124,9 @@ public final class FileCustodyStore implements CustodyStore {
   private long quarantinedSinceOpen;
   private long damagedLogRecordsSinceOpen;
   /** One daemon thread for every upload's flush behind; created on first use, guarded by {@link #mu}. */
-  private java.util.concurrent.ExecutorService flusher;
+  private java.util.concurrent.@Nullable ExecutorService flusher;
   /** Threads that write a put's bytes while its caller hashes the next ones; guarded by {@link #mu}. */
-  private java.util.concurrent.ExecutorService writers;
+  private java.util.concurrent.@Nullable ExecutorService writers;
 
   private FileCustodyStore(StoreConfig config, FileChannel lockChannel, FileLock lock, BlobIndex index,
       boolean openedClean) {
@@ -224,7 +226,9 @@ public final class FileCustodyStore implements CustodyStore {
       }
       closeQuietly(lockChannel);
       if (e instanceof java.nio.file.DirectoryIteratorException) {
-        throw StoreIo.wrap(((java.nio.file.DirectoryIteratorException) e).getCause(), root, "opening the store");
+        // getCause() is the IOException the constructor required.
+        throw StoreIo.wrap(Objects.requireNonNull(((java.nio.file.DirectoryIteratorException) e).getCause()), root,
+            "opening the store");
       }
       if (e instanceof RuntimeException) {
         throw (RuntimeException) e; // a bug, not a disk problem: do not dress it up as an I/O error
@@ -366,10 +370,10 @@ public final class FileCustodyStore implements CustodyStore {
       try (FileChannel ch = opener.open(p, EnumSet.of(StandardOpenOption.READ))) {
         bf = BlobFile.read(ch);
       } catch (FormatProblem e) {
-        quarantineFile(p, e.getMessage());
+        quarantineFile(p, StoreFormat.why(e));
         continue;
       } catch (java.io.EOFException e) {
-        quarantineFile(p, e.getMessage());
+        quarantineFile(p, StoreFormat.why(e));
         continue;
       }
       if (!name.equals(bf.header.fingerprint.toHex() + BLOB_SUFFIX)) {
@@ -468,7 +472,7 @@ public final class FileCustodyStore implements CustodyStore {
       // The journal describes the data file only if both headers are the same record and the files are
       // named for its fingerprint. Anything else (fuzz finding F6: a journal header of another length)
       // would make resume write envelope bytes at the wrong offset. Start such an upload over.
-      if (h == null || !h.sameRecordAs(dataHeader)
+      if (h == null || dataHeader == null || !h.sameRecordAs(dataHeader)
           || !name.equals(h.fingerprint.toHex() + PART_SUFFIX)) {
         Files.deleteIfExists(p);
         Files.deleteIfExists(journal);
@@ -708,7 +712,7 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   /** For tests of the abort race: runs right after an upload left the list of uploads. */
-  volatile Runnable afterUploadForgotten;
+  volatile @Nullable Runnable afterUploadForgotten;
 
   /**
    * Removes an upload's files, then forgets it. While its files are deleted (outside the lock) the upload
@@ -955,7 +959,7 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   @Override
-  public BlobStat stat(Fingerprint fingerprint) throws IOException {
+  public @Nullable BlobStat stat(Fingerprint fingerprint) throws IOException {
     synchronized (mu) {
       ensureOpen();
       IndexEntry e = index.get(fingerprint);
@@ -1146,7 +1150,7 @@ public final class FileCustodyStore implements CustodyStore {
     Path file = blobPath(e);
     try {
       Files.deleteIfExists(file);
-      syncDirectory(file.getParent());
+      syncDirectory(StoreIo.parentOf(file));
     } catch (IOException ex) {
       throw StoreIo.wrap(ex, file, "removing the blob file");
     }
@@ -1265,18 +1269,18 @@ public final class FileCustodyStore implements CustodyStore {
    */
   private int dropFile(Path p, Fingerprint fp, long groupStart, boolean whole, long nowEpochSecond)
       throws IOException {
-    IndexEntry e;
+    IndexEntry indexed;
     synchronized (mu) {
-      e = index.get(fp);
+      indexed = index.get(fp);
     }
-    boolean ours = e != null && e.groupEpochSecond() == groupStart;
-    if (ours && e.expiresAtEpochSecond() > nowEpochSecond) {
+    IndexEntry e = indexed != null && indexed.groupEpochSecond() == groupStart ? indexed : null; // ours, or null
+    if (e != null && e.expiresAtEpochSecond() > nowEpochSecond) {
       return -1;
     }
-    if (!ours && !whole) {
+    if (e == null && !whole) {
       return 0; // perhaps a commit between its rename and its index entry: not ours to judge
     }
-    if (ours && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
+    if (e != null && !whole && e.state().hasBytes() && outlives(p, nowEpochSecond)) {
       // The index says expired, the file's own footer says not: the index is derived and wrong (the
       // reasoning of fuzz finding F11). Keep the file and rebuild the index from the data files.
       synchronized (mu) {
@@ -1287,7 +1291,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
     // File first, entry after (as in delete): while it is indexed no commit of it can start.
     Files.deleteIfExists(p);
-    if (ours) {
+    if (e != null) {
       synchronized (mu) {
         if (stillIndexed(e)) {
           removeFromIndex(e);
@@ -1370,7 +1374,7 @@ public final class FileCustodyStore implements CustodyStore {
     try {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
       writeWhy(target, why);
-      StoreIo.fsyncDirectory(opener, file.getParent());
+      StoreIo.fsyncDirectory(opener, StoreIo.parentOf(file));
       moved = target;
     } catch (IOException ex) {
       // Could not move it: delete it rather than risk serving it after a restart.
@@ -1409,7 +1413,7 @@ public final class FileCustodyStore implements CustodyStore {
   private void keepDamagedLog(Path log, List<String> damage) throws IOException {
     long now = config.clock().millis();
     String why = "state log " + log + " damaged: " + String.join("; ", damage);
-    Path copy = quarantineDir.resolve(log.getParent().getFileName() + "." + STATE_LOG + "." + now);
+    Path copy = quarantineDir.resolve(StoreIo.parentOf(log).getFileName() + "." + STATE_LOG + "." + now);
     Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     writeWhy(copy, why);
     List<String> parts = java.util.Collections.unmodifiableList(damage);
@@ -1420,7 +1424,7 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   /** The fingerprint a store file name ({@code <64 hex>.blob…}) names, or null. */
-  private static Fingerprint fingerprintNamed(String name) {
+  private static @Nullable Fingerprint fingerprintNamed(String name) {
     if (name.length() < 64) {
       return null;
     }
@@ -1539,6 +1543,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
   }
 
+  @SuppressWarnings("LockNotBeforeTry") // lock() then unlock() at once: a barrier, nothing runs between
   private void closeLocked() throws IOException {
     long custody;
     long own;
@@ -1668,12 +1673,12 @@ public final class FileCustodyStore implements CustodyStore {
     private long announced;
     private long durable;
     /** The fsync in flight: the changes it covers, and how it ended once it has. */
-    private Round running;
+    private @Nullable Round running;
 
     private static final class Round {
       final long covers;
       boolean done;
-      IOException failure;
+      @Nullable IOException failure;
 
       Round(long covers) {
         this.covers = covers;
@@ -1741,6 +1746,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
 
     /** Waits for a round to end; an interrupt is kept for later (the fsync runs on and decides). */
+    @SuppressWarnings("WaitNotInLoop") // both callers loop until their round is done
     private boolean awaitRound(boolean interrupted) {
       try {
         wait();

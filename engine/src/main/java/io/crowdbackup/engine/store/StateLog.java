@@ -110,7 +110,7 @@ final class StateLog {
       ch.force(false);
     }
     if (created) {
-      StoreIo.fsyncDirectory(opener, log.getParent());
+      StoreIo.fsyncDirectory(opener, StoreIo.parentOf(log));
     }
   }
 
@@ -153,7 +153,7 @@ final class StateLog {
       ch.force(true);
     }
     Files.move(tmp, log, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    StoreIo.fsyncDirectory(opener, log.getParent());
+    StoreIo.fsyncDirectory(opener, StoreIo.parentOf(log));
   }
 
   /** Every intact entry in order, as {@link #readAll} finds them. */

@@ -5,6 +5,7 @@ import io.crowdbackup.engine.store.index.InMemoryBlobIndex;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Options of a {@link FileCustodyStore}. Immutable; built with {@link #newBuilder(Path)}: each option may be
@@ -200,7 +201,7 @@ public final class StoreConfig {
     }
 
     /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
-    private void requireUnset(String name, Object current) {
+    private void requireUnset(String name, @Nullable Object current) {
       if (set.contains(name)) {
         throw new IllegalStateException(name + " was already set to " + current);
       }

@@ -154,6 +154,11 @@ final class StoreFormat {
   }
 
   /** A file did not match its format. {@code versionProblem} tells "other version" apart from "corrupt". */
+  /** Why a file was found bad, for its quarantine note: the exception's message (ours always have one). */
+  static String why(Exception e) {
+    return java.util.Objects.toString(e.getMessage(), e.getClass().getSimpleName());
+  }
+
   static final class FormatProblem extends Exception {
     private static final long serialVersionUID = 1L;
     final boolean versionProblem;

@@ -13,6 +13,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** File helpers and the mapping from JDK exceptions to {@link StoreException} reasons. */
 final class StoreIo {
@@ -81,12 +83,17 @@ final class StoreIo {
     }
   }
 
+  /** The directory holding a store file: every store file lies under the store's root, so it has one. */
+  static Path parentOf(Path file) {
+    return Objects.requireNonNull(file.getParent(), () -> "directory of store file " + file);
+  }
+
   static boolean deleteIfExists(Path p) throws IOException {
     return Files.deleteIfExists(p);
   }
 
   /** Maps an I/O failure to a typed store error naming the path and what a person can do. */
-  static StoreException wrap(IOException e, Path path, String action) {
+  static StoreException wrap(IOException e, @Nullable Path path, String action) {
     if (e instanceof StoreException) {
       return (StoreException) e;
     }

@@ -21,7 +21,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.EnumSet;
+import java.util.Objects;
 import java.util.zip.CRC32;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A resumable upload. The data file ({@code .part}) holds the record header then the envelope bytes as
@@ -55,7 +57,7 @@ final class UploadImpl implements Upload {
   private final PartialUpload u;
   private final FileChannel data;
   /** Null for a one-shot put. */
-  private final FileChannel journal;
+  private final @Nullable FileChannel journal; // none for a one-shot put
   private final long dataStart;
   private final long journalStart;
   private EnvelopeScanner scanner;
@@ -72,20 +74,26 @@ final class UploadImpl implements Upload {
   private boolean deferAbort;
   /** Whether the partial directory's entries for this upload are known durable. */
   private boolean directorySynced;
-  private String failed;
+  private @Nullable String failed;
   /** Offset up to which a flush behind was last started, and that flush while it may still run. */
   private long flushedBehindTo;
-  private java.util.concurrent.Future<Void> flushingBehind;
+  private java.util.concurrent.@Nullable Future<Void> flushingBehind;
   private boolean done;
   private boolean closed;
 
-  private UploadImpl(FileCustodyStore store, PartialUpload u, FileChannel data, FileChannel journal) {
+  /** The journal; only a resumable upload (not a one-shot put) journals, so only its paths call this. */
+  private FileChannel journal() {
+    return Objects.requireNonNull(journal, "journal of a one-shot put");
+  }
+
+  private UploadImpl(FileCustodyStore store, PartialUpload u, FileChannel data, @Nullable FileChannel journal) {
     this.store = store;
     this.u = u;
     this.data = data;
     this.journal = journal;
     this.dataStart = u.header.encodedLength;
     this.journalStart = u.header.encodedLength;
+    this.scanner = new EnvelopeScanner(listener); // a resumed upload replaces it
   }
 
   private final EnvelopeScanner.PieceListener listener = (index, pieceOffset, length, digest) -> {
@@ -126,7 +134,6 @@ final class UploadImpl implements Upload {
       throw e;
     }
     UploadImpl up = new UploadImpl(store, u, data, journal);
-    up.scanner = new EnvelopeScanner(up.listener);
     up.oneShot = oneShot;
     return up;
   }
@@ -135,8 +142,8 @@ final class UploadImpl implements Upload {
   private static final class Recovered {
     long pieces;
     long endOffset;
-    byte[] piece0;
-    byte[] recordDigests;
+    byte @Nullable [] piece0;
+    byte @Nullable [] recordDigests;
   }
 
   /**
@@ -310,10 +317,10 @@ final class UploadImpl implements Upload {
       up.offset = r.endOffset;
       up.durable = r.endOffset;
       up.pendingEnd = r.endOffset;
-      if (r.pieces == 0) {
-        up.scanner = new EnvelopeScanner(up.listener);
-      } else {
-        up.scanner = EnvelopeScanner.resume(r.piece0, r.recordDigests, r.pieces - 1, r.endOffset, up.listener);
+      if (r.pieces > 0) {
+        // A full recovery (recover(..., true)) sets both whenever it proves a piece.
+        up.scanner = EnvelopeScanner.resume(Objects.requireNonNull(r.piece0, "piece 0"),
+            Objects.requireNonNull(r.recordDigests, "record digests"), r.pieces - 1, r.endOffset, up.listener);
         up.checkHeader();
       }
       synchronized (store.mu) {
@@ -495,7 +502,7 @@ final class UploadImpl implements Upload {
     private final ByteBuffer end;
     /** Where the first buffer goes; taken when the writer is made, before the hashing thread moves on. */
     private final long startOffset = offset;
-    volatile IOException failure;
+    volatile @Nullable IOException failure;
 
     Writer(java.util.concurrent.BlockingQueue<ByteBuffer> free, java.util.concurrent.BlockingQueue<ByteBuffer> full,
         ByteBuffer end) {
@@ -505,6 +512,7 @@ final class UploadImpl implements Upload {
     }
 
     @Override
+    @SuppressWarnings("ReferenceEquality") // `end` is a sentinel buffer: identity is the point
     public Void call() {
       long written = startOffset;
       while (true) {
@@ -641,8 +649,8 @@ final class UploadImpl implements Upload {
       data.force(false);
       long entries = pending.position() / JOURNAL_ENTRY_BYTES;
       ((Buffer) pending).flip();
-      StoreIo.writeFully(journal, pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
-      journal.force(false);
+      StoreIo.writeFully(journal(), pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
+      journal().force(false);
       journalEntries += entries;
       ((Buffer) pending).clear();
       if (!directorySynced) {
@@ -678,7 +686,7 @@ final class UploadImpl implements Upload {
       abortQuietly();
       throw e;
     }
-    EnvelopeHeader h = scanner.header();
+    EnvelopeHeader h = Objects.requireNonNull(scanner.header(), "header of a finished scan");
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     try {
       // Journal the last pieces (no fsync: the footer below is fsynced with the data and is what counts).
@@ -687,7 +695,7 @@ final class UploadImpl implements Upload {
       } else if (!oneShot && pending.position() > 0) {
         long entries = pending.position() / JOURNAL_ENTRY_BYTES;
         ((Buffer) pending).flip();
-        StoreIo.writeFully(journal, pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
+        StoreIo.writeFully(journal(), pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
         journalEntries += entries;
         ((Buffer) pending).clear();
       }
@@ -764,7 +772,7 @@ final class UploadImpl implements Upload {
     while (copied < journalEntries) {
       int n = (int) Math.min(1024, journalEntries - copied);
       ((Buffer) in).clear().limit(n * JOURNAL_ENTRY_BYTES);
-      StoreIo.readFully(journal, in, journalStart + copied * JOURNAL_ENTRY_BYTES);
+      StoreIo.readFully(journal(), in, journalStart + copied * JOURNAL_ENTRY_BYTES);
       ((Buffer) table).clear();
       byte[] b = in.array();
       for (int i = 0; i < n; i++) {

@@ -4,6 +4,7 @@ import io.crowdbackup.api.Fingerprint;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The store's index from fingerprint to {@link IndexEntry}: derived data, rebuilt from the data files
@@ -36,7 +37,7 @@ public interface BlobIndex extends Closeable {
    */
   boolean isPopulated();
 
-  IndexEntry get(Fingerprint fingerprint) throws IOException;
+  @Nullable IndexEntry get(Fingerprint fingerprint) throws IOException;
 
   /** Inserts or replaces the entry under its fingerprint. */
   void put(IndexEntry entry) throws IOException;

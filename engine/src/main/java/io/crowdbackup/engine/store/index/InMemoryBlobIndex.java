@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The portable index: a hash map in memory, filled from the data files on every open. Nothing persisted,
@@ -33,7 +34,7 @@ public final class InMemoryBlobIndex implements BlobIndex {
   }
 
   @Override
-  public IndexEntry get(Fingerprint fingerprint) {
+  public @Nullable IndexEntry get(Fingerprint fingerprint) {
     return entries.get(fingerprint);
   }
 

@@ -5,6 +5,7 @@ import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the index remembers of one blob: everything {@link BlobStat} reports plus where the data file is
@@ -92,7 +93,7 @@ public final class IndexEntry {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     if (!(o instanceof IndexEntry)) {
       return false;
     }

@@ -5,6 +5,7 @@ import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobState;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Byte form of an {@link IndexEntry} value (the key, the fingerprint, is stored apart), for indexes that
@@ -30,7 +31,7 @@ public final class IndexEntryCodec {
   }
 
   /** The entry, or {@code null} if the bytes are not a value of this version. */
-  public static IndexEntry decodeValue(Fingerprint key, byte[] value) {
+  public static @Nullable IndexEntry decodeValue(Fingerprint key, byte[] value) {
     try {
       ByteBuffer b = ByteBuffer.wrap(value);
       if (b.get() != VERSION) {
