@@ -1,6 +1,5 @@
 package io.crowdbackup.api;
 
-import java.io.IOException;
 import java.util.Objects;
 
 /**
@@ -10,7 +9,7 @@ import java.util.Objects;
  * <p>Towards an untrusted peer, the reason is safe to report: every reason is derived from bytes the peer
  * itself sent, never from a secret.
  */
-public class EnvelopeException extends IOException {
+public class EnvelopeException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   /** Why an envelope was rejected. */
@@ -75,6 +74,7 @@ public class EnvelopeException extends IOException {
   }
 
   /** Why the envelope was rejected. */
+  @Override
   public Reason reason() {
     return reason;
   }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * fingerprints it; memory does not grow with its size. There is no way to pass a key, nonce or counter:
  * the sealer draws the ephemeral key and salt itself.
  */
-public interface EnvelopeSealer {
+public interface EnvelopeSealer extends AutoCloseable {
   /**
    * Seals exactly {@code plaintextLengthBytes} bytes read from {@code plaintext} and writes the envelope to
    * {@code envelopeOut}. The length is needed in advance because the header, which is written first,
@@ -47,4 +47,8 @@ public interface EnvelopeSealer {
    */
   SealingChannel openSealingChannel(SealRequest request, Path spoolDirectory, WritableByteChannel envelopeOut)
       throws IOException;
+
+  /** Stops the sealer's worker threads, if it has any. Safe twice; a no-op for a single-threaded sealer. */
+  @Override
+  default void close() {}
 }

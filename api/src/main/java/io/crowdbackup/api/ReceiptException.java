@@ -3,7 +3,7 @@ package io.crowdbackup.api;
 import java.util.Objects;
 
 /** A receipt or release was refused. The blob it names stays where it is. */
-public class ReceiptException extends Exception {
+public class ReceiptException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   /** Why it was refused. */
@@ -31,6 +31,7 @@ public class ReceiptException extends Exception {
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
+  @Override
   public Reason reason() {
     return reason;
   }

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Run a simulated venue, end to end, in this process, over HTTP on loopback.",
+        "Run a simulated venue end to end, over HTTP on loopback.",
         "N phones, each a holder service on its own port with a real custody store",
         "on disk and its own quota and bandwidth, seal their files for their owners'",
         "homes and hand R replicas to each other by tus uploads (one radio drops",
@@ -114,11 +114,6 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
       }
     } catch (IOException e) {
       throw Failures.io(dir, e);
-    }
-    // Jetty logs through SLF4J, which has no provider here and would say so on stderr: the demo's servers
-    // report through its summary, not a log.
-    if (System.getProperty("slf4j.internal.verbosity") == null) {
-      System.setProperty("slf4j.internal.verbosity", "ERROR");
     }
     long startNanos = System.nanoTime();
     Result r;

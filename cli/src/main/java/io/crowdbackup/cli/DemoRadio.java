@@ -14,12 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongPredicate;
 
 /**
  * A demo phone's radio: a loopback TCP relay in front of its holder service, which peers reach through it.
- * It passes every byte unchanged, except once per venue: the first {@code PATCH} whose body is at least
- * {@code minDropBodyBytes} gets only half its body through, and then the radio drops — the holder sees its
+ * It passes every byte unchanged, except once: the first {@code PATCH} its {@code dropHere} test takes (by
+ * the body's length) gets only half its body through, and then the radio drops — the holder sees its
  * end of the connection close (and keeps what arrived, durably), the source sees its connection reset. So
  * the source client's resume is the real one: it asks the holder's durable offset and continues from there.
  *
@@ -44,20 +44,19 @@ final class DemoRadio implements Closeable {
   }
 
   private final int targetPort;
-  private final AtomicBoolean dropPending;
-  private final long minDropBodyBytes;
+  private final LongPredicate dropHere;
   private final ServerSocket listener;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
   private volatile Drop drop;
 
   /**
-   * @param dropPending shared by every radio of the venue: the one that takes it drops
+   * @param dropHere asked with the body length of each {@code PATCH}: true (once, atomically) for the one
+   *     to cut
    */
-  DemoRadio(String name, int targetPort, AtomicBoolean dropPending, long minDropBodyBytes) throws IOException {
+  DemoRadio(String name, int targetPort, LongPredicate dropHere) throws IOException {
     this.targetPort = targetPort;
-    this.dropPending = dropPending;
-    this.minDropBodyBytes = minDropBodyBytes;
+    this.dropHere = dropHere;
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.acceptor = new Thread(this::acceptLoop, name + "-radio");
     acceptor.setDaemon(true);
@@ -137,7 +136,7 @@ final class DemoRadio implements Closeable {
           }
           long length = contentLength(lower);
           long cutAt = -1;
-          if (text.startsWith("PATCH ") && length >= minDropBodyBytes && dropPending.compareAndSet(true, false)) {
+          if (text.startsWith("PATCH ") && dropHere.test(length)) {
             cutAt = length / 2;
           }
           copy(in, out, cutAt >= 0 ? cutAt : length);

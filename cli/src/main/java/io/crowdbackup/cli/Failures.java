@@ -6,8 +6,8 @@ import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.custody.CustodyException;
-import io.crowdbackup.engine.inbox.AtomicFiles;
 import io.crowdbackup.engine.inbox.InboxException;
+import io.crowdbackup.engine.inbox.SafeFiles;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -55,14 +55,11 @@ final class Failures {
       CustodyException e = (CustodyException) t;
       int code;
       switch (e.reason()) {
-        case NOT_FOUND:
-          code = ExitCodes.IO;
-          break;
-        case EXPIRED:
         case WRONG_LOCATOR:
           code = ExitCodes.REFUSED;
           break;
         case ALREADY_FORWARDING:
+        case CLOCK_FILE_DAMAGED:
           code = ExitCodes.STATE;
           break;
         default:
@@ -179,7 +176,7 @@ final class Failures {
     } else if (e instanceof DirectoryNotEmptyException) {
       what = "folder not empty";
       reason = "NOT_EMPTY";
-    } else if (AtomicFiles.isDiskFull(e)) {
+    } else if (SafeFiles.isDiskFull(e)) {
       what = "no space left on device";
       reason = "DISK_FULL";
     } else {

@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "forward", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Back home: deliver every envelope held in DIR to the locator in its own header, and only",
-        "there. Each destination is first asked in one batch what it already has (those copies are dropped",
+    description = {"Back home: deliver every envelope held in DIR to its own destination.",
+        "Each goes to the locator in its own header, and only there. Each destination is first asked in one batch what it already has (those copies are dropped",
         "on a verified receipt, nothing sent); the rest are uploaded and dropped on a receipt that verifies",
         "against the envelope's header. A forged receipt keeps the copy. Exit code 3 if any stayed."})
 final class ForwardCommand implements Callable<Integer>, HasGlobals {

@@ -1,6 +1,6 @@
 package io.crowdbackup.cli;
 
-import io.crowdbackup.engine.policy.RetentionPolicy;
+import io.crowdbackup.engine.custody.HolderConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -30,7 +30,7 @@ final class HolderSettings {
 
   static final long DEFAULT_QUOTA_BYTES = 1L << 30;
   static final int DEFAULT_PEER_SHARE_PERCENT = 25;
-  static final long DEFAULT_MAX_RETENTION_SECONDS = RetentionPolicy.DEFAULT_MAX_RETENTION_SECONDS;
+  static final long DEFAULT_MAX_RETENTION_SECONDS = HolderConfig.DEFAULT_MAX_RETENTION.getSeconds();
 
   static final String QUOTA = "quota";
   static final String PEER_SHARE = "peer-share";

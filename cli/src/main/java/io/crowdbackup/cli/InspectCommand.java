@@ -2,8 +2,8 @@ package io.crowdbackup.cli;
 
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
-import io.crowdbackup.engine.envelope.EnvelopeScanner;
-import io.crowdbackup.engine.envelope.Hex;
+import io.crowdbackup.engine.EnvelopeScan;
+import io.crowdbackup.engine.Envelopes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -62,7 +63,7 @@ final class InspectCommand implements Callable<Integer>, HasGlobals {
 
   private void inspect(Path envelope) throws IOException {
     long size = Files.size(envelope);
-    EnvelopeScanner scanner = new EnvelopeScanner();
+    EnvelopeScan scanner = Envelopes.newScan();
     Fingerprint fingerprint = null;
     try (FileChannel in = FileChannel.open(envelope);
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(), size,
@@ -97,8 +98,8 @@ final class InspectCommand implements Callable<Integer>, HasGlobals {
           .put("suite", h.suite()).put("envelopeBytes", h.envelopeLengthBytes()).put("fileBytes", size)
           .put("chunkSizeBytes", h.chunkSizeBytes()).put("expiresAtEpochSecond", h.expiresAtEpochSecond())
           .put("expiresAt", expires.toString()).put("locator", h.locator())
-          .put("receiptKey", Hex.of(h.receiptKey())).put("releaseKey", Hex.of(h.releaseKey()))
-          .put("ephemeralKey", Hex.of(h.ephemeralKey())).put("salt", Hex.of(h.salt()))
+          .put("receiptKey", HexFormat.of().formatHex(h.receiptKey())).put("releaseKey", HexFormat.of().formatHex(h.releaseKey()))
+          .put("ephemeralKey", HexFormat.of().formatHex(h.ephemeralKey())).put("salt", HexFormat.of().formatHex(h.salt()))
           .put("headerBytes", h.encodedLengthBytes()).put("fingerprint", fp == null ? null : fp.toHex()));
       return;
     }
@@ -110,9 +111,9 @@ final class InspectCommand implements Callable<Integer>, HasGlobals {
     out.println("chunk size     " + h.chunkSizeBytes() + " bytes");
     out.println("expires        " + expires + " (" + relative(expires) + ")");
     out.println("locator        " + h.locator());
-    out.println("receipt key    " + Hex.of(h.receiptKey()) + "  (destination; verifies receipts)");
-    out.println("release key    " + Hex.of(h.releaseKey()) + "  (source; verifies releases)");
-    out.println("ephemeral key  " + Hex.of(h.ephemeralKey()));
+    out.println("receipt key    " + HexFormat.of().formatHex(h.receiptKey()) + "  (destination; verifies receipts)");
+    out.println("release key    " + HexFormat.of().formatHex(h.releaseKey()) + "  (source; verifies releases)");
+    out.println("ephemeral key  " + HexFormat.of().formatHex(h.ephemeralKey()));
     out.println("fingerprint    " + (fp == null ? "(not computed: --header-only)" : fp.toHex()));
   }
 

@@ -3,18 +3,18 @@ package io.crowdbackup.cli;
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.SecretAccess;
 import io.crowdbackup.api.SigningKeyPair;
-import io.crowdbackup.engine.envelope.Hex;
 import io.crowdbackup.engine.keys.Keys;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "keygen", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
@@ -66,7 +66,7 @@ final class KeygenCommand implements Callable<Integer>, HasGlobals {
     DestinationKeyPair keys = Keys.generateDestination(locator == null ? "urn:crowdbackup:pending" : checked(locator));
     if (locator == null) {
       SecretAccess access = SecretAccess.explicitly();
-      String derived = "urn:crowdbackup:" + Hex.of(keys.card().receiptKey()).substring(0, 16);
+      String derived = "urn:crowdbackup:" + HexFormat.of().formatHex(keys.card().receiptKey()).substring(0, 16);
       DestinationKeyPair renamed = Keys.destinationFromSecrets(derived, keys.agreementPrivateKey(access),
           keys.receiptSigningSeed(access));
       keys.destroy();
@@ -94,8 +94,8 @@ final class KeygenCommand implements Callable<Integer>, HasGlobals {
     Path pubFile = out.resolve(SIGNING_PUB);
     refuseExisting(keyFile, pubFile);
     write(keyFile, Keys.encodeSigning(keys), true);
-    write(pubFile, Hex.of(keys.publicKey()) + "\n", false);
-    String pub = Hex.of(keys.publicKey());
+    write(pubFile, HexFormat.of().formatHex(keys.publicKey()) + "\n", false);
+    String pub = HexFormat.of().formatHex(keys.publicKey());
     keys.destroy();
     if (globals.json) {
       spec.commandLine().getOut().println(Json.obj().put("key", keyFile.toString()).put("publicKey", pub));

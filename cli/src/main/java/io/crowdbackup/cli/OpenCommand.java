@@ -3,10 +3,11 @@ package io.crowdbackup.cli;
 import io.crowdbackup.api.ContentKind;
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.EnvelopeOpener;
 import io.crowdbackup.api.OpenResult;
-import io.crowdbackup.engine.envelope.StreamingOpener;
-import io.crowdbackup.engine.inbox.AtomicFiles;
-import io.crowdbackup.engine.inbox.FileNames;
+import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
+import io.crowdbackup.engine.inbox.SafeFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -50,7 +51,7 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
   @Override
   public Integer call() throws Exception {
     DestinationKeyPair keys = KeyFiles.destination(key);
-    StreamingOpener opener = new StreamingOpener(keys);
+    EnvelopeOpener opener = Envelopes.opener(keys);
     int code = ExitCodes.OK;
     try {
       Failures.requireInputs(envelopes);
@@ -77,7 +78,7 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
     return code;
   }
 
-  private void openOne(StreamingOpener opener, Path envelope) throws CliException {
+  private void openOne(EnvelopeOpener opener, Path envelope) throws CliException {
     try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(),
         Files.size(envelope), globals.progressEnabled());
         TempFiles.Output plain = TempFiles.create(out)) {
@@ -91,8 +92,8 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
             + result.metadata().contentKind() + " for a relay to forward; use 'crowdbackup receive --relay'");
       }
       plain.force();
-      Path published = plain.publishUnique(FileNames.sanitize(result.metadata().name()));
-      AtomicFiles.fsyncDirectory(out);
+      Path published = plain.publishUnique(result.metadata().name());
+      SafeFiles.fsyncDirectory(out);
       bar.finish();
       print(envelope, published, result);
     } catch (IOException | RuntimeException e) {
@@ -129,26 +130,9 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
     return b.append('"').toString();
   }
 
+  /** {@code in}, moving {@code bar} by what passes. */
   static ReadableByteChannel counting(ReadableByteChannel in, ProgressBar bar) {
-    return new ReadableByteChannel() {
-      @Override
-      public int read(ByteBuffer dst) throws IOException {
-        int n = in.read(dst);
-        if (n > 0) {
-          bar.add(n);
-        }
-        return n;
-      }
-
-      @Override
-      public boolean isOpen() {
-        return in.isOpen();
-      }
-
-      @Override
-      public void close() throws IOException {
-        in.close();
-      }
-    };
+    return Transfer.create(bar.adding()).reading(in, -1);
   }
+
 }

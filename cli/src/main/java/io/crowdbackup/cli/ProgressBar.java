@@ -1,6 +1,6 @@
 package io.crowdbackup.cli;
 
-import io.crowdbackup.engine.inbox.Inbox;
+import io.crowdbackup.engine.Transfer;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -8,7 +8,7 @@ import java.util.Locale;
  * A one-line progress bar on stderr, redrawn in place at most ten times a second. Disabled bars cost one
  * branch per update, so commands report progress unconditionally.
  */
-final class ProgressBar implements Inbox.Progress, AutoCloseable {
+final class ProgressBar implements Transfer.Listener, AutoCloseable {
   private static final long REDRAW_NANOS = 100_000_000L;
   private static final int WIDTH = 30;
 
@@ -49,6 +49,15 @@ final class ProgressBar implements Inbox.Progress, AutoCloseable {
 
   void add(long bytes) {
     update(done + bytes);
+  }
+
+  /** A listener for one of several transfers this bar sums: it adds what each report moved. */
+  Transfer.Listener adding() {
+    long[] last = new long[1];
+    return (bytesDone, bytesTotal) -> {
+      add(bytesDone - last[0]);
+      last[0] = bytesDone;
+    };
   }
 
   private void draw(long now) {

@@ -1,13 +1,14 @@
 package io.crowdbackup.cli;
 
 import io.crowdbackup.api.DestinationKeyPair;
-import io.crowdbackup.engine.envelope.Hex;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -84,7 +85,7 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
       for (Path envelope : envelopes) {
         try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(),
             0, globals.progressEnabled())) {
-          Delivery d = box.deliver(envelope, bar);
+          Delivery d = box.deliver(envelope, Transfer.create(bar));
           bar.finish();
           Path receiptFile = receipts == null ? null : writeReceipt(d);
           print(envelope, d, receiptFile);
@@ -123,7 +124,7 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
 
   private void print(Path envelope, Delivery d, Path receiptFile) {
     PrintWriter out = spec.commandLine().getOut();
-    String receiptHex = Hex.of(d.receiptBytes());
+    String receiptHex = HexFormat.of().formatHex(d.receiptBytes());
     if (globals.json) {
       Json.Obj o = Json.obj().put("envelope", envelope.toString()).put("outcome", d.outcome().name())
           .put("fingerprint", d.fingerprint().toHex()).put("file", d.file().toString())

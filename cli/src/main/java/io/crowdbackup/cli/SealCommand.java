@@ -3,12 +3,13 @@ package io.crowdbackup.cli;
 import io.crowdbackup.api.Compression;
 import io.crowdbackup.api.DestinationCard;
 import io.crowdbackup.api.EnvelopeException;
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.engine.Envelopes;
-import io.crowdbackup.engine.envelope.StreamingSealer;
-import io.crowdbackup.engine.inbox.AtomicFiles;
+import io.crowdbackup.engine.Transfer;
+import io.crowdbackup.engine.inbox.SafeFiles;
 import io.crowdbackup.engine.keys.Keys;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -128,21 +129,21 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
     }
     TempFiles.removeStale(out, spec.commandLine().getErr(), globals);
     int parallelism = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-    try (StreamingSealer single = Envelopes.sealer();
-        StreamingSealer parallel = parallelism > 1 ? Envelopes.parallelSealer(parallelism) : null) {
+    try (EnvelopeSealer single = Envelopes.sealer();
+        EnvelopeSealer parallel = parallelism > 1 ? Envelopes.parallelSealer(parallelism) : null) {
       for (Path file : files) {
         sealOne(file, base, single, parallel);
       }
     }
     try {
-      AtomicFiles.fsyncDirectory(out);
+      SafeFiles.fsyncDirectory(out);
     } catch (IOException e) {
       throw Failures.io(out, e);
     }
     return ExitCodes.OK;
   }
 
-  private void sealOne(Path file, SealRequest.Builder base, StreamingSealer single, StreamingSealer parallel)
+  private void sealOne(Path file, SealRequest.Builder base, EnvelopeSealer single, EnvelopeSealer parallel)
       throws CliException {
     long size;
     long createdMillis;
@@ -167,7 +168,7 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
     } catch (IllegalArgumentException e) {
       throw new CliException(ExitCodes.USAGE, "USAGE", file.toString(), file + ": " + e.getMessage(), e);
     }
-    StreamingSealer sealer = parallel != null && size >= PARALLEL_THRESHOLD_BYTES ? parallel : single;
+    EnvelopeSealer sealer = parallel != null && size >= PARALLEL_THRESHOLD_BYTES ? parallel : single;
     try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), file.getFileName().toString(), size,
         globals.progressEnabled());
         TempFiles.Output temp = TempFiles.create(out)) {
@@ -214,23 +215,7 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
   }
 
   private static WritableByteChannel counting(WritableByteChannel ch, ProgressBar bar) {
-    return new WritableByteChannel() {
-      @Override
-      public int write(ByteBuffer src) throws IOException {
-        int n = ch.write(src);
-        bar.add(n);
-        return n;
-      }
-
-      @Override
-      public boolean isOpen() {
-        return ch.isOpen();
-      }
-
-      @Override
-      public void close() throws IOException {
-        ch.close();
-      }
-    };
+    return Transfer.create(bar.adding()).writing(ch, -1);
   }
+
 }

@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "send", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Hand envelopes to holders over HTTP: each is offered to several holders at once until",
+    description = {"Hand envelopes to holders over HTTP.",
+        "Each is offered to several holders at once until",
         "REPLICAS of them hold it durably; a refusal moves on to the next holder at once, a dropped",
         "upload resumes from the holder's durable offset. Prints who holds what. Exit code 7 if an",
         "envelope ended on fewer than REPLICAS holders."})

@@ -4,7 +4,6 @@ import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.TimeSource;
 import io.crowdbackup.engine.inbox.Inbox;
-import io.crowdbackup.engine.policy.Sleeper;
 import io.crowdbackup.engine.protocol.DeliverySink;
 import io.crowdbackup.engine.protocol.DestinationProtocol;
 import io.crowdbackup.engine.protocol.HolderProtocol;
@@ -37,7 +36,7 @@ import picocli.CommandLine.Spec;
  * written). Nothing acknowledged depends on a clean stop: a kill loses only what was never answered.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run a holder service or a destination server over HTTP (docs/protocol.md).",
+    description = "Run a holder service or a destination server over HTTP.",
     subcommands = {ServeCommand.HolderServe.class, ServeCommand.DestinationServe.class})
 final class ServeCommand implements Runnable {
   /** Servers running in this JVM, so that tests can stop what they started. */
@@ -176,7 +175,7 @@ final class ServeCommand implements Runnable {
   static Holder openHolder(Path dir) throws CliException {
     HolderSettings settings = HolderSettings.load(dir.resolve(HolderSettings.FILE_NAME));
     try {
-      return Holder.open(dir, settings, TimeSource.system(), Sleeper.system(),
+      return Holder.open(dir, settings, TimeSource.system(),
           new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED}, new RateLimit[] {Holder.UNSHAPED, Holder.UNSHAPED});
     } catch (IOException e) {
       throw Failures.of(dir, e);

@@ -1,7 +1,6 @@
 package io.crowdbackup.cli;
 
 import io.crowdbackup.api.policy.TimeSource;
-import io.crowdbackup.engine.policy.Sleeper;
 
 /**
  * The demo's simulated time: one clock for every phone, home and token bucket of the venue. It moves only
@@ -10,7 +9,7 @@ import io.crowdbackup.engine.policy.Sleeper;
  * sees the same times. Thread-safe: the holder services and destination servers read it from their request
  * threads; the demo makes one request at a time, so the times stay the same on every run.
  */
-final class SimClock implements TimeSource, Sleeper {
+final class SimClock implements TimeSource {
   private final long startEpochMillis;
   private long elapsedNanos;
   private long sleptNanos;

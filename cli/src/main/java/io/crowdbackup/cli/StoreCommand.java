@@ -4,6 +4,7 @@ import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.policy.PeerUsage;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.policy.TimeSource;
 import io.crowdbackup.api.store.BlobKind;
@@ -11,15 +12,13 @@ import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.QuarantinedBlob;
 import io.crowdbackup.api.store.UploadInfo;
+import io.crowdbackup.engine.EnvelopeScan;
+import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Forward;
 import io.crowdbackup.engine.custody.Offer;
-import io.crowdbackup.engine.envelope.EnvelopeScanner;
-import io.crowdbackup.engine.envelope.Hex;
-import io.crowdbackup.engine.inbox.AtomicFiles;
-import io.crowdbackup.engine.policy.QuotaLedger;
-import io.crowdbackup.engine.policy.Sleeper;
+import io.crowdbackup.engine.inbox.SafeFiles;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -227,7 +227,7 @@ final class StoreCommand implements Runnable, HasGlobals {
       }
       Holder h;
       try {
-        h = Holder.open(dir, settings, parent.time(), Sleeper.system(), new io.crowdbackup.api.policy.RateLimit[] {
+        h = Holder.open(dir, settings, parent.time(), new io.crowdbackup.api.policy.RateLimit[] {
             Holder.UNSHAPED, Holder.UNSHAPED}, new io.crowdbackup.api.policy.RateLimit[] {Holder.UNSHAPED,
             Holder.UNSHAPED});
       } catch (IOException e) {
@@ -260,13 +260,13 @@ final class StoreCommand implements Runnable, HasGlobals {
         return Fingerprint.fromHex(hex);
       }
       java.util.Set<Fingerprint> known = new java.util.HashSet<>();
-      for (BlobStat s : h.store.list()) {
+      for (BlobStat s : h.custodian.list()) {
         known.add(s.fingerprint());
       }
-      for (UploadInfo u : h.store.uploads()) {
+      for (UploadInfo u : h.custodian.allUploads()) {
         known.add(u.request().fingerprint());
       }
-      for (QuarantinedBlob q : h.store.quarantined()) {
+      for (QuarantinedBlob q : h.custodian.quarantined()) {
         if (q.fingerprint() != null) {
           known.add(q.fingerprint());
         }
@@ -294,7 +294,7 @@ final class StoreCommand implements Runnable, HasGlobals {
 
     /** The upload of {@code fp} waiting in the store, or null. */
     static UploadInfo upload(Holder h, Fingerprint fp) throws IOException {
-      for (UploadInfo u : h.store.uploads()) {
+      for (UploadInfo u : h.custodian.allUploads()) {
         if (u.request().fingerprint().equals(fp)) {
           return u;
         }
@@ -326,8 +326,8 @@ final class StoreCommand implements Runnable, HasGlobals {
 
     /** A note on stderr when uploads wait or files sit in quarantine: they are invisible to 'ls'. */
     void noteHidden(Holder h) throws IOException {
-      int uploads = h.store.uploads().size();
-      int quarantined = h.store.quarantined().size();
+      int uploads = h.custodian.allUploads().size();
+      int quarantined = h.custodian.quarantined().size();
       if (uploads > 0) {
         spec.commandLine().getErr().println("note: " + uploads + " upload" + (uploads == 1 ? "" : "s")
             + " waiting to be resumed or discarded; see 'store uploads'");
@@ -461,7 +461,7 @@ final class StoreCommand implements Runnable, HasGlobals {
         BlobStat stored;
         try (ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), envelope.getFileName().toString(),
             2 * size, globals.progressEnabled())) {
-          EnvelopeScanner scanner = new EnvelopeScanner();
+          EnvelopeScan scanner = Envelopes.newScan();
           try (FileChannel in = FileChannel.open(envelope)) {
             ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
             while (in.read(buf) >= 0) {
@@ -566,7 +566,7 @@ final class StoreCommand implements Runnable, HasGlobals {
           if (!temp.publishNoReplace(target)) {
             throw new FileAlreadyExistsException(target.toString());
           }
-          AtomicFiles.fsyncDirectory(outDir);
+          SafeFiles.fsyncDirectory(outDir);
           bar.finish();
           // Closing the forward without a receipt returns the blob to HELD: it is dropped when the
           // destination's receipt comes back through 'store release'.
@@ -657,7 +657,7 @@ final class StoreCommand implements Runnable, HasGlobals {
 
     @Override
     int run(Holder h) throws Exception {
-      List<BlobStat> all = new ArrayList<>(locator != null ? h.store.listByLocator(locator) : h.store.list());
+      List<BlobStat> all = new ArrayList<>(locator != null ? h.custodian.listByLocator(locator) : h.custodian.list());
       all.removeIf(s -> (state != null && s.state() != state) || (kind != null && s.kind() != kind));
       all.sort(Comparator.comparingLong(BlobStat::expiresAtEpochSecond).thenComparing(BlobStat::fingerprint));
       for (BlobStat s : all) {
@@ -688,7 +688,7 @@ final class StoreCommand implements Runnable, HasGlobals {
     int run(Holder h) throws Exception {
       for (String text : fingerprints) {
         Fingerprint fp = resolve(h, text);
-        if (!h.store.delete(fp)) {
+        if (!h.custodian.remove(fp)) {
           throw notFoundExplained(h, fp);
         }
         if (globals.json) {
@@ -756,7 +756,7 @@ final class StoreCommand implements Runnable, HasGlobals {
           try {
             outcome = r.kind() == Receipt.Kind.RECEIPT ? h.custodian.acceptReceipt(bytes)
                 : h.custodian.acceptRelease(bytes);
-          } catch (ReceiptException | IOException e) {
+          } catch (IOException e) {
             throw Failures.of(file, e);
           }
           if (globals.json) {
@@ -789,7 +789,7 @@ final class StoreCommand implements Runnable, HasGlobals {
       }
       String text = new String(bytes, StandardCharsets.US_ASCII).strip();
       if (bytes.length != Receipts.ENCODED_BYTES && text.matches("[0-9a-fA-F]{" + 2 * Receipts.ENCODED_BYTES + "}")) {
-        return Hex.parse(text);
+        return HexFormat.of().parseHex(text);
       }
       return bytes;
     }
@@ -811,12 +811,12 @@ final class StoreCommand implements Runnable, HasGlobals {
       totals.add(s); // this run's own counts are added to the file only when it closes
       HolderSettings set = h.settings;
       long ownCount = 0;
-      for (BlobStat b : h.store.list()) {
+      for (BlobStat b : h.custodian.list()) {
         if (b.kind() == BlobKind.OWN && b.state().hasBytes()) {
           ownCount++;
         }
       }
-      Map<String, QuotaLedger.PeerUsage> peers = new TreeMap<>(s.usageByPeer());
+      Map<String, PeerUsage> peers = new TreeMap<>(s.usageByPeer());
       if (globals.json) {
         Map<String, Object> peerJson = new TreeMap<>();
         peers.forEach((k, v) -> peerJson.put(k, Json.obj().put("heldBytes", v.heldBytes())
@@ -830,8 +830,8 @@ final class StoreCommand implements Runnable, HasGlobals {
             .put("peers", peerJson)
             .put("droppedByReceipt", totals.get("droppedByReceipt")).put("droppedByRelease", totals.get("droppedByRelease"))
             .put("evicted", totals.get("evicted")).put("evictedBytes", totals.get("evictedBytes"))
-            .put("quarantined", totals.get("quarantined")).put("inQuarantine", h.store.quarantined().size())
-            .put("damagedLogRecords", totals.get("damagedLogRecords")).put("uploads", h.store.uploads().size())
+            .put("quarantined", totals.get("quarantined")).put("inQuarantine", h.custodian.quarantined().size())
+            .put("damagedLogRecords", totals.get("damagedLogRecords")).put("uploads", h.custodian.allUploads().size())
             .put("refusals", totals.refusals())
             .put("receiptRefusals", totals.receiptRefusals()).put("custodyNowEpochSecond", h.custodian.nowEpochSecond()));
         return ExitCodes.OK;
@@ -852,8 +852,8 @@ final class StoreCommand implements Runnable, HasGlobals {
         o.println("peers          none");
       }
       boolean first = true;
-      for (Map.Entry<String, QuotaLedger.PeerUsage> e : peers.entrySet()) {
-        QuotaLedger.PeerUsage u = e.getValue();
+      for (Map.Entry<String, PeerUsage> e : peers.entrySet()) {
+        PeerUsage u = e.getValue();
         o.println((first ? "peers          " : "               ") + OpenCommand.quoted(e.getKey()) + "  "
             + Units.bytes(u.heldBytes() + u.reservedBytes()) + " of " + Units.bytes(u.shareBytes()));
         first = false;
@@ -861,7 +861,7 @@ final class StoreCommand implements Runnable, HasGlobals {
       o.println("dropped        " + totals.get("droppedByReceipt") + " by receipt, " + totals.get("droppedByRelease")
           + " by release");
       o.println("evicted        " + totals.get("evicted") + " (" + Units.bytes(totals.get("evictedBytes")) + ")");
-      int inQuarantine = h.store.quarantined().size();
+      int inQuarantine = h.custodian.quarantined().size();
       o.println("quarantined    " + totals.get("quarantined") + " (" + inQuarantine + " file"
           + (inQuarantine == 1 ? "" : "s") + " now in quarantine" + (inQuarantine == 0 ? "" : "; see 'store quarantine'")
           + ")");
@@ -869,7 +869,7 @@ final class StoreCommand implements Runnable, HasGlobals {
         o.println("damaged log    " + totals.get("damagedLogRecords") + " state-log entr"
             + (totals.get("damagedLogRecords") == 1 ? "y" : "ies") + " found damaged and dropped (copies in quarantine)");
       }
-      int waiting = h.store.uploads().size();
+      int waiting = h.custodian.allUploads().size();
       if (waiting > 0) {
         o.println("uploads        " + waiting + " waiting to be resumed or discarded; see 'store uploads'");
       }
@@ -903,7 +903,7 @@ final class StoreCommand implements Runnable, HasGlobals {
   static final class Uploads extends Sub {
     @Override
     int run(Holder h) throws Exception {
-      long windowMillis = h.store.abandonedUploadAfterMillis();
+      long windowMillis = h.custodian.abandonedUploadAfter().toMillis();
       for (UploadInfo u : h.custodian.allUploads()) {
         io.crowdbackup.api.store.UploadRequest r = u.request();
         long discardAt = (u.lastProgressEpochMillis() + windowMillis) / 1000;

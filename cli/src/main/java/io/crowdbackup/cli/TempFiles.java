@@ -1,6 +1,6 @@
 package io.crowdbackup.cli;
 
-import io.crowdbackup.engine.inbox.AtomicFiles;
+import io.crowdbackup.engine.inbox.SafeFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
  * shutdown hook, and a command that writes into a folder first removes what a {@code kill -9} left there.
  */
 final class TempFiles {
-  /** Exactly the names {@link AtomicFiles#createTemp} makes, and nothing a user would name a file. */
-  static final Pattern OURS = Pattern.compile(Pattern.quote(AtomicFiles.TEMP_PREFIX) + "[0-9]+\\.part");
+  /** Exactly the names {@link SafeFiles#createTemp} makes, and nothing a user would name a file. */
+  static final Pattern OURS = Pattern.compile(Pattern.quote(SafeFiles.TEMP_PREFIX) + "[0-9]+\\.part");
 
   private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
   /** Folders whose temporary files all belong to this process while it holds their lock (an inbox). */
@@ -40,7 +40,7 @@ final class TempFiles {
 
   /** A new temporary file in {@code dir}, open for writing, deleted on an interrupt or when closed unpublished. */
   static Output create(Path dir) throws IOException {
-    Path temp = AtomicFiles.createTemp(dir);
+    Path temp = SafeFiles.createTemp(dir);
     LIVE.add(temp);
     try {
       return new Output(temp, FileChannel.open(temp, StandardOpenOption.WRITE));
@@ -82,7 +82,7 @@ final class TempFiles {
         return;
       }
       long runStartMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, AtomicFiles.TEMP_PREFIX + "*")) {
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, SafeFiles.TEMP_PREFIX + "*")) {
         for (Path p : entries) {
           if (OURS.matcher(p.getFileName().toString()).matches() && !LIVE.contains(p)
               && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
@@ -106,7 +106,7 @@ final class TempFiles {
       delete(p);
     }
     for (Path dir : OWNED_FOLDERS) {
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, AtomicFiles.TEMP_PREFIX + "*")) {
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, SafeFiles.TEMP_PREFIX + "*")) {
         for (Path p : entries) {
           if (OURS.matcher(p.getFileName().toString()).matches()) {
             Files.deleteIfExists(p);
@@ -158,13 +158,13 @@ final class TempFiles {
 
     /** Publishes the fsynced file as {@code target} unless that name is taken (then false; it is deleted on close). */
     boolean publishNoReplace(Path target) throws IOException {
-      published = AtomicFiles.publishNoReplace(path, target);
+      published = SafeFiles.publishNoReplace(path, target);
       return published;
     }
 
-    /** Publishes the fsynced file under {@code sanitizedName} or its first free clash name. */
-    Path publishUnique(String sanitizedName) throws IOException {
-      Path p = AtomicFiles.publishUnique(path, sanitizedName);
+    /** Publishes the fsynced file under a safe form of {@code untrustedName} or its first free clash name. */
+    Path publishUnique(String untrustedName) throws IOException {
+      Path p = SafeFiles.publishUnique(path, untrustedName);
       published = true;
       return p;
     }

@@ -2,6 +2,7 @@ package io.crowdbackup.cli;
 
 import io.crowdbackup.api.Compression;
 import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
@@ -15,8 +16,6 @@ import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.custody.CustodyStats;
-import io.crowdbackup.engine.envelope.StreamingSealer;
-import io.crowdbackup.engine.inbox.AtomicFiles;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
 import io.crowdbackup.engine.keys.Keys;
@@ -471,14 +470,19 @@ final class Venue {
   private final List<Phone> phones = new ArrayList<>();
   private final List<Home> homes = new ArrayList<>();
   private final Map<URI, Phone> phoneByUrl = new HashMap<>();
+  private final Map<String, Home> homeByLocator = new HashMap<>();
   private final Map<Fingerprint, FileRecord> fileByFingerprint = new HashMap<>();
   private final List<FileRecord> files = new ArrayList<>();
   private final Result result = new Result();
   private final HttpClient http = ProtocolClient.newHttpClient(Duration.ofSeconds(10));
   /** One radio of the venue drops once; the first to see a large enough upload takes it. */
   private final AtomicBoolean dropPending = new AtomicBoolean(true);
-  /** Likewise one home's line, while phones forward. */
-  private final AtomicBoolean homeDropPending = new AtomicBoolean(true);
+  /**
+   * One home's line drops once too, in the upload of one envelope chosen before a phone forwards (by its
+   * length: a forwarder's order of homes follows their ports, which differ from run to run).
+   */
+  private volatile Home homeDropTarget;
+  private final AtomicLong homeDropLength = new AtomicLong(-1);
   private boolean homeDropSeen;
   /** What the homes' sinks delivered, handed from the servers' threads to the simulation's. */
   private final Queue<Delivery> deliveries = new ConcurrentLinkedQueue<>();
@@ -567,11 +571,13 @@ final class Venue {
       // Listening first: the home's locator, sealed into every envelope for it, is its loopback URL.
       h.server = ProtocolServer.newBuilder(result.homeWire.count(req -> h.protocol.handle(req)))
           .name("demo-" + h.name).maxThreads(SERVER_THREADS).build().start();
-      h.line = new DemoRadio(h.name, h.server.port(), homeDropPending, DROP_MIN_BODY_BYTES);
+      h.line = new DemoRadio(h.name, h.server.port(), length -> h == homeDropTarget
+          && homeDropLength.compareAndSet(length, -1));
       h.locator = h.line.uri().toString();
+      homeByLocator.put(h.locator, h);
       h.keys = Keys.generateDestination(h.locator, keyRandom);
       h.inbox = Inbox.newBuilder().directory(h.inboxDir).keys(h.keys)
-          .clockEpochSecond(() -> clock.epochMillis() / 1000).open();
+          .time(clock).open();
       h.protocol = DestinationProtocol.newBuilder(recording(h.inbox), h.dir.resolve("staging"))
           .onError((what, e) -> serverErrors.add(h.locator + ": " + what + ": " + e)).build();
     }
@@ -587,7 +593,7 @@ final class Venue {
       Files.writeString(p.dir.resolve(HolderSettings.FILE_NAME), s.encode());
       RateLimit global = RateLimit.perSecond(radio);
       RateLimit perPeer = RateLimit.perSecond(radio / 2);
-      p.holder = Holder.open(p.dir, s, clock, clock, new RateLimit[] {global, perPeer},
+      p.holder = Holder.open(p.dir, s, clock, new RateLimit[] {global, perPeer},
           new RateLimit[] {global, perPeer});
       // Peers are known by the name they give: every phone here shares one loopback address, which the
       // default identity (the observed address, docs/decisions/0005) would count as one peer.
@@ -595,7 +601,8 @@ final class Venue {
           .onError((what, e) -> serverErrors.add(p.name + ": " + what + ": " + e)).build();
       p.server = ProtocolServer.newBuilder(result.venueWire.count(p.protocol::handle)).name("demo-" + p.name)
           .maxThreads(SERVER_THREADS).build().start();
-      p.radio = new DemoRadio(p.name, p.server.port(), dropPending, DROP_MIN_BODY_BYTES);
+      p.radio = new DemoRadio(p.name, p.server.port(), length -> length >= DROP_MIN_BODY_BYTES
+          && dropPending.compareAndSet(true, false));
       phoneByUrl.put(p.radio.uri(), p);
     }
   }
@@ -652,7 +659,7 @@ final class Venue {
     }
     result.filesMade = files.size();
     try (ProgressBar bar = new ProgressBar(err, "sealing", result.plaintextBytes, progress);
-        StreamingSealer sealer = Envelopes.sealer()) {
+        EnvelopeSealer sealer = Envelopes.sealer()) {
       for (FileRecord f : files) {
         Phone p = f.owner;
         SealRequest request = SealRequest.newBuilder().destination(p.home.keys.card())
@@ -806,7 +813,7 @@ final class Venue {
     for (Phone p : phones) {
       if (!p.lost) {
         going.add(p);
-        for (BlobStat s : p.holder.store.list()) {
+        for (BlobStat s : p.holder.custodian.list()) {
           if (s.state().hasBytes()) {
             total += s.envelopeLengthBytes();
           }
@@ -830,7 +837,7 @@ final class Venue {
   /** What a phone brings home: the copies that expired on the way, and the live ones. */
   private void arrive(Phone p) throws IOException {
     long now = p.holder.custodian.nowEpochSecond();
-    for (BlobStat s : sorted(p.holder.store.list())) {
+    for (BlobStat s : sorted(p.holder.custodian.list())) {
       // Past its custody expiry the store lists a blob as EXPIRED (never served) until eviction removes it.
       if (s.kind() == BlobKind.CUSTODY && s.state() != BlobState.DELIVERED && s.expiresAtEpochSecond() <= now) {
         result.expiredBeforeHome++;
@@ -844,8 +851,12 @@ final class Venue {
   /** The phone's forwarder takes everything pending home, over HTTP; the outcome is read back from it. */
   private void forwardAll(Phone p, ProgressBar bar) throws IOException {
     Map<Fingerprint, BlobKind> kinds = new HashMap<>();
-    for (BlobStat s : pending(p)) {
+    List<BlobStat> pending = pending(p);
+    for (BlobStat s : pending) {
       kinds.put(s.fingerprint(), s.kind());
+    }
+    if (!homeDropSeen) {
+      armHomeDrop(pending);
     }
     long before = result.homeWire.envelopeBytes.get();
     Forwarder.Report r = Forwarder.newBuilder(p.holder.custodian).httpClient(http).backoff(RETRY)
@@ -894,6 +905,29 @@ final class Venue {
       if (s != null && s.state().hasBytes()) {
         result.failures.add(p.name + " still holds " + fileByFingerprint.get(e.getKey()).id()
             + " after forwarding: " + e.getValue());
+      }
+    }
+  }
+
+  /**
+   * Arms the drop of a home's line for the first of {@code pending} (in file order) that its home does not
+   * have yet and that is large enough, if no other envelope for that home has its length.
+   */
+  private void armHomeDrop(List<BlobStat> pending) throws IOException {
+    homeDropLength.set(-1);
+    for (BlobStat s : pending) {
+      Home h = homeByLocator.get(s.locator());
+      if (s.envelopeLengthBytes() < DROP_MIN_BODY_BYTES || h == null || h.inbox.receiptFor(s.fingerprint()) != null) {
+        continue;
+      }
+      boolean unique = true;
+      for (BlobStat o : pending) {
+        unique &= o == s || !o.locator().equals(s.locator()) || o.envelopeLengthBytes() != s.envelopeLengthBytes();
+      }
+      if (unique) {
+        homeDropTarget = h;
+        homeDropLength.set(s.envelopeLengthBytes());
+        return;
       }
     }
   }

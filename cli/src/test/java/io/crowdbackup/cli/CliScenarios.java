@@ -435,6 +435,8 @@ abstract class CliScenarios {
     assertEquals(1, num(venue, "uploadsCut"), venue);
     assertEquals(1, num(venue, "uploadsResumed"), venue);
     String venueDrop = section(venue, "\"drop\":{", "}");
+    // Which upload drops is part of what one seed fixes (it must not follow the ports' order).
+    assertTrue(venueDrop.contains("\"at\":\"phone-07\",\"file\":\"phone-01/IMG_0001.jpg\""), venueDrop);
     long cut = num(venueDrop, "cutAtBytes");
     long resumedFrom = num(venueDrop, "resumedFromBytes");
     assertTrue(0 < resumedFrom && resumedFrom <= cut && cut < num(venueDrop, "envelopeBytes"), venueDrop);
@@ -444,6 +446,7 @@ abstract class CliScenarios {
     assertEquals(1, num(homeWire, "uploadsCut"), homeWire);
     assertEquals(1, num(homeWire, "uploadsResumed"), homeWire);
     String homeDrop = section(homeWire, "\"drop\":{", "}");
+    assertTrue(homeDrop.contains("\"at\":\"home-02\",\"file\":\"phone-02/VID_0003.mp4\""), homeDrop);
     assertEquals(num(homeDrop, "cutAtBytes"), num(homeDrop, "resumedFromBytes"), homeDrop);
     assertEquals(num(j, "homeOwn") + num(j, "homeCustody"), num(homeWire, "envelopeBytes"), homeWire);
     // Independently of the demo's own check: every recovered file is in its owner's inbox, identical.

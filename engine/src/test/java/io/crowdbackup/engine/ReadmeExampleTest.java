@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.EnvelopeHeader;
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.OpenResult;
 import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
-import io.crowdbackup.engine.envelope.StreamingSealer;
 import io.crowdbackup.engine.keys.Keys;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.nio.channels.FileChannel;
@@ -47,7 +47,7 @@ class ReadmeExampleTest {
         .name("IMG_0001.jpg").mediaType("image/jpeg")
         .build();
     SealResult sealed;
-    try (StreamingSealer sealer = Envelopes.sealer();
+    try (EnvelopeSealer sealer = Envelopes.sealer();
         FileChannel out = FileChannel.open(envelopePath, CREATE_NEW, WRITE)) {
       sealed = sealer.seal(request, photoPath, out);
     }

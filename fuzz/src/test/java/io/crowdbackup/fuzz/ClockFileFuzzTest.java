@@ -1,7 +1,7 @@
 package io.crowdbackup.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.crowdbackup.engine.custody.ClockFile;
+import io.crowdbackup.engine.store.ClockFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

@@ -7,6 +7,7 @@ import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.Receipt;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
+import io.crowdbackup.engine.policy.ManualTimeSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -101,7 +102,7 @@ class DeliveryLedgerFuzzTest {
   }
 
   private static Inbox open(Path dir) throws IOException {
-    return Inbox.newBuilder().directory(dir).keys(Fixtures.DESTINATION).clockEpochSecond(() -> NOW).open();
+    return Inbox.newBuilder().directory(dir).keys(Fixtures.DESTINATION).time(new ManualTimeSource((NOW) * 1000L)).open();
   }
 
   /**

@@ -4,11 +4,10 @@ import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.custody.Custodian;
-import io.crowdbackup.engine.policy.CustodyPolicy;
+import io.crowdbackup.engine.custody.HolderConfig;
 import io.crowdbackup.engine.protocol.HolderProtocol;
 import io.crowdbackup.engine.protocol.OfferMessage;
 import io.crowdbackup.engine.protocol.Tus;
-import io.crowdbackup.engine.store.StoreConfig;
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -41,10 +40,8 @@ final class FaultHolder implements Closeable {
   FaultHolder(Path dir, Duration idle, int maxThreads) throws IOException {
     Files.createDirectories(dir);
     RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
-    CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder().limitBytes(1L << 34)
-        .peerSharePercent(100).ingress(unshaped, unshaped).egress(unshaped, unshaped);
-    custodian = Custodian.open(StoreConfig.newBuilder(dir.resolve("blobs")).checkpointEveryBytes(64 * 1024), policy,
-        dir.resolve("custody.clock"));
+    custodian = Custodian.open(HolderConfig.newBuilder(dir).limitBytes(1L << 34).peerSharePercent(100)
+        .ingress(unshaped, unshaped).egress(unshaped, unshaped).checkpointEveryBytes(64 * 1024).build());
     protocol = HolderProtocol.newBuilder(custodian).uploadIdSecret(SECRET)
         .onError((what, e) -> errors.add(what + ": " + e)).build();
     server = ProtocolServer.newBuilder(protocol::handle).port(0).idleTimeout(idle).stopTimeout(Duration.ZERO)

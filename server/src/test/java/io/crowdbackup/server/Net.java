@@ -2,22 +2,21 @@ package io.crowdbackup.server;
 
 import io.crowdbackup.api.Compression;
 import io.crowdbackup.api.DestinationKeyPair;
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.custody.Custodian;
-import io.crowdbackup.engine.envelope.StreamingSealer;
+import io.crowdbackup.engine.custody.HolderConfig;
 import io.crowdbackup.engine.inbox.Inbox;
 import io.crowdbackup.engine.keys.Keys;
-import io.crowdbackup.engine.policy.CustodyPolicy;
 import io.crowdbackup.engine.protocol.DeliverySink;
 import io.crowdbackup.engine.protocol.DestinationProtocol;
 import io.crowdbackup.engine.protocol.HolderProtocol;
 import io.crowdbackup.engine.protocol.ProtocolRequest;
 import io.crowdbackup.engine.protocol.ProtocolResponse;
-import io.crowdbackup.engine.store.StoreConfig;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -86,10 +85,8 @@ final class Net implements Closeable {
     Path d = dir.resolve(name);
     Files.createDirectories(d);
     RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
-    CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder().limitBytes(quotaBytes)
-        .peerSharePercent(peerSharePercent).ingress(unshaped, unshaped).egress(unshaped, unshaped);
-    Custodian c = Custodian.open(StoreConfig.newBuilder(d.resolve("blobs")).checkpointEveryBytes(checkpointEveryBytes), policy,
-        d.resolve("custody.clock"));
+    Custodian c = Custodian.open(HolderConfig.newBuilder(d).limitBytes(quotaBytes).peerSharePercent(peerSharePercent)
+        .ingress(unshaped, unshaped).egress(unshaped, unshaped).checkpointEveryBytes(checkpointEveryBytes).build());
     open.add(c);
     HolderProtocol p = HolderProtocol.newBuilder(c).peerIdentity(identity).build();
     open.add(p);
@@ -140,7 +137,7 @@ final class Net implements Closeable {
         .expiresAtEpochSecond(expires).name(name + ".bin").mediaType("application/octet-stream")
         .createdAtEpochMillis(1_700_000_000_000L).compression(Compression.OFF).chunkSizeBytes(16 * 1024).build();
     Path out = dir.resolve(name + ".cbe");
-    try (StreamingSealer sealer = Envelopes.sealer();
+    try (EnvelopeSealer sealer = Envelopes.sealer();
         FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       SealResult r = sealer.seal(req, java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(plain)),
           plain.length, ch);

@@ -1,5 +1,6 @@
 package io.crowdbackup.api.policy;
 
+import io.crowdbackup.api.CrowdBackupException;
 import java.util.Objects;
 
 /**
@@ -9,7 +10,7 @@ import java.util.Objects;
  * <p>A refusal is an expected answer, not a fault, so the exception records no stack trace: refusing a
  * flood of offers stays cheap.
  */
-public final class RefusalException extends Exception {
+public final class RefusalException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   private final transient Refusal refusal;
@@ -23,8 +24,14 @@ public final class RefusalException extends Exception {
    * local log only; what travels to the peer is {@link #refusal()}.
    */
   public RefusalException(Refusal refusal, Throwable localCause) {
-    super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), localCause, false, false);
+    super(Objects.requireNonNull(refusal, "refusal").reason() + ": " + refusal.message(), localCause);
     this.refusal = refusal;
+  }
+
+  /** No stack trace: a refusal is an answer, and refusing a flood of offers must stay cheap. */
+  @Override
+  public synchronized Throwable fillInStackTrace() {
+    return this;
   }
 
   public Refusal refusal() {
@@ -32,6 +39,7 @@ public final class RefusalException extends Exception {
   }
 
   /** Shorthand for {@code refusal().reason()}. */
+  @Override
   public Refusal.Reason reason() {
     return refusal.reason();
   }

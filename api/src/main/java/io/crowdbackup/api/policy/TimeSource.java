@@ -1,7 +1,8 @@
 package io.crowdbackup.api.policy;
 
 /**
- * Where policy code reads the time: a monotonic clock for rates and deadlines, and the wall clock for
+ * The one way to give CrowdBackup time (a holder's {@code HolderConfig}, an inbox): where code reads the
+ * time and how it waits on it: a monotonic clock for rates and deadlines, and the wall clock for
  * expiry. Injected everywhere so that tests drive time by hand and never sleep.
  *
  * <p>The two clocks answer different questions and must not be mixed. {@link #monotonicNanos()} only
@@ -21,6 +22,20 @@ public interface TimeSource {
   /** The wall clock in whole seconds since the epoch (rounded down). */
   default long epochSecond() {
     return Math.floorDiv(epochMillis(), 1000L);
+  }
+
+  /**
+   * Waits about {@code nanos} (possibly less, possibly more) on this clock: what a bandwidth throttle does
+   * while it waits for tokens. The system's sleeps the thread; a test's or a simulation's advances its own
+   * clock and returns at once, so blocking code runs without waiting.
+   *
+   * @throws InterruptedException if the thread is interrupted
+   */
+  default void sleepNanos(long nanos) throws InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
+    java.util.concurrent.TimeUnit.NANOSECONDS.sleep(nanos);
   }
 
   /** The process's clocks: {@link System#nanoTime()} and {@link System#currentTimeMillis()}. */

@@ -1,5 +1,6 @@
 package io.crowdbackup.api.store;
 
+import io.crowdbackup.api.CrowdBackupException;
 import io.crowdbackup.api.EnvelopeException;
 import java.io.IOException;
 import java.util.Objects;
@@ -12,7 +13,7 @@ import java.util.Objects;
  * <p>After any of these the store stays usable and consistent: a failed write leaves no visible blob, a
  * failed read serves no byte it has not verified.
  */
-public class StoreException extends IOException {
+public class StoreException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   /** Why a store operation failed. */
@@ -76,6 +77,7 @@ public class StoreException extends IOException {
     return reason + (path == null ? "" : " [" + path + "]") + ": " + message;
   }
 
+  @Override
   public Reason reason() {
     return reason;
   }

@@ -1,14 +1,13 @@
 package io.crowdbackup.bench.custody;
 
-import io.crowdbackup.bench.SyncToggleOpener;
-
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.UploadRequest;
+import io.crowdbackup.bench.SyncToggleOpener;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.envelope.EnvelopeHeaders;
-import io.crowdbackup.engine.envelope.StreamingSealer;
 import io.crowdbackup.engine.keys.Keys;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreConfig;
@@ -207,7 +206,7 @@ public class EvictionBenchmark {
         .build();
     byte[] plaintext = {42};
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (StreamingSealer sealer = Envelopes.sealer()) {
+    try (EnvelopeSealer sealer = Envelopes.sealer()) {
       sealer.seal(request, Channels.newChannel(new ByteArrayInputStream(plaintext)), plaintext.length,
           Channels.newChannel(out));
     }

@@ -4,8 +4,8 @@ import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.bench.CpuTime;
 import io.crowdbackup.api.store.UploadRequest;
 import io.crowdbackup.engine.custody.Custodian;
+import io.crowdbackup.engine.custody.HolderConfig;
 import io.crowdbackup.engine.custody.Offer;
-import io.crowdbackup.engine.policy.CustodyPolicy;
 import io.crowdbackup.engine.protocol.HolderProtocol;
 import io.crowdbackup.engine.protocol.OfferMessage;
 import io.crowdbackup.engine.protocol.ProtocolRequest;
@@ -111,9 +111,8 @@ public class UploadBenchmark {
       return;
     }
     RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
-    CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder().limitBytes(1L << 34)
-        .peerSharePercent(100).ingress(unshaped, unshaped).egress(unshaped, unshaped);
-    custodian = Custodian.open(StoreConfig.newBuilder(dir.resolve("blobs")), policy, dir.resolve("custody.clock"));
+    custodian = Custodian.open(HolderConfig.newBuilder(dir).limitBytes(1L << 34).peerSharePercent(100)
+        .ingress(unshaped, unshaped).egress(unshaped, unshaped).build());
     if (impl.equals("http-upload")) {
       protocol = HolderProtocol.newBuilder(custodian).build();
       core.set(protocol::handle);

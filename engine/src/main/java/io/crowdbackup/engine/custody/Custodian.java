@@ -24,12 +24,14 @@ import io.crowdbackup.engine.policy.QuotaLedger;
 import io.crowdbackup.engine.policy.RetentionPolicy;
 import io.crowdbackup.engine.policy.Throttled;
 import io.crowdbackup.engine.receipt.Receipts;
+import io.crowdbackup.engine.store.ClockFile;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreConfig;
 import io.crowdbackup.engine.store.StoreListener;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -117,22 +119,55 @@ public final class Custodian implements Closeable {
    * {@link Builder#storeClock()} in its configuration, then pass it to {@link Builder#store}; or use
    * {@link #open} which does all of it.
    */
-  public static Builder newBuilder(CustodyPolicy<String> policy) {
+  static Builder newBuilder(CustodyPolicy<String> policy) {
     return new Builder(policy);
   }
 
   /**
-   * Opens a holder on a {@link FileCustodyStore}: reads the clock file's high-water mark into
-   * {@code policy}, builds the policy, opens the store with the policy's clock and the ledger listener
-   * (overriding any clock or listener set on {@code storeConfig}), and builds the custodian.
+   * Opens (creating if needed) the holder {@code config} describes: its custody store in
+   * {@code DIR/}{@value HolderConfig#BLOBS_DIR}, its clock's high-water mark in
+   * {@code DIR/}{@value HolderConfig#CLOCK_FILE}. Rebuilds the quota ledger from the store and returns
+   * interrupted forwards to held.
    *
-   * @param clockFile where the custody clock's high-water mark is kept, typically beside the store
-   *     directory; its parent must exist
+   * @throws CustodyException CLOCK_FILE_DAMAGED if the clock file exists but cannot be trusted (deleting it
+   *     restarts custody time from the wall clock)
+   * @throws IOException if the folder or the store cannot be opened
    */
-  public static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy.Builder<String> policy, Path clockFile)
+  public static Custodian open(HolderConfig config) throws IOException {
+    Path dir = config.directory();
+    Files.createDirectories(dir);
+    Path clockFile = dir.resolve(HolderConfig.CLOCK_FILE);
+    long highWater;
+    try {
+      highWater = ClockFile.read(clockFile);
+    } catch (IOException e) {
+      if (!Files.exists(clockFile)) {
+        throw e;
+      }
+      throw new CustodyException(CustodyException.Reason.CLOCK_FILE_DAMAGED, e.getMessage(), e);
+    }
+    CustodyPolicy.Builder<String> policy = CustodyPolicy.<String>newBuilder()
+        .time(config.time(), config.time()::sleepNanos)
+        .highWaterEpochSecond(highWater)
+        .limitBytes(config.limitBytes())
+        .peerSharePercent(config.peerSharePercent())
+        .maxRetentionSeconds(config.maxRetention().getSeconds())
+        .ingress(config.ingressGlobal(), config.ingressPerPeer())
+        .egress(config.egressGlobal(), config.egressPerPeer());
+    if (config.maxEnvelopeBytes() > 0) {
+      policy.maxEnvelopeBytes(config.maxEnvelopeBytes());
+    }
+    StoreConfig.Builder store = StoreConfig.newBuilder(dir.resolve(HolderConfig.BLOBS_DIR))
+        .abandonedUploadAfterMillis(config.abandonedUploadAfter().toMillis());
+    if (config.checkpointEveryBytes() > 0) {
+      store.checkpointEveryBytes(config.checkpointEveryBytes());
+    }
+    return open(store, policy.build(), clockFile);
+  }
+
+  /** Opens a holder on a {@link FileCustodyStore} with {@code policy}, whose high-water mark is already read. */
+  static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy<String> built, Path clockFile)
       throws IOException {
-    long highWater = ClockFile.read(clockFile);
-    CustodyPolicy<String> built = policy.highWaterEpochSecond(highWater).build();
     Builder b = newBuilder(built).clockFile(clockFile);
     FileCustodyStore store = FileCustodyStore.open(storeConfig.clock(b.storeClock()).listener(b.storeListener())
         .build());
@@ -142,6 +177,12 @@ public final class Custodian implements Closeable {
       store.close();
       throw e;
     }
+  }
+
+  /** Reads the clock file's high-water mark into {@code policy}, then opens as above; for the engine's tests. */
+  static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy.Builder<String> policy, Path clockFile)
+      throws IOException {
+    return open(storeConfig, policy.highWaterEpochSecond(ClockFile.read(clockFile)).build(), clockFile);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -238,7 +279,7 @@ public final class Custodian implements Closeable {
     UploadRequest r = upload.request();
     if (r.kind() != BlobKind.CUSTODY) {
       upload.close();
-      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no custody upload of " + fingerprint
+      throw new StoreException(StoreException.Reason.NOT_FOUND, null, "no custody upload of " + fingerprint
           + " (it is one of this device's own)");
     }
     return new CustodyUpload(this, upload, r.sourcePeer(), r.expiresNoLaterThanEpochSecond(),
@@ -453,7 +494,7 @@ public final class Custodian implements Closeable {
     ensureOpen();
     BlobStat s = store.stat(fingerprint);
     if (s == null || s.kind() != BlobKind.OWN || !s.state().hasBytes()) {
-      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no own envelope " + fingerprint
+      throw new StoreException(StoreException.Reason.NOT_FOUND, null, "no own envelope " + fingerprint
           + (s != null && s.kind() == BlobKind.CUSTODY ? " (it is a custody blob: it goes only to its destination)"
               : ""));
     }
@@ -506,18 +547,18 @@ public final class Custodian implements Closeable {
    * blob moves to FORWARDING (durably) and its verified bytes are streamed out through the egress
    * throttle. Finish with {@link Forward#delivered}, {@link Forward#failed()} or close (= failed).
    *
-   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING, EXPIRED, NOT_FOUND, CLOSED
+   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING; {@link StoreException} EXPIRED, NOT_FOUND, CLOSED
    */
   public Forward beginForward(Fingerprint fingerprint, String locator) throws IOException {
     ensureOpen();
     Objects.requireNonNull(locator, "locator");
     BlobStat s = store.stat(fingerprint);
     if (s == null || s.state() == BlobState.DELIVERED) {
-      throw new CustodyException(CustodyException.Reason.NOT_FOUND, "no blob " + fingerprint + " to forward"
+      throw new StoreException(StoreException.Reason.NOT_FOUND, null, "no blob " + fingerprint + " to forward"
           + (s == null ? "" : " (it was delivered)"));
     }
     if (s.state() == BlobState.EXPIRED || s.expiresAtEpochSecond() <= clock.nowEpochSecond()) {
-      throw new CustodyException(CustodyException.Reason.EXPIRED, "blob " + fingerprint + " expired at "
+      throw new StoreException(StoreException.Reason.EXPIRED, null, "blob " + fingerprint + " expired at "
           + s.expiresAtEpochSecond() + "; it is never served");
     }
     if (!s.locator().equals(locator)) {
@@ -538,7 +579,7 @@ public final class Custodian implements Closeable {
               + " is not held: " + e.getMessage());
         }
         if (e.reason() == StoreException.Reason.NOT_FOUND) {
-          throw new CustodyException(CustodyException.Reason.NOT_FOUND, e.getMessage());
+          throw new StoreException(StoreException.Reason.NOT_FOUND, null, e.getMessage());
         }
         throw e;
       }
@@ -548,7 +589,7 @@ public final class Custodian implements Closeable {
       } catch (IOException e) {
         returnToHeld(fingerprint);
         if (e instanceof StoreException && ((StoreException) e).reason() == StoreException.Reason.EXPIRED) {
-          throw new CustodyException(CustodyException.Reason.EXPIRED, e.getMessage());
+          throw new StoreException(StoreException.Reason.EXPIRED, null, e.getMessage());
         }
         throw e;
       }
@@ -695,6 +736,32 @@ public final class Custodian implements Closeable {
     return clock.nowEpochSecond();
   }
 
+  /** Every blob the store knows (custody and own, every state), for an operator's listing. */
+  public List<BlobStat> list() throws IOException {
+    return store.list();
+  }
+
+  /** Every blob whose header names {@code locator}, in every state. */
+  public List<BlobStat> listByLocator(String locator) throws IOException {
+    return store.listByLocator(locator);
+  }
+
+  /**
+   * The operator's own removal of a blob, whatever its state: its quota is freed at once (the ledger
+   * follows the store). Not a way for a peer to make a holder drop a blob: that takes a receipt or release.
+   *
+   * @return whether there was such a blob
+   */
+  public boolean remove(Fingerprint fingerprint) throws IOException {
+    return store.delete(fingerprint);
+  }
+
+  /** How long an idle upload waits to be resumed before it is discarded, or null if the store does not say. */
+  public java.time.Duration abandonedUploadAfter() {
+    return store instanceof FileCustodyStore
+        ? java.time.Duration.ofMillis(((FileCustodyStore) store).abandonedUploadAfterMillis()) : null;
+  }
+
   /** What the store knows of a blob (delivered ones included), or null. */
   public BlobStat stat(Fingerprint fingerprint) throws IOException {
     return store.stat(fingerprint);
@@ -734,8 +801,8 @@ public final class Custodian implements Closeable {
     return store.usage();
   }
 
-  /** The policy (ledger, clock, shapers) this custodian runs. */
-  public CustodyPolicy<String> policy() {
+  /** The policy (ledger, clock, shapers) this custodian runs; for the engine's own tests. */
+  CustodyPolicy<String> policy() {
     return policy;
   }
 
@@ -775,9 +842,9 @@ public final class Custodian implements Closeable {
     return new RefusalException(policy.refusals().record(refusal), localCause);
   }
 
-  private void ensureOpen() throws CustodyException {
+  private void ensureOpen() throws StoreException {
     if (closed) {
-      throw new CustodyException(CustodyException.Reason.CLOSED, "the custodian was closed");
+      throw new StoreException(StoreException.Reason.CLOSED, null, "the custodian was closed");
     }
   }
 
@@ -916,13 +983,15 @@ public final class Custodian implements Closeable {
   }
 
   /** Fail-fast builder; {@link #build()} rebuilds the ledger from the store. */
-  public static final class Builder {
+  static final class Builder {
     private final CustodyPolicy<String> policy;
     private final LedgerSync sync;
     private CustodyStore store;
     private Path clockFile;
     private long ingressTimeoutNanos = 30_000_000_000L;
     private long egressTimeoutNanos = 30_000_000_000L;
+    /** Settings given, so that a second one fails instead of silently replacing the first. */
+    private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder(CustodyPolicy<String> policy) {
       this.policy = Objects.requireNonNull(policy, "policy");
@@ -951,19 +1020,25 @@ public final class Custodian implements Closeable {
     /** Where the clock's high-water mark is kept ({@link ClockFile}); none unless set (then a clock set back
      * while stopped is believed). */
     public Builder clockFile(Path clockFile) {
+      requireUnset("clockFile", this.clockFile);
       this.clockFile = Objects.requireNonNull(clockFile, "clockFile");
+      set.add("clockFile");
       return this;
     }
 
     /** How long a read or write piece may wait for ingress bandwidth. Default 30 s. */
     public Builder ingressTimeoutNanos(long nanos) {
+      requireUnset("ingressTimeoutNanos", this.ingressTimeoutNanos);
       this.ingressTimeoutNanos = requireNotNegative(nanos, "ingressTimeoutNanos");
+      set.add("ingressTimeoutNanos");
       return this;
     }
 
     /** How long a piece may wait for egress bandwidth. Default 30 s. */
     public Builder egressTimeoutNanos(long nanos) {
+      requireUnset("egressTimeoutNanos", this.egressTimeoutNanos);
       this.egressTimeoutNanos = requireNotNegative(nanos, "egressTimeoutNanos");
+      set.add("egressTimeoutNanos");
       return this;
     }
 
@@ -982,6 +1057,13 @@ public final class Custodian implements Closeable {
       Custodian c = new Custodian(this, store);
       c.recover();
       return c;
+    }
+
+    /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
+    private void requireUnset(String name, Object current) {
+      if (set.contains(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
   }
 }

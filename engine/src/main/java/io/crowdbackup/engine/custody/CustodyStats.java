@@ -1,9 +1,9 @@
 package io.crowdbackup.engine.custody;
 
 import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.policy.PeerUsage;
 import io.crowdbackup.api.policy.QuotaStats;
 import io.crowdbackup.api.policy.Refusal;
-import io.crowdbackup.engine.policy.QuotaLedger;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -24,12 +24,12 @@ public final class CustodyStats {
   private final long quarantinedCount;
   private final long damagedLogRecordCount;
   private final long ownHeldBytes;
-  private final Map<String, QuotaLedger.PeerUsage> usageByPeer;
+  private final Map<String, PeerUsage> usageByPeer;
   private final Map<ReceiptException.Reason, Long> receiptRefusals;
 
   CustodyStats(QuotaStats quota, long forwardingCount, long deliveredByReceiptCount, long releasedCount,
       long evictedCount, long evictedBytes, long quarantinedCount, long damagedLogRecordCount, long ownHeldBytes,
-      Map<String, QuotaLedger.PeerUsage> usageByPeer, Map<ReceiptException.Reason, Long> receiptRefusals) {
+      Map<String, PeerUsage> usageByPeer, Map<ReceiptException.Reason, Long> receiptRefusals) {
     this.quota = quota;
     this.forwardingCount = forwardingCount;
     this.deliveredByReceiptCount = deliveredByReceiptCount;
@@ -127,7 +127,7 @@ public final class CustodyStats {
   }
 
   /** Held and reserved bytes of every peer that has any. */
-  public Map<String, QuotaLedger.PeerUsage> usageByPeer() {
+  public Map<String, PeerUsage> usageByPeer() {
     return usageByPeer;
   }
 

@@ -72,31 +72,40 @@ public final class Offer {
     private long envelopeExpiresAtEpochSecond = -1;
     private String sourcePeer;
     private boolean requireFullRetention;
+    /** Settings given, so that a second one fails instead of silently replacing the first. */
+    private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
 
     public Builder fingerprint(Fingerprint fingerprint) {
+      requireUnset("fingerprint", this.fingerprint);
       this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
+      set.add("fingerprint");
       return this;
     }
 
     public Builder declaredLengthBytes(long bytes) {
+      requireUnset("declaredLengthBytes", this.declaredLengthBytes);
       if (bytes <= 0) {
         throw new IllegalArgumentException("declaredLengthBytes must be positive but was " + bytes);
       }
       this.declaredLengthBytes = bytes;
+      set.add("declaredLengthBytes");
       return this;
     }
 
     public Builder envelopeExpiresAtEpochSecond(long epochSecond) {
+      requireUnset("envelopeExpiresAtEpochSecond", this.envelopeExpiresAtEpochSecond);
       if (epochSecond < 0) {
         throw new IllegalArgumentException("envelopeExpiresAtEpochSecond must not be negative but was " + epochSecond);
       }
       this.envelopeExpiresAtEpochSecond = epochSecond;
+      set.add("envelopeExpiresAtEpochSecond");
       return this;
     }
 
     public Builder sourcePeer(String peer) {
+      requireUnset("sourcePeer", this.sourcePeer);
       Objects.requireNonNull(peer, "peer");
       int bytes = peer.getBytes(StandardCharsets.UTF_8).length;
       if (bytes == 0 || bytes > io.crowdbackup.api.store.UploadRequest.MAX_PEER_BYTES) {
@@ -104,11 +113,14 @@ public final class Offer {
             + " UTF-8 bytes but was " + bytes);
       }
       this.sourcePeer = peer;
+      set.add("sourcePeer");
       return this;
     }
 
     public Builder requireFullRetention(boolean require) {
+      requireUnset("requireFullRetention", this.requireFullRetention);
       this.requireFullRetention = require;
+      set.add("requireFullRetention");
       return this;
     }
 
@@ -126,6 +138,13 @@ public final class Offer {
         throw new IllegalStateException("sourcePeer was not set");
       }
       return new Offer(this);
+    }
+
+    /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
+    private void requireUnset(String name, Object current) {
+      if (set.contains(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.EnvelopeException.Reason;
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.engine.EnvelopeScan;
 import java.io.IOException;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -24,7 +25,7 @@ import java.security.MessageDigest;
  * but whose ciphertext was altered passes here with a different fingerprint, which is why a holder always
  * compares the result with the fingerprint it was offered.
  */
-public final class EnvelopeScanner {
+public final class EnvelopeScanner implements EnvelopeScan {
   /** Told of each piece as it completes: what a resumable upload persists. */
   public interface PieceListener {
     /**
@@ -112,11 +113,13 @@ public final class EnvelopeScanner {
   }
 
   /** The header, once its bytes have arrived; {@code null} before. */
+  @Override
   public EnvelopeHeader header() {
     return header;
   }
 
   /** Bytes consumed so far. */
+  @Override
   public long position() {
     return position;
   }
@@ -135,6 +138,7 @@ public final class EnvelopeScanner {
   }
 
   /** Consumes all of {@code src}. */
+  @Override
   public void update(ByteBuffer src) throws IOException {
     while (src.hasRemaining()) {
       if (header == null) {
@@ -238,6 +242,7 @@ public final class EnvelopeScanner {
    *
    * @throws EnvelopeException {@link Reason#TRUNCATED} or {@link Reason#MISSING_FINAL_CHUNK} if it did not
    */
+  @Override
   public Fingerprint finish() throws EnvelopeException {
     if (header == null) {
       if (piece0Filled > 0 || piece0.length > PRELUDE_BYTES + HEADER_LENGTH_FIELD_BYTES) {

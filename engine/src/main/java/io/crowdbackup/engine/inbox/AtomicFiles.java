@@ -20,7 +20,7 @@ import java.nio.file.StandardOpenOption;
  * system without hard links (FAT, some FUSE mounts) it falls back to an existence check followed by an
  * atomic rename, which is race-free only against writers that hold the folder's lock, as the inbox does.
  */
-public final class AtomicFiles {
+final class AtomicFiles {
   /** Every temporary file this class creates starts with this; sanitised names never do (no leading dot). */
   public static final String TEMP_PREFIX = ".crowdbackup-tmp-";
   static final String TEMP_SUFFIX = ".part";

@@ -28,7 +28,7 @@ import java.util.Locale;
  *
  * Unicode is normalised to NFC first, so two spellings of "é" give one name.
  */
-public final class FileNames {
+final class FileNames {
   /** Bound on a sanitised name, in UTF-8 bytes. */
   public static final int MAX_NAME_BYTES = 200;
   /** What an empty or fully stripped name becomes. */

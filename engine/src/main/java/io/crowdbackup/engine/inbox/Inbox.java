@@ -8,6 +8,8 @@ import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.OpenResult;
 import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.policy.TimeSource;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.envelope.EnvelopeScanner;
 import io.crowdbackup.engine.envelope.StreamingOpener;
 import io.crowdbackup.engine.inbox.InboxException.Reason;
@@ -30,7 +32,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
-import java.util.function.LongSupplier;
 
 /**
  * A destination's (or relay's) inbox folder: takes envelopes, keeps the first copy of each, and answers
@@ -79,12 +80,6 @@ public final class Inbox implements Closeable {
   /** Test hook called after each step; a thrown {@link Error} models a kill (nothing is cleaned up). */
   interface StepHook {
     void after(Step step) throws IOException;
-  }
-
-  /** Told how far a delivery has read its envelope. */
-  public interface Progress {
-    /** @param bytesDone bytes read so far, over every pass; @param bytesTotal bytes all passes will read */
-    void onProgress(long bytesDone, long bytesTotal);
   }
 
   /** What opening the folder found and repaired. */
@@ -140,7 +135,7 @@ public final class Inbox implements Closeable {
   private final Mode mode;
   private final DestinationKeyPair keys;
   private final StreamingOpener opener;
-  private final LongSupplier clockEpochSecond;
+  private final TimeSource time;
   private final StepHook hook;
   private final FileOpener fileOpener;
   private final FileChannel lockChannel;
@@ -158,7 +153,7 @@ public final class Inbox implements Closeable {
     this.mode = b.mode;
     this.keys = b.keys;
     this.opener = new StreamingOpener(b.keys);
-    this.clockEpochSecond = b.clockEpochSecond;
+    this.time = b.time;
     this.hook = b.hook;
     this.fileOpener = b.fileOpener;
     this.lockChannel = lockChannel;
@@ -219,22 +214,25 @@ public final class Inbox implements Closeable {
     return deliver(envelopeFile, null);
   }
 
-  /** As {@link #deliver(Path)}, reporting progress over both passes. */
-  public Delivery deliver(Path envelopeFile, Progress progress) throws IOException {
+  /**
+   * As {@link #deliver(Path)}, reporting progress over both passes (the total is twice the file's size) and
+   * stopping when {@code transfer} is cancelled: a cancelled delivery publishes nothing and leaves no
+   * temporary file.
+   */
+  public Delivery deliver(Path envelopeFile, Transfer transfer) throws IOException {
     ensureOpen();
     long size = Files.size(envelopeFile);
-    Progress p = progress == null ? (d, t) -> { } : progress;
+    Transfer t = transfer == null ? Transfer.create() : transfer;
     Fingerprint fingerprint;
     try (FileChannel in = FileChannel.open(envelopeFile, StandardOpenOption.READ)) {
-      fingerprint = EnvelopeScanner.scan(counting(in, p, 0, 2 * size));
+      fingerprint = EnvelopeScanner.scan(t.reading(in, 2 * size));
     }
     Delivery dup = duplicate(fingerprint);
     if (dup != null) {
-      p.onProgress(2 * size, 2 * size);
       return dup;
     }
     try (FileChannel in = FileChannel.open(envelopeFile, StandardOpenOption.READ)) {
-      return openAndPublish(counting(in, p, size, 2 * size), fingerprint);
+      return openAndPublish(t.reading(in, 2 * size), fingerprint);
     }
   }
 
@@ -344,7 +342,7 @@ public final class Inbox implements Closeable {
       Files.delete(temp);
       return dup;
     }
-    Receipt receipt = Receipts.signReceipt(keys, fp, clockEpochSecond.getAsLong());
+    Receipt receipt = Receipts.signReceipt(keys, fp, time.epochSecond());
     byte[] receiptBytes = Receipts.encode(receipt);
     long expires = opened.header().expiresAtEpochSecond();
     Path published;
@@ -466,32 +464,6 @@ public final class Inbox implements Closeable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
     }
-  }
-
-  private static ReadableByteChannel counting(ReadableByteChannel in, Progress p, long base, long total) {
-    return new ReadableByteChannel() {
-      long done = base;
-
-      @Override
-      public int read(ByteBuffer dst) throws IOException {
-        int n = in.read(dst);
-        if (n > 0) {
-          done += n;
-          p.onProgress(done, total);
-        }
-        return n;
-      }
-
-      @Override
-      public boolean isOpen() {
-        return in.isOpen();
-      }
-
-      @Override
-      public void close() throws IOException {
-        in.close();
-      }
-    };
   }
 
   private FileChannel openTemp(Path temp) throws IOException {
@@ -616,33 +588,43 @@ public final class Inbox implements Closeable {
     private Path dir;
     private DestinationKeyPair keys;
     private Mode mode = Mode.DESTINATION;
-    private LongSupplier clockEpochSecond = () -> System.currentTimeMillis() / 1000;
+    private TimeSource time = TimeSource.system();
     private StepHook hook = step -> { };
     private FileOpener fileOpener = FileOpener.DEFAULT;
+    /** Settings given, so that a second one fails instead of silently replacing the first. */
+    private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
 
     /** The inbox folder (a relay's outbox in relay mode); created if absent. */
     public Builder directory(Path dir) {
+      requireUnset("directory", this.dir);
       this.dir = Objects.requireNonNull(dir, "dir");
+      set.add("directory");
       return this;
     }
 
     /** The destination's keys (a relay's own keys in relay mode): they open envelopes and sign receipts. */
     public Builder keys(DestinationKeyPair keys) {
+      requireUnset("keys", "(a key pair)");
       this.keys = Objects.requireNonNull(keys, "keys");
+      set.add("keys");
       return this;
     }
 
     /** {@link Mode#DESTINATION} unless set. */
     public Builder mode(Mode mode) {
+      requireUnset("mode", this.mode);
       this.mode = Objects.requireNonNull(mode, "mode");
+      set.add("mode");
       return this;
     }
 
-    /** Where receipt timestamps come from; the system clock unless set. */
-    public Builder clockEpochSecond(LongSupplier clockEpochSecond) {
-      this.clockEpochSecond = Objects.requireNonNull(clockEpochSecond, "clockEpochSecond");
+    /** Where receipt timestamps come from; {@link TimeSource#system()} unless set. */
+    public Builder time(TimeSource time) {
+      requireUnset("time", this.time);
+      this.time = Objects.requireNonNull(time, "time");
+      set.add("time");
       return this;
     }
 
@@ -695,6 +677,13 @@ public final class Inbox implements Closeable {
         lock.release();
         lockChannel.close();
         throw e;
+      }
+    }
+
+    /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
+    private void requireUnset(String name, Object current) {
+      if (set.contains(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
       }
     }
   }

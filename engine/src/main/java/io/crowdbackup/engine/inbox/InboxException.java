@@ -1,5 +1,6 @@
 package io.crowdbackup.engine.inbox;
 
+import io.crowdbackup.api.CrowdBackupException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -10,7 +11,7 @@ import java.util.Objects;
  * reason a program can act on. After any of these the inbox is still consistent: nothing half-written is
  * visible under a final name, and the ledger holds only whole records.
  */
-public class InboxException extends IOException {
+public class InboxException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   /** Why the inbox failed. */
@@ -47,6 +48,7 @@ public class InboxException extends IOException {
     return new InboxException(AtomicFiles.isDiskFull(cause) ? Reason.DISK_FULL : Reason.IO, path, message, cause);
   }
 
+  @Override
   public Reason reason() {
     return reason;
   }

@@ -81,7 +81,7 @@ public final class Keys {
     try {
       return new DestinationCard(f.get("locator"), key(f, "agreement-key"), key(f, "receipt-key"));
     } catch (IllegalArgumentException e) {
-      throw new KeyFormatException("card: " + e.getMessage());
+      throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "card: " + e.getMessage());
     }
   }
 
@@ -103,13 +103,13 @@ public final class Keys {
     try {
       derived = destinationFromSecrets(f.get("locator"), key(f, "agreement-secret"), key(f, "receipt-seed"));
     } catch (IllegalArgumentException e) {
-      throw new KeyFormatException("destination key: " + e.getMessage());
+      throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "destination key: " + e.getMessage());
     }
     if (!Arrays.equals(derived.card().agreementKey(), key(f, "agreement-key"))) {
-      throw new KeyFormatException("destination key: agreement-key does not match agreement-secret");
+      throw new KeyFormatException(KeyFormatException.Reason.KEY_MISMATCH, "destination key: agreement-key does not match agreement-secret");
     }
     if (!Arrays.equals(derived.card().receiptKey(), key(f, "receipt-key"))) {
-      throw new KeyFormatException("destination key: receipt-key does not match receipt-seed");
+      throw new KeyFormatException(KeyFormatException.Reason.KEY_MISMATCH, "destination key: receipt-key does not match receipt-seed");
     }
     return derived;
   }
@@ -124,7 +124,7 @@ public final class Keys {
     Map<String, String> f = parse(text, SIGNING_KEY_MAGIC, "public-key", "seed");
     SigningKeyPair derived = signingFromSeed(key(f, "seed"));
     if (!Arrays.equals(derived.publicKey(), key(f, "public-key"))) {
-      throw new KeyFormatException("signing key: public-key does not match seed");
+      throw new KeyFormatException(KeyFormatException.Reason.KEY_MISMATCH, "signing key: public-key does not match seed");
     }
     return derived;
   }
@@ -132,11 +132,11 @@ public final class Keys {
   private static Map<String, String> parse(String text, String magic, String... fields) throws KeyFormatException {
     int utf8Bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     if (utf8Bytes > MAX_FILE_BYTES) {
-      throw new KeyFormatException("file is " + utf8Bytes + " bytes, at most " + MAX_FILE_BYTES);
+      throw new KeyFormatException(KeyFormatException.Reason.KEY_FILE_TOO_LARGE, "file is " + utf8Bytes + " bytes, at most " + MAX_FILE_BYTES);
     }
     String[] lines = text.split("\n", -1);
     if (lines.length == 0 || !lines[0].trim().equals(magic)) {
-      throw new KeyFormatException("first line must be \"" + magic + "\"");
+      throw new KeyFormatException(KeyFormatException.Reason.WRONG_FILE_KIND, "first line must be \"" + magic + "\"");
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (int i = 1; i < lines.length; i++) {
@@ -146,19 +146,19 @@ public final class Keys {
       }
       int space = line.indexOf(' ');
       if (space < 0) {
-        throw new KeyFormatException("line " + (i + 1) + " has no value");
+        throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "line " + (i + 1) + " has no value");
       }
       String name = line.substring(0, space);
       if (!Arrays.asList(fields).contains(name)) {
-        throw new KeyFormatException("line " + (i + 1) + ": unknown field \"" + name + "\"");
+        throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "line " + (i + 1) + ": unknown field \"" + name + "\"");
       }
       if (out.put(name, line.substring(space + 1).trim()) != null) {
-        throw new KeyFormatException("line " + (i + 1) + ": field \"" + name + "\" repeated");
+        throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "line " + (i + 1) + ": field \"" + name + "\" repeated");
       }
     }
     for (String field : fields) {
       if (!out.containsKey(field)) {
-        throw new KeyFormatException("field \"" + field + "\" is missing");
+        throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, "field \"" + field + "\" is missing");
       }
     }
     return out;
@@ -167,12 +167,12 @@ public final class Keys {
   private static byte[] key(Map<String, String> f, String name) throws KeyFormatException {
     String hex = f.get(name);
     if (hex.length() != 64) {
-      throw new KeyFormatException(name + " must be 64 hex digits, has " + hex.length());
+      throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, name + " must be 64 hex digits, has " + hex.length());
     }
     try {
       return Hex.parse(hex);
     } catch (IllegalArgumentException e) {
-      throw new KeyFormatException(name + " is not hex");
+      throw new KeyFormatException(KeyFormatException.Reason.BAD_FIELD, name + " is not hex");
     }
   }
 }

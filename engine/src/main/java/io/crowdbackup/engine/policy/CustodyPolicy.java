@@ -1,31 +1,17 @@
 package io.crowdbackup.engine.policy;
 
-import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.policy.QuotaStats;
 import io.crowdbackup.api.policy.RateLimit;
-import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.policy.TimeSource;
 import java.util.Objects;
 import java.util.function.LongFunction;
 
 /**
- * The rules a holder lives by, in one object the store is built with: the custody clock, the retention
- * policy, the quota ledger, and ingress and egress bandwidth shapers, all on one injected clock and one
- * refusal counter.
- *
- * <p>The store's side of an upload:
- * <pre>{@code
- * Admission<P> a = policy.admit(fingerprint, header.envelopeLengthBytes(), header.expiresAtEpochSecond(), peer);
- * // refused: RefusalException carries the machine-readable Refusal; nothing was reserved
- * try (InputStream in = Throttled.inputStream(raw, policy.ingress().forPeer(peer), timeoutNanos)) {
- *   ... write, verify the fingerprint, make durable, record a.custodyExpiresAtEpochSecond() ...
- * } catch (IOException | ... e) {
- *   a.reservation().release();          // abort / failure: frees the reservation
- *   throw e;
- * }
- * a.reservation().commit();             // durable: reserved -> held
- * // later: policy.ledger().release(fingerprint) on delivery, release, or expiry
- * }</pre>
+ * The rules a holder lives by, in one object: the custody clock, the retention policy, the quota ledger,
+ * and ingress and egress bandwidth shapers, all on one injected clock and one refusal counter. The
+ * custodian ({@code io.crowdbackup.engine.custody.Custodian}) is its only user: it asks {@link #retention()}
+ * for an offer's custody expiry, reserves the declared length in {@link #ledger()} before the first byte,
+ * pays for bytes through the shapers, and lets the store's listener move reserved bytes to held or free.
  *
  * @param <P> how the store identifies a peer
  */
@@ -64,19 +50,6 @@ public final class CustodyPolicy<P> {
     return new Builder<>();
   }
 
-  /**
-   * Decides an offer before its first byte: the retention it gets, then a reservation of its declared
-   * length. On refusal nothing is reserved and the refusal is counted.
-   *
-   * @throws RefusalException EXPIRED, or any reason of {@link QuotaLedger#reserve}
-   */
-  public Admission<P> admit(Fingerprint fingerprint, long declaredLengthBytes, long envelopeExpiresAtEpochSecond,
-      P peer) throws RefusalException {
-    long expires = retention.custodyExpiresAtEpochSecond(envelopeExpiresAtEpochSecond, clock.nowEpochSecond());
-    QuotaLedger.Reservation<P> reservation = ledger.reserve(fingerprint, declaredLengthBytes, peer);
-    return new Admission<>(reservation, expires);
-  }
-
   public CustodyClock clock() {
     return clock;
   }
@@ -107,26 +80,6 @@ public final class CustodyPolicy<P> {
     return ledger.stats();
   }
 
-  /** An accepted offer: its reservation and when its custody ends. */
-  public static final class Admission<P> {
-    private final QuotaLedger.Reservation<P> reservation;
-    private final long custodyExpiresAtEpochSecond;
-
-    Admission(QuotaLedger.Reservation<P> reservation, long custodyExpiresAtEpochSecond) {
-      this.reservation = reservation;
-      this.custodyExpiresAtEpochSecond = custodyExpiresAtEpochSecond;
-    }
-
-    public QuotaLedger.Reservation<P> reservation() {
-      return reservation;
-    }
-
-    /** min(envelope expiry, now + max retention): what the store records as the blob's expiry. */
-    public long custodyExpiresAtEpochSecond() {
-      return custodyExpiresAtEpochSecond;
-    }
-  }
-
   /** Fail-fast builder; {@link #build()} leaves it unchanged. */
   public static final class Builder<P> {
     private TimeSource time = TimeSource.system();
@@ -142,68 +95,86 @@ public final class CustodyPolicy<P> {
     private RateLimit egressPerPeer;
     private long maxTrackedPeers = 10_000;
     private LongFunction<PeerStateMap<P, BandwidthShaper.PeerThrottle>> peerMaps = BoundedLruPeerMap::withMaximumSize;
+    /** Settings given, so that a second one fails instead of silently replacing the first. */
+    private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder() {}
 
     /** The clock (and how to wait on it); default the system's. Tests pass a manual clock for both. */
     public Builder<P> time(TimeSource time, Sleeper sleeper) {
+      requireUnset("time", this.time);
       this.time = Objects.requireNonNull(time, "time");
       this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      set.add("time");
       return this;
     }
 
     /** The latest custody time the store recorded before this start; see {@link CustodyClock}. */
     public Builder<P> highWaterEpochSecond(long highWaterEpochSecond) {
+      requireUnset("highWaterEpochSecond", this.highWaterEpochSecond);
       this.highWaterEpochSecond = highWaterEpochSecond;
+      set.add("highWaterEpochSecond");
       return this;
     }
 
     /** Bytes given to others. Required. */
     public Builder<P> limitBytes(long limitBytes) {
+      requireUnset("limitBytes", this.limitBytes);
       if (limitBytes <= 0) {
         throw new IllegalArgumentException("limitBytes must be positive but was " + limitBytes);
       }
       this.limitBytes = limitBytes;
+      set.add("limitBytes");
       return this;
     }
 
     /** The most one source may use, percent of the limit. Default 100. */
     public Builder<P> peerSharePercent(int percent) {
+      requireUnset("peerSharePercent", this.peerSharePercent);
       if (percent < 1 || percent > 100) {
         throw new IllegalArgumentException("peerSharePercent must be in [1, 100] but was " + percent);
       }
       this.peerSharePercent = percent;
+      set.add("peerSharePercent");
       return this;
     }
 
     public Builder<P> maxEnvelopeBytes(long maxEnvelopeBytes) {
+      requireUnset("maxEnvelopeBytes", this.maxEnvelopeBytes);
       if (maxEnvelopeBytes <= 0) {
         throw new IllegalArgumentException("maxEnvelopeBytes must be positive but was " + maxEnvelopeBytes);
       }
       this.maxEnvelopeBytes = maxEnvelopeBytes;
+      set.add("maxEnvelopeBytes");
       return this;
     }
 
     /** Default {@link RetentionPolicy#DEFAULT_MAX_RETENTION_SECONDS} (12 h). */
     public Builder<P> maxRetentionSeconds(long seconds) {
+      requireUnset("maxRetentionSeconds", this.maxRetentionSeconds);
       if (seconds <= 0) {
         throw new IllegalArgumentException("maxRetentionSeconds must be positive but was " + seconds);
       }
       this.maxRetentionSeconds = seconds;
+      set.add("maxRetentionSeconds");
       return this;
     }
 
     /** Ingress shaping. Required. */
     public Builder<P> ingress(RateLimit global, RateLimit perPeer) {
+      requireUnset("ingress", ingressGlobal + "/" + ingressPerPeer);
       this.ingressGlobal = Objects.requireNonNull(global, "global");
       this.ingressPerPeer = Objects.requireNonNull(perPeer, "perPeer");
+      set.add("ingress");
       return this;
     }
 
     /** Egress shaping. Required. */
     public Builder<P> egress(RateLimit global, RateLimit perPeer) {
+      requireUnset("egress", egressGlobal + "/" + egressPerPeer);
       this.egressGlobal = Objects.requireNonNull(global, "global");
       this.egressPerPeer = Objects.requireNonNull(perPeer, "perPeer");
+      set.add("egress");
       return this;
     }
 
@@ -213,11 +184,13 @@ public final class CustodyPolicy<P> {
      */
     public Builder<P> peerBuckets(long maxTrackedPeers,
         LongFunction<PeerStateMap<P, BandwidthShaper.PeerThrottle>> peerMaps) {
+      requireUnset("peerBuckets", this.maxTrackedPeers);
       if (maxTrackedPeers < 1) {
         throw new IllegalArgumentException("maxTrackedPeers must be positive but was " + maxTrackedPeers);
       }
       this.maxTrackedPeers = maxTrackedPeers;
       this.peerMaps = Objects.requireNonNull(peerMaps, "peerMaps");
+      set.add("peerBuckets");
       return this;
     }
 
@@ -232,6 +205,13 @@ public final class CustodyPolicy<P> {
         throw new IllegalStateException("egress rates are required");
       }
       return new CustodyPolicy<>(this);
+    }
+
+    /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
+    private void requireUnset(String name, Object current) {
+      if (set.contains(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
   }
 }

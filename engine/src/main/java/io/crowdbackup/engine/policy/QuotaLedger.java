@@ -1,6 +1,7 @@
 package io.crowdbackup.engine.policy;
 
 import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.api.policy.PeerUsage;
 import io.crowdbackup.api.policy.QuotaStats;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
@@ -262,7 +263,7 @@ public final class QuotaLedger<P> {
   public PeerUsage usage(P peer) {
     synchronized (lock) {
       PeerCounts c = peers.get(peer);
-      return new PeerUsage(c == null ? 0 : c.heldBytes, c == null ? 0 : c.reservedBytes, peerShareBytes);
+      return PeerUsage.of(c == null ? 0 : c.heldBytes, c == null ? 0 : c.reservedBytes, peerShareBytes);
     }
   }
 
@@ -271,7 +272,7 @@ public final class QuotaLedger<P> {
     synchronized (lock) {
       Map<P, PeerUsage> out = new HashMap<>();
       for (Map.Entry<P, PeerCounts> e : peers.entrySet()) {
-        out.put(e.getKey(), new PeerUsage(e.getValue().heldBytes, e.getValue().reservedBytes, peerShareBytes));
+        out.put(e.getKey(), PeerUsage.of(e.getValue().heldBytes, e.getValue().reservedBytes, peerShareBytes));
       }
       return out;
     }
@@ -326,41 +327,6 @@ public final class QuotaLedger<P> {
   private static final class PeerCounts {
     long heldBytes;
     long reservedBytes;
-  }
-
-  /** A peer's usage against its share. Immutable. */
-  public static final class PeerUsage {
-    private final long heldBytes;
-    private final long reservedBytes;
-    private final long shareBytes;
-
-    PeerUsage(long heldBytes, long reservedBytes, long shareBytes) {
-      this.heldBytes = heldBytes;
-      this.reservedBytes = reservedBytes;
-      this.shareBytes = shareBytes;
-    }
-
-    public long heldBytes() {
-      return heldBytes;
-    }
-
-    public long reservedBytes() {
-      return reservedBytes;
-    }
-
-    public long shareBytes() {
-      return shareBytes;
-    }
-
-    public long remainingBytes() {
-      return Math.max(0L, shareBytes - heldBytes - reservedBytes);
-    }
-
-    @Override
-    public String toString() {
-      return "PeerUsage{heldBytes=" + heldBytes + ", reservedBytes=" + reservedBytes + ", shareBytes=" + shareBytes
-          + "}";
-    }
   }
 
   /** An upload's claim on the ledger; a handle for {@link QuotaLedger#commit} and {@link QuotaLedger#release}. */

@@ -2,6 +2,7 @@ package io.crowdbackup.engine.protocol;
 
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.policy.PeerUsage;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
@@ -9,12 +10,10 @@ import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.engine.custody.Custodian;
-import io.crowdbackup.engine.custody.CustodyException;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.custody.CustodyUpload;
 import io.crowdbackup.engine.custody.DropOutcome;
 import io.crowdbackup.engine.custody.Offer;
-import io.crowdbackup.engine.policy.QuotaLedger;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.io.Closeable;
 import java.io.IOException;
@@ -371,11 +370,8 @@ public final class HolderProtocol implements Closeable {
     } catch (RefusalException e) {
       sessions.remove(fp, s);
       return ProtocolResponse.problem(Problem.of(e.refusal()));
-    } catch (CustodyException | StoreException e) {
-      boolean notFound = e instanceof CustodyException
-          ? ((CustodyException) e).reason() == CustodyException.Reason.NOT_FOUND
-          : ((StoreException) e).reason() == StoreException.Reason.NOT_FOUND;
-      if (notFound) {
+    } catch (StoreException e) {
+      if (e.reason() == StoreException.Reason.NOT_FOUND) {
         sessions.remove(fp, s);
         return Exchanges.notFound("no upload of " + fp + " (never begun, ended, or abandoned)");
       }
@@ -518,8 +514,8 @@ public final class HolderProtocol implements Closeable {
   private ProtocolResponse status(ProtocolRequest req) {
     CustodyStats st = custodian.stats();
     String you = identity.of(req.remoteAddress(), null);
-    Map<String, QuotaLedger.PeerUsage> byPeer = st.usageByPeer();
-    QuotaLedger.PeerUsage yours = byPeer.get(you);
+    Map<String, PeerUsage> byPeer = st.usageByPeer();
+    PeerUsage yours = byPeer.get(you);
     Json.Writer w = Json.object().put("limitBytes", st.limitBytes()).put("heldBytes", st.heldBytes())
         .put("reservedBytes", st.reservedBytes()).put("freeBytes", st.freeBytes()).put("heldCount", st.heldCount())
         .put("reservedCount", st.reservedCount()).put("peerCount", byPeer.size()).put("you", you)
@@ -528,7 +524,7 @@ public final class HolderProtocol implements Closeable {
     if (req.remoteAddress().isLoopbackAddress()) {
       // Who else uses this holder is for its owner only, not for the venue.
       List<Json.Writer> peers = new ArrayList<>();
-      for (Map.Entry<String, QuotaLedger.PeerUsage> e : byPeer.entrySet()) {
+      for (Map.Entry<String, PeerUsage> e : byPeer.entrySet()) {
         peers.add(Json.object().put("peer", e.getKey()).put("heldBytes", e.getValue().heldBytes())
             .put("reservedBytes", e.getValue().reservedBytes()));
       }

@@ -7,8 +7,9 @@ import java.time.Clock;
 import java.util.Objects;
 
 /**
- * Options of a {@link FileCustodyStore}. Immutable; built with {@link #newBuilder(Path)}, whose
- * {@link Builder#build()} checks them together.
+ * Options of a {@link FileCustodyStore}. Immutable; built with {@link #newBuilder(Path)}: each option may be
+ * given once (a second call fails with the value already set), and {@link Builder#build()} checks them
+ * together.
  */
 public final class StoreConfig {
   private final Path directory;
@@ -84,6 +85,8 @@ public final class StoreConfig {
     private long flushBehindBytes = 4L << 20;
     private FileOpener fileOpener = FileOpener.DEFAULT;
     private StoreListener listener = StoreListener.NONE;
+    /** Names of the settings given, so that a second one fails instead of silently replacing the first. */
+    private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory, "directory");
@@ -91,13 +94,17 @@ public final class StoreConfig {
 
     /** The index implementation; {@link InMemoryBlobIndex#FACTORY} unless set. */
     public Builder indexFactory(BlobIndex.Factory factory) {
+      requireUnset("indexFactory", this.indexFactory);
       this.indexFactory = Objects.requireNonNull(factory, "indexFactory");
+      set.add("indexFactory");
       return this;
     }
 
     /** Time source for expiry checks and upload ages. */
     public Builder clock(Clock clock) {
+      requireUnset("clock", this.clock);
       this.clock = Objects.requireNonNull(clock, "clock");
+      set.add("clock");
       return this;
     }
 
@@ -107,10 +114,12 @@ public final class StoreConfig {
      * progress, which is kept across restarts. Default 6 h.
      */
     public Builder abandonedUploadAfterMillis(long millis) {
+      requireUnset("abandonedUploadAfterMillis", this.abandonedUploadAfterMillis);
       if (millis < 0) {
         throw new IllegalArgumentException("abandonedUploadAfterMillis must not be negative, was " + millis);
       }
       this.abandonedUploadAfterMillis = millis;
+      set.add("abandonedUploadAfterMillis");
       return this;
     }
 
@@ -119,10 +128,12 @@ public final class StoreConfig {
      * that is about 13 directories, and eviction frees at most an hour's blobs late by less than an hour.
      */
     public Builder expiryGroupSeconds(long seconds) {
+      requireUnset("expiryGroupSeconds", this.expiryGroupSeconds);
       if (seconds < 1 || seconds > 86_400 * 7) {
         throw new IllegalArgumentException("expiryGroupSeconds must be 1..604800, was " + seconds);
       }
       this.expiryGroupSeconds = seconds;
+      set.add("expiryGroupSeconds");
       return this;
     }
 
@@ -131,10 +142,12 @@ public final class StoreConfig {
      * sender re-send. Default 8 MiB.
      */
     public Builder checkpointEveryBytes(long bytes) {
+      requireUnset("checkpointEveryBytes", this.checkpointEveryBytes);
       if (bytes < 1) {
         throw new IllegalArgumentException("checkpointEveryBytes must be positive, was " + bytes);
       }
       this.checkpointEveryBytes = bytes;
+      set.add("checkpointEveryBytes");
       return this;
     }
 
@@ -146,27 +159,51 @@ public final class StoreConfig {
      * 0 turns it off. Default 4 MiB.
      */
     public Builder flushBehindBytes(long bytes) {
+      requireUnset("flushBehindBytes", this.flushBehindBytes);
       if (bytes < 0) {
         throw new IllegalArgumentException("flushBehindBytes must not be negative (0 turns it off), was " + bytes);
       }
       this.flushBehindBytes = bytes;
+      set.add("flushBehindBytes");
       return this;
     }
 
     /** For fault-injection tests: how files are opened. */
     public Builder fileOpener(FileOpener opener) {
+      requireUnset("fileOpener", this.fileOpener);
       this.fileOpener = Objects.requireNonNull(opener, "fileOpener");
+      set.add("fileOpener");
       return this;
     }
 
     /** Told of every change to what the store holds; for a policy layer's ledger. */
     public Builder listener(StoreListener listener) {
+      requireUnset("listener", this.listener);
       this.listener = Objects.requireNonNull(listener, "listener");
+      set.add("listener");
       return this;
     }
 
+    /**
+     * Checks the settings together and builds; the builder is left as it was.
+     *
+     * @throws IllegalStateException if a flush behind was set that could never run before the checkpoint
+     *     that was set (it would only cost a thread)
+     */
     public StoreConfig build() {
+      if (set.contains("flushBehindBytes") && set.contains("checkpointEveryBytes") && flushBehindBytes > 0
+          && flushBehindBytes >= checkpointEveryBytes) {
+        throw new IllegalStateException("flushBehindBytes " + flushBehindBytes + " must be below checkpointEveryBytes "
+            + checkpointEveryBytes + " (or 0): a flush behind never runs before the checkpoint's own fsync");
+      }
       return new StoreConfig(this);
+    }
+
+    /** Fails if {@code name} was given before: one line of a configuration never undoes another. */
+    private void requireUnset(String name, Object current) {
+      if (set.contains(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
   }
 }

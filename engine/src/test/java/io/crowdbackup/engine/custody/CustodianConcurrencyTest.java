@@ -72,9 +72,9 @@ class CustodianConcurrencyTest {
         if (u.custodyHeldBytes() + u.custodyReservedBytes() > LIMIT_BYTES) {
           violations.add("store " + u);
         }
-        for (java.util.Map.Entry<String, io.crowdbackup.engine.policy.QuotaLedger.PeerUsage> p
+        for (java.util.Map.Entry<String, io.crowdbackup.api.policy.PeerUsage> p
             : c.stats().usageByPeer().entrySet()) {
-          io.crowdbackup.engine.policy.QuotaLedger.PeerUsage pu = p.getValue();
+          io.crowdbackup.api.policy.PeerUsage pu = p.getValue();
           if (pu.heldBytes() + pu.reservedBytes() > pu.shareBytes()) {
             violations.add("peer " + p.getKey() + " over its share: " + pu);
           }

@@ -20,9 +20,11 @@ import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
 import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.custody.CustodyFixture.Env;
 import io.crowdbackup.engine.policy.ManualTimeSource;
 import io.crowdbackup.engine.policy.RetentionPolicy;
+import io.crowdbackup.engine.store.ClockFile;
 import io.crowdbackup.engine.store.StoreTestSupport;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
@@ -99,7 +101,8 @@ class CustodianTest {
       Arrays.fill(garbage, (byte) 7);
       assertEquals(Refusal.Reason.MALFORMED,
           refusal(() -> c.receive(lying, Channels.newChannel(new ByteArrayInputStream(garbage)))).reason());
-      Offer shortOffer = fourth.offerBuilder("p4").declaredLengthBytes(fourth.bytes.length + 10).build();
+      Offer shortOffer = Offer.newBuilder().fingerprint(fourth.fingerprint).declaredLengthBytes(fourth.bytes.length + 10)
+          .envelopeExpiresAtEpochSecond(fourth.expiresAtEpochSecond).sourcePeer("p4").build();
       assertEquals(Refusal.Reason.MALFORMED, refusal(() -> c.receive(shortOffer, fourth.channel())).reason());
 
       CustodyStats s = c.stats();
@@ -205,14 +208,14 @@ class CustodianTest {
         assertEquals(DropOutcome.DROPPED, again.delivered(a.receipt()));
       }
       assertEquals(BlobState.DELIVERED, c.stat(a.fingerprint).state());
-      assertEquals(CustodyException.Reason.NOT_FOUND,
-          assertThrows(CustodyException.class, () -> c.beginForward(a.fingerprint, "home-a.example")).reason());
+      assertEquals(StoreException.Reason.NOT_FOUND,
+          assertThrows(StoreException.class, () -> c.beginForward(a.fingerprint, "home-a.example")).reason());
       // Closing an unfinished forward is a failed forward.
       c.beginForward(soon.fingerprint, "home-a.example").close();
       assertEquals(BlobState.HELD, c.stat(soon.fingerprint).state());
       // Custody blobs are not handed to peers.
-      assertEquals(CustodyException.Reason.NOT_FOUND,
-          assertThrows(CustodyException.class, () -> c.openOwn(soon.fingerprint, "peer")).reason());
+      assertEquals(StoreException.Reason.NOT_FOUND,
+          assertThrows(StoreException.class, () -> c.openOwn(soon.fingerprint, "peer")).reason());
       // Own envelopes are what this device offers.
       Env mine = envelope(34, 1_000);
       c.putOwn(mine.fingerprint, mine.bytes.length, mine.channel());
@@ -246,8 +249,8 @@ class CustodianTest {
     ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
     Env a = envelope(51, 20_000);
     RateLimit perPeer = RateLimit.of(4_096, 4_096);
-    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20)
-        .ingress(RateLimit.of(1 << 20, 1 << 20), perPeer))) {
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20, RateLimit.of(1 << 20, 1 << 20), perPeer,
+        CustodyFixture.UNSHAPED, CustodyFixture.UNSHAPED))) {
       long before = time.sleptNanos();
       CustodyUpload u = c.accept(a.offer("slow-peer"));
       u.write(ByteBuffer.wrap(a.bytes));
@@ -277,8 +280,8 @@ class CustodianTest {
       }
       time.jumpWallMillis(-10 * 3600_000L); // and backwards: still ignored
       time.advanceSeconds(1801);
-      assertEquals(CustodyException.Reason.EXPIRED,
-          assertThrows(CustodyException.class, () -> c.beginForward(hour.fingerprint, "home-a.example")).reason());
+      assertEquals(StoreException.Reason.EXPIRED,
+          assertThrows(StoreException.class, () -> c.beginForward(hour.fingerprint, "home-a.example")).reason());
       assertTrue(c.pendingFor("home-a.example").stream().noneMatch(s -> s.fingerprint().equals(hour.fingerprint)));
       assertEquals(1, c.evictExpired());
       assertEquals(day.bytes.length, c.stats().heldBytes(), "eviction frees the quota");
@@ -338,8 +341,8 @@ class CustodianTest {
   void forwardsArePaidByTheDestinationsEgressBucket() throws Exception {
     ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
     Env a = envelope(81, 20_000);
-    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20)
-        .egress(RateLimit.of(1 << 20, 1 << 20), RateLimit.of(4_096, 4_096)))) {
+    try (Custodian c = CustodyFixture.open(dir, CustodyFixture.policy(time, 1 << 20, CustodyFixture.UNSHAPED,
+        CustodyFixture.UNSHAPED, RateLimit.of(1 << 20, 1 << 20), RateLimit.of(4_096, 4_096)))) {
       c.receive(a.offer("p"), a.channel());
       long before = time.sleptNanos();
       try (Forward f = c.beginForward(a.fingerprint, "home-a.example")) {

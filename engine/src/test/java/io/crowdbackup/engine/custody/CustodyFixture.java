@@ -79,12 +79,20 @@ final class CustodyFixture {
     return envelope(seed, plaintextBytes, START_EPOCH_SECOND + 6 * 3600, HOME_A);
   }
 
+  static final RateLimit UNSHAPED = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
+
   static CustodyPolicy.Builder<String> policy(ManualTimeSource time, long limitBytes) {
+    return policy(time, limitBytes, UNSHAPED, UNSHAPED, UNSHAPED, UNSHAPED);
+  }
+
+  /** A policy with these rates (a builder refuses rates given twice). */
+  static CustodyPolicy.Builder<String> policy(ManualTimeSource time, long limitBytes, RateLimit ingressGlobal,
+      RateLimit ingressPerPeer, RateLimit egressGlobal, RateLimit egressPerPeer) {
     return CustodyPolicy.<String>newBuilder()
         .time(time, time)
         .limitBytes(limitBytes)
-        .ingress(RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30), RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30))
-        .egress(RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30), RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30));
+        .ingress(ingressGlobal, ingressPerPeer)
+        .egress(egressGlobal, egressPerPeer);
   }
 
   static Custodian open(Path dir, CustodyPolicy.Builder<String> policy) throws IOException {

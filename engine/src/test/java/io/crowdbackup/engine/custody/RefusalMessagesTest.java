@@ -75,7 +75,8 @@ class RefusalMessagesTest {
       assertEquals(Refusal.Reason.MALFORMED, malformed.reason());
       assertFitForAPeer(malformed.refusal());
 
-      Offer tooLong = sent.offerBuilder("p1").declaredLengthBytes(sent.bytes.length + 10).build();
+      Offer tooLong = Offer.newBuilder().fingerprint(sent.fingerprint).declaredLengthBytes(sent.bytes.length + 10)
+          .envelopeExpiresAtEpochSecond(sent.expiresAtEpochSecond).sourcePeer("p1").build();
       RefusalException length = refused(() -> c.receive(tooLong, sent.channel()));
       assertEquals(Refusal.Reason.MALFORMED, length.reason());
       assertFitForAPeer(length.refusal());

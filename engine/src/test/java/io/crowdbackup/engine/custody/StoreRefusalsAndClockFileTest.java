@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.store.StoreException;
+import io.crowdbackup.engine.store.ClockFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,6 +7,7 @@ import io.crowdbackup.api.OpenResult;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
+import io.crowdbackup.engine.Transfer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
@@ -57,7 +58,8 @@ class BigStreamTest {
     long startNanos = System.nanoTime();
     SealResult sealed;
     OpenResult result;
-    CountingChannel envelopeIn = new CountingChannel(pipe.source());
+    Transfer counted = Transfer.create();
+    ReadableByteChannel envelopeIn = counted.reading(pipe.source(), -1);
     try {
       Future<SealResult> sealing = sealThread.submit(() -> {
         try (WritableByteChannel sink = pipe.sink();
@@ -81,7 +83,7 @@ class BigStreamTest {
     assertArrayEquals(expectedSha, result.plaintextSha256(), "the opener's plaintext SHA-256");
     assertEquals(PLAINTEXT_BYTES, result.metadata().plaintextLengthBytes());
     assertEquals(sealed.fingerprint(), result.fingerprint());
-    assertEquals(sealed.envelopeLengthBytes(), envelopeIn.count, "envelope bytes through the pipe");
+    assertEquals(sealed.envelopeLengthBytes(), counted.bytesDone(), "envelope bytes through the pipe");
     assertEquals(EnvelopeFormat.uncompressedEnvelopeLength(
         HeaderCodec.piece0Length(destination.card().locator()), request.chunkSizeBytes(), PLAINTEXT_BYTES),
         sealed.envelopeLengthBytes());
@@ -129,32 +131,4 @@ class BigStreamTest {
     public void close() {}
   }
 
-  /** Counts the bytes read through it. */
-  static final class CountingChannel implements ReadableByteChannel {
-    private final ReadableByteChannel in;
-    long count;
-
-    CountingChannel(ReadableByteChannel in) {
-      this.in = in;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      int n = in.read(dst);
-      if (n > 0) {
-        count += n;
-      }
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return in.isOpen();
-    }
-
-    @Override
-    public void close() throws IOException {
-      in.close();
-    }
-  }
 }

@@ -8,6 +8,7 @@ import io.crowdbackup.api.SecretAccess;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
+import io.crowdbackup.engine.policy.ManualTimeSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -52,7 +53,7 @@ class RelayLayersTest {
 
   private Inbox relayInbox() throws Exception {
     return Inbox.newBuilder().directory(dir.resolve("relay")).keys(RELAY).mode(Inbox.Mode.RELAY)
-        .clockEpochSecond(() -> INNER_EXPIRY - 86_400).open();
+        .time(new ManualTimeSource((INNER_EXPIRY - 86_400) * 1000L)).open();
   }
 
   private Path file(byte[] envelope) throws Exception {

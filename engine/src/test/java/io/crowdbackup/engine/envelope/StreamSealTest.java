@@ -81,7 +81,7 @@ class StreamSealTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     Random r = new Random(3);
     SealResult result;
-    try (StreamingSealer sealer = io.crowdbackup.engine.Envelopes.parallelSealer(2);
+    try (io.crowdbackup.api.EnvelopeSealer sealer = io.crowdbackup.engine.Envelopes.parallelSealer(2);
         SealingChannel ch = sealer.openSealingChannel(request, dir, Channels.newChannel(out))) {
       for (int off = 0; off < plaintext.length; ) {
         int n = Math.min(plaintext.length - off, r.nextInt(20_000));

@@ -8,6 +8,7 @@ import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.engine.envelope.StreamingSealer;
 import io.crowdbackup.engine.envelope.TestEnvelopes;
+import io.crowdbackup.engine.policy.ManualTimeSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ class DeliveryLedgerDamageTest {
   }
 
   Inbox open() throws IOException {
-    return Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW).open();
+    return Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L)).open();
   }
 
   /** Offsets where each record starts, and the file's end. */

@@ -10,8 +10,11 @@ import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
+import io.crowdbackup.engine.TransferCancelledException;
 import io.crowdbackup.engine.envelope.StreamingSealer;
 import io.crowdbackup.engine.envelope.TestEnvelopes;
+import io.crowdbackup.engine.policy.ManualTimeSource;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -49,7 +52,7 @@ class InboxTest {
   }
 
   Inbox open(DestinationKeyPair keys, Inbox.Mode mode) throws IOException {
-    return Inbox.newBuilder().directory(inboxDir).keys(keys).mode(mode).clockEpochSecond(() -> NOW).open();
+    return Inbox.newBuilder().directory(inboxDir).keys(keys).mode(mode).time(new ManualTimeSource((NOW) * 1000L)).open();
   }
 
   Inbox open() throws IOException {
@@ -154,12 +157,12 @@ class InboxTest {
     Path env = seal("photo.jpg", data(4, 2 * CHUNK));
     Fingerprint fp = fingerprintOf(env);
     Delivery first;
-    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW).open()) {
+    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L)).open()) {
       first = inbox.deliver(env);
     }
     Map<String, String> before = snapshot(inboxDir);
     // Later, after a restart, with a clock that would sign a different receipt.
-    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW + 999).open()) {
+    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW + 999) * 1000L)).open()) {
       assertTrue(inbox.recovery().clean(), inbox.recovery().toString());
       Delivery byPath = inbox.deliver(env);
       Delivery byStreamWithHint = inbox.deliver(Channels.newChannel(Files.newInputStream(env)), fp);
@@ -243,7 +246,7 @@ class InboxTest {
   void aCrashAtAnyStepLeavesNoFileOrACompleteOneAndReDeliveryIsRecognised(Inbox.Step crashAfter) throws Exception {
     byte[] plaintext = data(9, 4 * CHUNK + 1);
     Path env = seal("photo.jpg", plaintext);
-    Inbox crashing = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW)
+    Inbox crashing = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L))
         .stepHook(step -> {
           if (step == crashAfter) {
             throw new Error("simulated kill after " + step);
@@ -281,7 +284,7 @@ class InboxTest {
   void aFileChangedAfterACrashIsNotTakenForThePublishedOne() throws Exception {
     byte[] plaintext = data(10, 2 * CHUNK);
     Path env = seal("photo.jpg", plaintext);
-    Inbox crashing = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW)
+    Inbox crashing = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L))
         .stepHook(step -> {
           if (step == Inbox.Step.PUBLISHED) {
             throw new Error("simulated kill");
@@ -346,7 +349,7 @@ class InboxTest {
     byte[] plaintext = data(20, 2 * CHUNK);
     Path env = seal("photo.jpg", plaintext);
     Path other = seal("other.jpg", data(21, 10));
-    try (Inbox failing = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW)
+    try (Inbox failing = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L))
         .stepHook(step -> {
           if (step == Inbox.Step.PUBLISHED) {
             throw new InboxException(InboxException.Reason.IO, inboxDir, "simulated: fsync failed (EIO)");
@@ -451,7 +454,7 @@ class InboxTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(devFull), "needs /dev/full (Linux)");
     Path env = seal("full.bin", data(31, 3 * CHUNK));
     InboxException e;
-    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).clockEpochSecond(() -> NOW)
+    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L))
         .fileOpener((path, options) -> FileChannel.open(devFull, StandardOpenOption.WRITE)).open()) {
       e = assertThrows(InboxException.class, () -> inbox.deliver(env));
     }
@@ -481,7 +484,7 @@ class InboxTest {
     Path outbox = tmp.resolve("outbox");
     Delivery relayed;
     try (Inbox relay = Inbox.newBuilder().directory(outbox).keys(RELAY).mode(Inbox.Mode.RELAY)
-        .clockEpochSecond(() -> NOW).open()) {
+        .time(new ManualTimeSource((NOW) * 1000L)).open()) {
       relayed = relay.deliver(outer);
       assertEquals(Delivery.Outcome.RELAYED, relayed.outcome());
       assertEquals(outerFp, relayed.fingerprint());
@@ -530,7 +533,7 @@ class InboxTest {
     Path outer = seal("a.bin", data(18, 2 * CHUNK), RELAY);
     Path outbox = tmp.resolve("outbox");
     Inbox crashing = Inbox.newBuilder().directory(outbox).keys(RELAY).mode(Inbox.Mode.RELAY)
-        .clockEpochSecond(() -> NOW).stepHook(step -> {
+        .time(new ManualTimeSource((NOW) * 1000L)).stepHook(step -> {
           if (step == Inbox.Step.PUBLISHED) {
             throw new Error("simulated kill");
           }
@@ -552,13 +555,55 @@ class InboxTest {
     long size = Files.size(env);
     long[] last = new long[2];
     try (Inbox inbox = open()) {
-      inbox.deliver(env, (done, total) -> {
+      inbox.deliver(env, Transfer.create((done, total) -> {
         assertTrue(done >= last[0] && done <= total);
         last[0] = done;
         last[1] = total;
-      });
+      }));
     }
     assertEquals(2 * size, last[0]);
     assertEquals(2 * size, last[1]);
+  }
+
+  @Test
+  void aDeliveryCancelledFromAnotherThreadPublishesNothingAndLeavesNoTemporaryFile() throws Exception {
+    Path env = seal("c.bin", data(23, 40 * CHUNK));
+    long size = Files.size(env);
+    try (Inbox inbox = open()) {
+      // Cancelled by another thread once the second pass (the one that writes) is under way.
+      java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+      Transfer t = Transfer.create((done, total) -> {
+        if (done > size + 2 * CHUNK && writing.getCount() > 0) {
+          writing.countDown();
+          try {
+            cancelled.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      });
+      Thread canceller = new Thread(() -> {
+        try {
+          writing.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        t.cancel();
+        cancelled.countDown();
+      });
+      canceller.start();
+      assertThrows(TransferCancelledException.class, () -> inbox.deliver(env, t));
+      canceller.join();
+      assertTrue(t.isCancelled());
+      assertEquals(0, inbox.deliveredCount());
+      assertArrayEquals(new String[0], visibleNames(inboxDir), "nothing published");
+      try (java.util.stream.Stream<Path> all = Files.list(inboxDir)) {
+        assertTrue(all.noneMatch(p -> p.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX)),
+            "no temporary file left");
+      }
+      // The same envelope is delivered normally afterwards.
+      assertEquals(Delivery.Outcome.DELIVERED, inbox.deliver(env).outcome());
+    }
   }
 }

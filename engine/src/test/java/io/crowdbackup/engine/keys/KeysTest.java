@@ -78,8 +78,9 @@ class KeysTest {
     String text = Keys.encodeDestination(DEST);
     String badAgreement = replaceLine(text, "agreement-key",
         "agreement-key " + flipHexDigit(Hex.of(DEST.card().agreementKey())));
-    assertMessage(assertThrows(KeyFormatException.class, () -> Keys.decodeDestination(badAgreement)),
-        "agreement-key does not match");
+    KeyFormatException mismatch = assertThrows(KeyFormatException.class, () -> Keys.decodeDestination(badAgreement));
+    assertMessage(mismatch, "agreement-key does not match");
+    assertEquals(KeyFormatException.Reason.KEY_MISMATCH, mismatch.reason());
     String badReceipt = replaceLine(text, "receipt-key", "receipt-key " + flipHexDigit(Hex.of(DEST.card().receiptKey())));
     assertMessage(assertThrows(KeyFormatException.class, () -> Keys.decodeDestination(badReceipt)),
         "receipt-key does not match");

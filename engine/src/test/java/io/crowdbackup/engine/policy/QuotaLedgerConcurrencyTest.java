@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.api.policy.PeerUsage;
 import io.crowdbackup.api.policy.QuotaStats;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
@@ -173,8 +174,8 @@ class QuotaLedgerConcurrencyTest {
           if (s.heldBytes() + s.reservedBytes() > LIMIT || s.heldBytes() < 0 || s.reservedBytes() < 0) {
             throw new AssertionError("snapshot over the limit: " + s);
           }
-          for (Map.Entry<String, QuotaLedger.PeerUsage> e : ledger.usageByPeer().entrySet()) {
-            QuotaLedger.PeerUsage u = e.getValue();
+          for (Map.Entry<String, PeerUsage> e : ledger.usageByPeer().entrySet()) {
+            PeerUsage u = e.getValue();
             if (u.heldBytes() + u.reservedBytes() > SHARE) {
               throw new AssertionError("peer " + e.getKey() + " over its share: " + u);
             }

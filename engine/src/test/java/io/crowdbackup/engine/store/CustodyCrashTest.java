@@ -127,7 +127,7 @@ class CustodyCrashTest {
       assertEquals(0, c.stats().reservedBytes());
       assertEquals(0, c.storeUsage().custodyReservedBytes() + c.storeUsage().ownReservedBytes());
     }
-    try (var partial = Files.list(holder.resolve("store").resolve(FileCustodyStore.PARTIAL_DIR))) {
+    try (var partial = Files.list(holder.resolve(io.crowdbackup.engine.custody.HolderConfig.BLOBS_DIR).resolve(FileCustodyStore.PARTIAL_DIR))) {
       assertEquals(0, partial.count(), "partial files left behind");
     }
     System.out.printf("custody crash test: %d SIGKILL cycles, %d acknowledged envelopes, %d kills left uploads"

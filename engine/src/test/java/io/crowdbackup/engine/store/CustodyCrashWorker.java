@@ -5,10 +5,10 @@ import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.engine.custody.Custodian;
+import io.crowdbackup.engine.custody.HolderConfig;
 import io.crowdbackup.engine.custody.CustodyUpload;
 import io.crowdbackup.engine.custody.Forward;
 import io.crowdbackup.engine.custody.Offer;
-import io.crowdbackup.engine.policy.CustodyPolicy;
 import io.crowdbackup.engine.policy.ManualTimeSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -40,9 +40,9 @@ public final class CustodyCrashWorker {
 
   static Custodian open(Path holder, ManualTimeSource time) throws IOException {
     RateLimit unlimited = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
-    return Custodian.open(StoreConfig.newBuilder(holder.resolve("store")).checkpointEveryBytes(16 * 1024),
-        CustodyPolicy.<String>newBuilder().time(time, time).limitBytes(LIMIT_BYTES).ingress(unlimited, unlimited)
-            .egress(unlimited, unlimited), holder.resolve("custody.clock"));
+    // The front-end's way in: the holder folder holds blobs/ (the store) and custody.clock.
+    return Custodian.open(HolderConfig.newBuilder(holder).checkpointEveryBytes(16 * 1024).time(time)
+        .limitBytes(LIMIT_BYTES).ingress(unlimited, unlimited).egress(unlimited, unlimited).build());
   }
 
   static Offer offer(StoreTestSupport.Env e, String peer) {

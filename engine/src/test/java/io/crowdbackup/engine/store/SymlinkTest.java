@@ -131,7 +131,7 @@ class SymlinkTest {
     assumeTrue(linksSupported(dir));
     Path clock = dir.resolve("custody.clock");
     Files.createSymbolicLink(clock, outside);
-    IOException ex = assertThrows(IOException.class, () -> io.crowdbackup.engine.custody.ClockFile.read(clock));
+    IOException ex = assertThrows(IOException.class, () -> ClockFile.read(clock));
     assertTrue(ex.getMessage().contains("symbolic link"), ex.getMessage());
     assertArrayEquals(OUTSIDE, Files.readAllBytes(outside));
   }

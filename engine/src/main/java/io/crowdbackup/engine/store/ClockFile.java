@@ -1,4 +1,4 @@
-package io.crowdbackup.engine.custody;
+package io.crowdbackup.engine.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
