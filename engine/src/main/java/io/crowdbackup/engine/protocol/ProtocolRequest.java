@@ -44,7 +44,7 @@ public interface ProtocolRequest {
      * The next piece, or {@code null} at the end of the body; valid until the next call. {@code max} is a
      * hint: a piece may be longer (the caller checks), never empty.
      */
-    ByteBuffer next(int max) throws IOException;
+    @Nullable ByteBuffer next(int max) throws IOException;
   }
 
   /** The address the request came from: what the holder knows of who the peer is. */
