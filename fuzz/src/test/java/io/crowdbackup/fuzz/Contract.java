@@ -65,7 +65,7 @@ final class Contract {
 
   /**
    * {@code -Dfuzz.stats=FILE}: count outcomes (ok, or each rejection reason) and write them to FILE at
-   * exit, to see how deep a target's corpus reaches: {@code mvn test -Dtest=... -Dfuzz.stats=/tmp/s.txt}.
+   * exit, to see how deep a target's corpus reaches: {@code mvn test -Dtest=... -Dfuzz.stats=stats.txt}.
    */
   private static final java.util.Map<String, Integer> STATS = statsMap();
 
