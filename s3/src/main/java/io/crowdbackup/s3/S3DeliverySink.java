@@ -26,6 +26,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -104,6 +105,8 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
   private final EnvelopeOpener opener;
   private final TimeSource time;
   private final Semaphore buffers;
+  /** Test seam: runs after the content is in place, before the record is created (a race test holds it). */
+  private volatile Consumer<Fingerprint> beforeCommit = fp -> { };
 
   private S3DeliverySink(S3Settings settings, S3Client s3, DestinationKeyPair keys, TimeSource time) {
     this.settings = settings;
@@ -188,6 +191,10 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
     return settings.keyPrefix() + DELIVERIES + fingerprint.toHex();
   }
 
+  void beforeCommit(Consumer<Fingerprint> hook) {
+    this.beforeCommit = Objects.requireNonNull(hook, "hook");
+  }
+
   /** The stored receipt, read from the bucket: this server keeps nothing of its own. */
   @Override
   public byte @Nullable [] receipt(Fingerprint fingerprint) throws IOException {
@@ -232,6 +239,7 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
       upload.release();
       buffers.release();
     }
+    beforeCommit.accept(expected);
     byte[] receipt = Receipts.encode(Receipts.signReceipt(keys, expected, time.epochSecond()));
     DeliveryRecord mine = new DeliveryRecord(expected, receipt, upload.key, upload.written,
         opened.plaintextSha256(), opened.metadata().name(), opened.metadata().mediaType());
@@ -293,7 +301,9 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
     } catch (NoSuchKeyException e) {
       return null;
     } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
+      // Only a missing key means "not delivered": a missing bucket must not make every envelope look new.
+      boolean noBucket = e.awsErrorDetails() != null && "NoSuchBucket".equals(e.awsErrorDetails().errorCode());
+      if (e.statusCode() == 404 && !noBucket) {
         return null;
       }
       throw failure(object(key), "cannot read the delivery record", e);

@@ -214,6 +214,21 @@ class S3DeliverySinkTest {
   }
 
   @Test
+  void aBucketThatVanishesIsAFailureNotANewEnvelope() throws Exception {
+    byte[] env = seal(12, TestEnvelopes.plaintext(12, 1000, true), "y.txt");
+    Fingerprint fp = fingerprint(env);
+    s3.client.createBucket(b -> b.bucket("vanishing"));
+    try (S3DeliverySink sink = S3DeliverySink.open(S3Settings.newBuilder().bucket("vanishing").endpoint(s3.endpoint)
+        .region("us-east-1").pathStyle(true).credentials(S3ProxyFixture.IDENTITY, S3ProxyFixture.CREDENTIAL).build(),
+        DESTINATION)) {
+      s3.client.deleteBucket(b -> b.bucket("vanishing"));
+      S3SinkException e = assertThrows(S3SinkException.class, () -> sink.receipt(fp));
+      assertEquals(S3SinkException.Reason.OBJECT_STORE_REFUSED, e.reason());
+      assertThrows(S3SinkException.class, () -> sink.deliver(channel(env), fp));
+    }
+  }
+
+  @Test
   void aCorruptRecordIsReportedAsSuchNotAsNotDelivered() throws Exception {
     String prefix = freshPrefix();
     byte[] env = seal(11, TestEnvelopes.plaintext(11, 1000, true), "x.txt");

@@ -88,8 +88,12 @@ final class S3ProxyFixture implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws java.io.IOException {
     client.close();
-    proxy.stop();
+    try {
+      proxy.stop();
+    } catch (Exception e) {
+      throw new java.io.IOException("S3Proxy did not stop", e);
+    }
   }
 }
