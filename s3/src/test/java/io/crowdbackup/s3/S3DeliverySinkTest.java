@@ -22,6 +22,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
@@ -29,7 +30,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 
 /** The S3 sink against a real S3 protocol server (S3Proxy, filesystem backend): no mock of the SDK. */
 class S3DeliverySinkTest {
@@ -73,6 +76,11 @@ class S3DeliverySinkTest {
         .asByteArray();
   }
 
+  private static String storedChecksum(String key) {
+    return s3.client.headObject(HeadObjectRequest.builder().bucket(S3ProxyFixture.BUCKET).key(key)
+        .checksumMode(ChecksumMode.ENABLED).build()).checksumSHA256();
+  }
+
   private static List<String> under(String prefix) {
     return s3.keys().stream().filter(k -> k.startsWith(prefix)).sorted().toList();
   }
@@ -99,6 +107,8 @@ class S3DeliverySinkTest {
       assertEquals("holiday.jpg", record.name);
       assertEquals(sink.contentKey(fp), record.contentKey);
       assertArrayEquals(receipt, record.receipt());
+      // The store kept the SHA-256 the sink sent with the single PutObject: the file's own.
+      assertEquals(Base64.getEncoder().encodeToString(record.sha256()), storedChecksum(sink.contentKey(fp)));
     }
     // A server that never saw the delivery, with nothing but the key and the bucket.
     try (S3DeliverySink other = S3DeliverySink.open(s3.settings(prefix).build(), DESTINATION)) {
@@ -121,8 +131,39 @@ class S3DeliverySinkTest {
       DeliveryRecord record = DeliveryRecord.decode(object(sink.recordKey(fp)), fp, "record");
       assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(plain), record.sha256());
       assertEquals(plain.length, record.sizeBytes);
+      // A multipart object's checksum is the SHA-256 of its parts' SHA-256s, "-3" for three parts: every
+      // part went up with its own.
+      String stored = storedChecksum(sink.contentKey(fp));
+      assertTrue(stored != null && stored.endsWith("-3"), "stored checksum " + stored);
     }
     assertEquals(List.of(), s3.openUploads());
+  }
+
+  @Test
+  void virtualHostAddressingPutsTheBucketInTheHostName() throws Exception {
+    s3.client.createBucket(b -> b.bucket("vhost"));
+    byte[] plain = TestEnvelopes.plaintext(13, 5000, false);
+    byte[] env = seal(13, plain, "v.bin");
+    Fingerprint fp = fingerprint(env);
+    S3Settings settings = S3Settings.newBuilder().bucket("vhost")
+        .endpoint(s3.endpoint)
+        .region("us-east-1").pathStyle(false).credentials(S3ProxyFixture.IDENTITY, S3ProxyFixture.CREDENTIAL).build();
+    try (S3DeliverySink sink = S3DeliverySink.open(settings, DESTINATION)) {
+      byte[] receipt = sink.deliver(channel(env), fp);
+      assertArrayEquals(receipt, sink.receipt(fp));
+      // Read back path-style by another client: the same bucket.
+      assertArrayEquals(plain, s3.client.getObjectAsBytes(b -> b.bucket("vhost").key(sink.contentKey(fp))).asByteArray());
+    }
+    // The addressing really is the setting's: a bucket whose host name does not resolve is reachable
+    // path-style only.
+    s3.client.createBucket(b -> b.bucket("unresolved"));
+    S3Settings.Builder unresolved = S3Settings.newBuilder().bucket("unresolved").endpoint(s3.endpoint)
+        .region("us-east-1").credentials(S3ProxyFixture.IDENTITY, S3ProxyFixture.CREDENTIAL);
+    S3SinkException e = assertThrows(S3SinkException.class, () -> S3DeliverySink.open(unresolved.pathStyle(false)
+        .build(), DESTINATION));
+    assertEquals(S3SinkException.Reason.OBJECT_STORE_UNAVAILABLE, e.reason(), e.getMessage());
+    S3DeliverySink.open(S3Settings.newBuilder().bucket("unresolved").endpoint(s3.endpoint).region("us-east-1")
+        .pathStyle(true).credentials(S3ProxyFixture.IDENTITY, S3ProxyFixture.CREDENTIAL).build(), DESTINATION).close();
   }
 
   @Test

@@ -30,6 +30,8 @@ final class S3ProxyFixture implements AutoCloseable {
   static final String IDENTITY = "test-identity";
   static final String CREDENTIAL = "test-credential";
   static final String BUCKET = "deliveries";
+  /** The domain of virtual-host addressing; {@code vhost.localhost} resolves in the tests (see test-hosts). */
+  static final String VIRTUAL_HOST = "localhost";
 
   final S3Proxy proxy;
   final URI endpoint;
@@ -49,6 +51,7 @@ final class S3ProxyFixture implements AutoCloseable {
     S3Proxy proxy = S3Proxy.builder().blobStore(BlobStores.create("filesystem", p))
         .endpoint(URI.create("http://127.0.0.1:0"))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, CREDENTIAL)
+        .virtualHost(VIRTUAL_HOST) // a request to <bucket>.localhost names the bucket in its host
         .build();
     proxy.start();
     long deadline = System.nanoTime() + 30_000_000_000L;
@@ -58,7 +61,8 @@ final class S3ProxyFixture implements AutoCloseable {
       }
       Thread.sleep(10);
     }
-    URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    // Path-style requests must name exactly the virtual host: S3Proxy takes any other host as a bucket.
+    URI endpoint = URI.create("http://" + VIRTUAL_HOST + ":" + proxy.getPort());
     S3Client client = S3Client.builder().httpClientBuilder(Apache5HttpClient.builder())
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(IDENTITY, CREDENTIAL)))
         .region(Region.US_EAST_1).forcePathStyle(true).endpointOverride(endpoint)
