@@ -6,9 +6,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.BlobStore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -45,10 +47,15 @@ final class S3ProxyFixture implements AutoCloseable {
 
   /** Starts S3Proxy over {@code dir} (created) and creates {@link #BUCKET}. */
   static S3ProxyFixture start(Path dir) throws Exception {
+    return start(dir, store -> store);
+  }
+
+  /** As {@link #start(Path)}, the filesystem store wrapped by {@code wrap} (a fault-injecting store). */
+  static S3ProxyFixture start(Path dir, UnaryOperator<BlobStore> wrap) throws Exception {
     Files.createDirectories(dir);
     Properties p = new Properties();
     p.setProperty("jclouds.filesystem.basedir", dir.toString());
-    S3Proxy proxy = S3Proxy.builder().blobStore(BlobStores.create("filesystem", p))
+    S3Proxy proxy = S3Proxy.builder().blobStore(wrap.apply(BlobStores.create("filesystem", p)))
         .endpoint(URI.create("http://127.0.0.1:0"))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, CREDENTIAL)
         .virtualHost(VIRTUAL_HOST) // a request to <bucket>.localhost names the bucket in its host
