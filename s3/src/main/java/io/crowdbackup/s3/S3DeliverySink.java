@@ -20,6 +20,8 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -51,6 +53,8 @@ import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -344,6 +348,38 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
     }
+  }
+
+  /**
+   * Aborts this sink's multipart uploads (under {@code <prefix>files/}) started more than {@code olderThan}
+   * ago: those of servers killed mid-delivery. They were never visible and hold no delivery, only storage;
+   * a bucket lifecycle rule ({@code AbortIncompleteMultipartUpload}) does the same where the store has one.
+   * Choose {@code olderThan} well above the longest delivery, or a running upload is cut (its delivery then
+   * fails and is retried by its holder).
+   *
+   * @return how many uploads were aborted
+   */
+  public int abortIncompleteUploads(Duration olderThan) throws IOException {
+    Objects.requireNonNull(olderThan, "olderThan");
+    if (olderThan.isNegative()) {
+      throw new IllegalArgumentException("olderThan must not be negative but was " + olderThan);
+    }
+    Instant cutoff = Instant.ofEpochMilli(time.epochMillis()).minus(olderThan);
+    String prefix = settings.keyPrefix() + FILES;
+    int aborted = 0;
+    try {
+      for (MultipartUpload u : s3.listMultipartUploadsPaginator(ListMultipartUploadsRequest.builder()
+          .bucket(settings.bucket()).prefix(prefix).build()).uploads()) {
+        if (u.initiated() != null && u.initiated().isBefore(cutoff)) {
+          s3.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(settings.bucket()).key(u.key())
+              .uploadId(u.uploadId()).build());
+          aborted++;
+        }
+      }
+    } catch (SdkException e) {
+      throw failure(object(prefix), "cannot list or abort incomplete multipart uploads", e);
+    }
+    return aborted;
   }
 
   /** Closes the HTTP client. Deliveries in flight fail; nothing they wrote counts (no record). */

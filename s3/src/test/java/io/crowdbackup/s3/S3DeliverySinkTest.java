@@ -270,6 +270,25 @@ class S3DeliverySinkTest {
   }
 
   @Test
+  void incompleteUploadsOfKilledServersAreAbortedOnceOldEnough() throws Exception {
+    String prefix = freshPrefix();
+    try (S3DeliverySink sink = S3DeliverySink.open(s3.settings(prefix).build(), DESTINATION)) {
+      // What a server killed mid-delivery leaves: an upload with a part, never completed.
+      String key = prefix + S3DeliverySink.FILES + "0".repeat(64);
+      String id = s3.client.createMultipartUpload(b -> b.bucket(S3ProxyFixture.BUCKET).key(key)).uploadId();
+      s3.client.uploadPart(b -> b.bucket(S3ProxyFixture.BUCKET).key(key).uploadId(id).partNumber(1),
+          RequestBody.fromBytes(new byte[1000]));
+      String elsewhere = "other/" + S3DeliverySink.FILES + "0".repeat(64);
+      String otherId = s3.client.createMultipartUpload(b -> b.bucket(S3ProxyFixture.BUCKET).key(elsewhere)).uploadId();
+      assertEquals(0, sink.abortIncompleteUploads(java.time.Duration.ofHours(1)), "too young to be abandoned");
+      assertEquals(1, sink.abortIncompleteUploads(java.time.Duration.ZERO));
+      assertEquals(List.of(otherId), s3.openUploads().stream().map(u -> u.uploadId()).toList(),
+          "only this sink's prefix is swept");
+      s3.client.abortMultipartUpload(b -> b.bucket(S3ProxyFixture.BUCKET).key(elsewhere).uploadId(otherId));
+    }
+  }
+
+  @Test
   void aCorruptRecordIsReportedAsSuchNotAsNotDelivered() throws Exception {
     String prefix = freshPrefix();
     byte[] env = seal(11, TestEnvelopes.plaintext(11, 1000, true), "x.txt");
