@@ -43,6 +43,7 @@ import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -88,7 +89,7 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * means another server committed first: its record is read and its receipt answered, byte for byte.
  * A server killed before its record leaves at most a content object (identical to what a retry writes)
  * or an incomplete multipart upload (for the bucket's {@code AbortIncompleteMultipartUpload} lifecycle
- * rule), never a delivery.
+ * rule or {@link #abortIncompleteUploads}), never a delivery.
  *
  * <p><b>Memory</b>: at most {@link S3Settings#maxConcurrentUploads()} deliveries hold a part buffer, which
  * grows to {@link S3Settings#partSizeBytes()}; further deliveries wait. Destination mode only: envelopes
@@ -105,6 +106,8 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
 
   private final S3Settings settings;
   private final S3Client s3;
+  /** Ours to close: a user's S3Client would leave a provider it was given open. */
+  private final AwsCredentialsProvider credentials;
   private final DestinationKeyPair keys;
   private final EnvelopeOpener opener;
   private final TimeSource time;
@@ -112,7 +115,9 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
   /** Test seam: runs after the content is in place, before the record is created (a race test holds it). */
   private volatile Consumer<Fingerprint> beforeCommit = fp -> { };
 
-  private S3DeliverySink(S3Settings settings, S3Client s3, DestinationKeyPair keys, TimeSource time) {
+  private S3DeliverySink(S3Settings settings, S3Client s3, AwsCredentialsProvider credentials, DestinationKeyPair keys,
+      TimeSource time) {
+    this.credentials = credentials;
     this.settings = settings;
     this.s3 = s3;
     this.keys = keys;
@@ -137,21 +142,35 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(time, "time");
-    S3Client s3 = newClient(settings);
-    try {
-      s3.headBucket(HeadBucketRequest.builder().bucket(settings.bucket()).build());
-    } catch (SdkException e) {
-      s3.close();
-      throw failure("s3://" + settings.bucket(), "cannot reach the bucket (" + settings + ")", e);
-    }
-    return new S3DeliverySink(settings, s3, keys, time);
-  }
-
-  private static S3Client newClient(S3Settings settings) throws S3SinkException {
     AwsCredentialsProvider credentials = settings.accessKeyId() == null
         ? DefaultCredentialsProvider.builder().build()
         : StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKeyId(),
             Objects.requireNonNull(settings.revealSecretAccessKey(), "secret")));
+    S3Client s3 = null;
+    try {
+      s3 = newClient(settings, credentials);
+      s3.headBucket(HeadBucketRequest.builder().bucket(settings.bucket()).build());
+      return new S3DeliverySink(settings, s3, credentials, keys, time);
+    } catch (S3SinkException | RuntimeException e) {
+      if (s3 != null) {
+        s3.close();
+      }
+      closeQuietly(credentials);
+      if (e instanceof SdkException) {
+        throw failure("s3://" + settings.bucket(), "cannot reach the bucket (" + settings + ")", (SdkException) e);
+      }
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(AwsCredentialsProvider credentials) {
+    if (credentials instanceof SdkAutoCloseable) {
+      ((SdkAutoCloseable) credentials).close();
+    }
+  }
+
+  private static S3Client newClient(S3Settings settings, AwsCredentialsProvider credentials)
+      throws S3SinkException {
     S3ClientBuilder b = S3Client.builder()
         .httpClientBuilder(Apache5HttpClient.builder().maxConnections(Math.max(16, 4 * settings.maxConcurrentUploads())))
         .credentialsProvider(credentials)
@@ -385,7 +404,11 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
   /** Closes the HTTP client. Deliveries in flight fail; nothing they wrote counts (no record). */
   @Override
   public void close() {
-    s3.close();
+    try {
+      s3.close();
+    } finally {
+      closeQuietly(credentials);
+    }
   }
 
   /**
