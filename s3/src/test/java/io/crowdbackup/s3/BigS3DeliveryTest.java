@@ -28,7 +28,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 /**
  * A big delivery into the S3 sink at {@code -Xmx128m}, in a child JVM ({@link BigDeliveryProcess}); S3Proxy
  * runs in this JVM. The file goes up as a multipart upload of 8 MiB parts, so the heap holds one part
- * buffer, not the file. By default 192 MiB of plaintext (1.5 times the child's heap, so a sink that held
+ * buffer, not the file. By default 160 MiB of plaintext (more than the child's heap, so a sink that held
  * the file would fail), to keep the module's tests short; the issue's 4 GiB with
  * {@code -Dcrowdbackup.bigs3.plaintextBytes=4294967296} (about twice the plaintext free under
  * {@code java.io.tmpdir} is needed; skipped, saying so, without it). {@code -Dcrowdbackup.bigs3=false}
@@ -42,7 +42,7 @@ class BigS3DeliveryTest {
 
   @Test
   void aBigDeliveryStreamsIntoTheBucketUnderAHundredAndTwentyEightMibHeap() throws Exception {
-    long plaintextBytes = Long.getLong("crowdbackup.bigs3.plaintextBytes", 192L << 20);
+    long plaintextBytes = Long.getLong("crowdbackup.bigs3.plaintextBytes", 160L << 20);
     long free = Files.getFileStore(dir).getUsableSpace();
     Assumptions.assumeTrue(free > 2 * plaintextBytes + (256L << 20), "skipped: " + (free >> 20) + " MiB free under "
         + dir + ", the big S3 delivery test needs " + ((2 * plaintextBytes >> 20) + 256) + " MiB");

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -63,55 +65,60 @@ class S3ConflictTest {
   }
 
   private ConflictingStore store;
+  private S3ProxyFixture s3;
+  private S3DeliverySink sink;
 
-  private S3ProxyFixture start() throws Exception {
-    return S3ProxyFixture.start(dir.resolve("s3"), s -> store = new ConflictingStore(s));
+  @BeforeEach
+  void start() throws Exception {
+    s3 = S3ProxyFixture.start(dir.resolve("s3"), s -> store = new ConflictingStore(s));
+    sink = S3DeliverySink.open(s3.settings("p/").build(), DESTINATION);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    sink.close();
+    s3.close();
+  }
+
+  private static byte[] envelope(long seed) throws Exception {
+    return S3DeliverySinkTest.seal(seed, TestEnvelopes.plaintext(seed, 1000, true), "file-" + seed + ".txt");
   }
 
   @Test
   void aConflictIsRetriedUntilTheCreateGoesThrough() throws Exception {
-    try (S3ProxyFixture s3 = start();
-        S3DeliverySink sink = S3DeliverySink.open(s3.settings("p/").build(), DESTINATION)) {
-      byte[] env = S3DeliverySinkTest.seal(20, TestEnvelopes.plaintext(20, 1000, true), "c.txt");
-      Fingerprint fp = S3DeliverySinkTest.fingerprint(env);
-      store.conflicts.set(3);
-      byte[] receipt = sink.deliver(S3DeliverySinkTest.channel(env), fp);
-      assertTrue(store.served.get() >= 3, "conflicts answered: " + store.served.get());
-      assertArrayEquals(receipt, sink.receipt(fp));
-    }
+    byte[] env = envelope(20);
+    Fingerprint fp = S3DeliverySinkTest.fingerprint(env);
+    store.conflicts.set(3);
+    byte[] receipt = sink.deliver(S3DeliverySinkTest.channel(env), fp);
+    assertTrue(store.served.get() >= 3, "conflicts answered: " + store.served.get());
+    assertArrayEquals(receipt, sink.receipt(fp));
   }
 
   @Test
   void anotherServerWhoseCreateLandsDuringTheConflictWinsAndItsReceiptIsAnswered() throws Exception {
-    try (S3ProxyFixture s3 = start();
-        S3DeliverySink sink = S3DeliverySink.open(s3.settings("p/").build(), DESTINATION)) {
-      byte[] env = S3DeliverySinkTest.seal(21, TestEnvelopes.plaintext(21, 1000, true), "d.txt");
-      Fingerprint fp = S3DeliverySinkTest.fingerprint(env);
-      byte[] theirs = Receipts.encode(Receipts.signReceipt(DESTINATION, fp, 1_600_000_000L));
-      byte[] theirRecord = new DeliveryRecord(fp, theirs, sink.contentKey(fp), 1000, new byte[32], "d.txt",
-          "image/jpeg").encode();
-      store.conflicts.set(1);
-      store.meanwhile.set(() -> s3.client.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(sink.recordKey(fp)),
-          RequestBody.fromBytes(theirRecord)));
-      assertArrayEquals(theirs, sink.deliver(S3DeliverySinkTest.channel(env), fp));
-      assertArrayEquals(theirs, sink.receipt(fp));
-    }
+    byte[] env = envelope(21);
+    Fingerprint fp = S3DeliverySinkTest.fingerprint(env);
+    byte[] theirs = Receipts.encode(Receipts.signReceipt(DESTINATION, fp, 1_600_000_000L));
+    byte[] theirRecord = new DeliveryRecord(fp, theirs, sink.contentKey(fp), 1000, new byte[32], "file-21.txt",
+        "image/jpeg").encode();
+    store.conflicts.set(1);
+    store.meanwhile.set(() -> s3.client.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(sink.recordKey(fp)),
+        RequestBody.fromBytes(theirRecord)));
+    assertArrayEquals(theirs, sink.deliver(S3DeliverySinkTest.channel(env), fp));
+    assertArrayEquals(theirs, sink.receipt(fp));
   }
 
   @Test
   void aConflictThatNeverSettlesFailsRetryablyAndCommitsNothing() throws Exception {
-    try (S3ProxyFixture s3 = start();
-        S3DeliverySink sink = S3DeliverySink.open(s3.settings("p/").build(), DESTINATION)) {
-      byte[] env = S3DeliverySinkTest.seal(22, TestEnvelopes.plaintext(22, 1000, true), "e.txt");
-      Fingerprint fp = S3DeliverySinkTest.fingerprint(env);
-      store.conflicts.set(Integer.MAX_VALUE);
-      S3SinkException e = assertThrows(S3SinkException.class, () -> sink.deliver(S3DeliverySinkTest.channel(env), fp));
-      assertEquals(S3SinkException.Reason.OBJECT_STORE_UNAVAILABLE, e.reason(), e.getMessage());
-      assertTrue(e.getMessage().contains(sink.recordKey(fp)), e.getMessage());
-      assertNull(sink.receipt(fp));
-      // Once the store settles, the same envelope is delivered.
-      store.conflicts.set(0);
-      assertArrayEquals(sink.deliver(S3DeliverySinkTest.channel(env), fp), sink.receipt(fp));
-    }
+    byte[] env = envelope(22);
+    Fingerprint fp = S3DeliverySinkTest.fingerprint(env);
+    store.conflicts.set(Integer.MAX_VALUE);
+    S3SinkException e = assertThrows(S3SinkException.class, () -> sink.deliver(S3DeliverySinkTest.channel(env), fp));
+    assertEquals(S3SinkException.Reason.OBJECT_STORE_UNAVAILABLE, e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains(sink.recordKey(fp)), e.getMessage());
+    assertNull(sink.receipt(fp));
+    // Once the store settles, the same envelope is delivered.
+    store.conflicts.set(0);
+    assertArrayEquals(sink.deliver(S3DeliverySinkTest.channel(env), fp), sink.receipt(fp));
   }
 }
