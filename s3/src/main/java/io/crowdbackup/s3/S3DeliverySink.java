@@ -106,7 +106,7 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
 
   private final S3Settings settings;
   private final S3Client s3;
-  /** Ours to close: a user's S3Client would leave a provider it was given open. */
+  /** Closed by {@link #close()}: an S3Client does not close a provider it was given. */
   private final AwsCredentialsProvider credentials;
   private final DestinationKeyPair keys;
   private final EnvelopeOpener opener;
@@ -172,7 +172,9 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
   private static S3Client newClient(S3Settings settings, AwsCredentialsProvider credentials)
       throws S3SinkException {
     S3ClientBuilder b = S3Client.builder()
-        .httpClientBuilder(Apache5HttpClient.builder().maxConnections(Math.max(16, 4 * settings.maxConcurrentUploads())))
+        // Uploads hold a connection each; record reads come from every request thread of the server and are
+        // short: room for both, so that a read never waits out the pool's acquisition timeout.
+        .httpClientBuilder(Apache5HttpClient.builder().maxConnections(64 + settings.maxConcurrentUploads()))
         .credentialsProvider(credentials)
         .region(region(settings))
         .forcePathStyle(settings.pathStyle())
