@@ -482,7 +482,7 @@ abstract class CliScenarios {
   // source to two holders, home, and both holders let go of it. SIGTERM (what Ctrl-C sends) stops a server
   // cleanly, so that forward can open its store.
 
-  private final List<Process> servers = new ArrayList<>();
+  private final List<Process> servers = new java.util.concurrent.CopyOnWriteArrayList<>(); // started in parallel by some tests
 
   @org.junit.jupiter.api.AfterEach
   void stopServers() throws Exception {
