@@ -461,17 +461,13 @@ final class ServeCommand implements Runnable {
       return b.build();
     }
 
-    /**
-     * The bucket cannot be used: unreachable, missing or access denied is exit 3, as a folder would be; a
-     * record this sink cannot read is damaged state (exit 6).
-     */
-    private CliException s3Failure(IOException e) {
+    /** The bucket cannot be used at start (unreachable, missing, access denied): exit 3, as a folder would be. */
+    private static CliException s3Failure(IOException e) {
       if (!(e instanceof S3SinkException)) {
         return Failures.of(null, e);
       }
       S3SinkException f = (S3SinkException) e;
-      int code = f.reason() == S3SinkException.Reason.DELIVERY_RECORD_CORRUPT ? ExitCodes.STATE : ExitCodes.IO;
-      return new CliException(code, f.reason().name(), f.object(), "s3: " + f.getMessage(), f);
+      return new CliException(ExitCodes.IO, f.reason().name(), f.object(), "s3: " + f.getMessage(), f);
     }
   }
 }

@@ -9,29 +9,24 @@ import io.crowdbackup.engine.protocol.OfferMessage;
 import io.crowdbackup.engine.protocol.ProtocolRequest;
 import io.crowdbackup.engine.protocol.ProtocolResponse;
 import io.crowdbackup.s3.S3DeliverySink;
-import io.crowdbackup.s3.S3Settings;
+import io.crowdbackup.s3.S3ProxyServer;
 import io.crowdbackup.server.ProtocolClient;
 import io.crowdbackup.server.ProtocolServer;
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
-import org.gaul.s3proxy.BlobStores;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -45,12 +40,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.apache5.Apache5HttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
 
 /**
  * Deliveries into a destination over HTTP, into S3 against the filesystem inbox (issue 14). One call is a
@@ -61,7 +50,7 @@ import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
  * <ul>
  *   <li>{@code impl=inbox}: one destination server over a filesystem inbox (the home server, the default).
  *   <li>{@code impl=s3-1}: one destination server over {@link S3DeliverySink}, into S3Proxy (filesystem
- *       backend, path-style, signature v4) in this JVM on loopback.
+ *       backend, path-style, signature v4: {@link S3ProxyServer}) in this JVM on loopback.
  *   <li>{@code impl=s3-3}: three destination servers on the same bucket; delivery {@code i} goes to server
  *       {@code i % 3}.
  * </ul>
@@ -88,8 +77,6 @@ public class S3DeliveryBenchmark {
   static final int CLIENTS = 3;
   static final long BATCH_BYTES = 48L << 20;
   private static final String BUCKET = "bench";
-  private static final String IDENTITY = "bench-identity";
-  private static final String CREDENTIAL = "bench-credential";
 
   @Param({"inbox", "s3-1", "s3-3"})
   public String impl;
@@ -101,8 +88,7 @@ public class S3DeliveryBenchmark {
   private DestinationKeyPair keys;
   private final List<byte[]> envelopes = new ArrayList<>();
   private final List<OfferMessage> offers = new ArrayList<>();
-  private S3Proxy s3proxy;
-  private URI s3endpoint;
+  private S3ProxyServer s3;
   private final List<ProtocolServer> servers = new ArrayList<>();
   private final List<AtomicReference<Function<ProtocolRequest, ProtocolResponse>>> cores = new ArrayList<>();
   private final List<ProtocolClient> clients = new ArrayList<>();
@@ -123,7 +109,7 @@ public class S3DeliveryBenchmark {
       offers.add(new OfferMessage(s.result.fingerprint(), s.bytes.length, expires, null, false));
     }
     if (impl.startsWith("s3")) {
-      startS3(dir.resolve("s3"));
+      s3 = S3ProxyServer.start(dir.resolve("s3"), BUCKET);
     }
     int n = impl.equals("s3-3") ? 3 : 1;
     HttpClient http = ProtocolClient.newHttpClient(Duration.ofSeconds(10));
@@ -137,24 +123,6 @@ public class S3DeliveryBenchmark {
       clients.add(new ProtocolClient(http, server.uri(), Duration.ofMinutes(5)));
     }
     pool = Executors.newFixedThreadPool(CLIENTS);
-  }
-
-  private void startS3(Path base) throws Exception {
-    Properties p = new Properties();
-    p.setProperty("jclouds.filesystem.basedir", Files.createDirectories(base).toString());
-    s3proxy = S3Proxy.builder().blobStore(BlobStores.create("filesystem", p))
-        .endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, CREDENTIAL).build();
-    s3proxy.start();
-    while (!"STARTED".equals(s3proxy.getState())) {
-      Thread.sleep(10);
-    }
-    s3endpoint = URI.create("http://127.0.0.1:" + s3proxy.getPort());
-    try (S3Client admin = S3Client.builder().httpClientBuilder(Apache5HttpClient.builder())
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(IDENTITY, CREDENTIAL)))
-        .region(Region.US_EAST_1).forcePathStyle(true).endpointOverride(s3endpoint).build()) {
-      admin.createBucket(CreateBucketRequest.builder().bucket(BUCKET).build());
-    }
   }
 
   /** Fresh destination state, so that every envelope of the batch is a first delivery. */
@@ -172,11 +140,9 @@ public class S3DeliveryBenchmark {
       if (inbox != null) {
         sink = DeliverySink.inbox(inbox);
       } else {
-        S3DeliverySink s3 = S3DeliverySink.open(S3Settings.newBuilder().bucket(BUCKET).keyPrefix("it" + iteration
-            + "/").endpoint(s3endpoint).region("us-east-1").pathStyle(true).credentials(IDENTITY, CREDENTIAL)
-            .build(), keys);
-        perIteration.add(s3);
-        sink = s3;
+        S3DeliverySink s3sink = S3DeliverySink.open(s3.settings(BUCKET, "it" + iteration + "/").build(), keys);
+        perIteration.add(s3sink);
+        sink = s3sink;
       }
       DestinationProtocol protocol = DestinationProtocol.newBuilder(sink, dir.resolve("staging-" + iteration + "-"
           + i)).build();
@@ -205,8 +171,8 @@ public class S3DeliveryBenchmark {
     for (ProtocolServer s : servers) {
       s.close();
     }
-    if (s3proxy != null) {
-      s3proxy.stop();
+    if (s3 != null) {
+      s3.close();
     }
     BenchFiles.deleteTree(dir);
   }
