@@ -25,7 +25,7 @@ fi
 
 stale() {
   [[ ! -f "$JAR" ]] && return 0
-  [[ -n "$(find pom.xml api engine bench -newer "$JAR" \( -name '*.java' -o -name pom.xml \) -not -path '*/target/*' 2>/dev/null | head -1)" ]]
+  [[ -n "$(find pom.xml api engine engine-jvm server s3 bench -newer "$JAR" \( -name '*.java' -o -name pom.xml \) -not -path '*/target/*' 2>/dev/null | head -1)" ]]
 }
 if stale; then
   echo "Building $JAR ..." >&2

@@ -10,6 +10,9 @@ import io.crowdbackup.engine.protocol.DeliverySink;
 import io.crowdbackup.engine.protocol.DestinationProtocol;
 import io.crowdbackup.engine.protocol.HolderProtocol;
 import io.crowdbackup.engine.protocol.UploadIds;
+import io.crowdbackup.s3.S3DeliverySink;
+import io.crowdbackup.s3.S3Settings;
+import io.crowdbackup.s3.S3SinkException;
 import io.crowdbackup.server.Forwarder;
 import io.crowdbackup.server.ProtocolServer;
 import io.crowdbackup.server.Relay;
@@ -267,7 +270,9 @@ final class ServeCommand implements Runnable {
       description = {"Receive envelopes over HTTP into an inbox folder (first copy wins) and answer with",
           "signed receipts; answer holders' 'already delivered?' questions. Uploads are staged in",
           "INBOX/.crowdbackup-uploads until complete. With --relay: peel one layer and forward the inner",
-          "envelope to its own header's locator, held in INBOX/.crowdbackup-relay until its receipt verifies."})
+          "envelope to its own header's locator, held in INBOX/.crowdbackup-relay until its receipt verifies.",
+          "With --s3 URL --staging DIR instead of --inbox: deliver into an S3-compatible bucket that any",
+          "number of destination servers share (docs/s3.md)."})
   static final class DestinationServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
     static final String STAGING_DIR = ".crowdbackup-uploads";
     static final String RELAY_DIR = ".crowdbackup-relay";
@@ -280,13 +285,32 @@ final class ServeCommand implements Runnable {
     @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "The destination key file.")
     Path key;
 
-    @Option(names = "--inbox", required = true, paramLabel = "DIR",
-        description = "The inbox folder (created if absent); the relay's outbox with --relay.")
+    @Option(names = "--inbox", paramLabel = "DIR",
+        description = "The inbox folder (created if absent); the relay's outbox with --relay. Not with --s3.")
     Path inbox;
 
     @Option(names = "--relay", description = {"Relay mode: take only relayed envelopes, forward each inner envelope",
         "to the locator in its header (retried every minute) and keep it until that receipt verifies."})
     boolean relay;
+
+    @Option(names = "--s3", paramLabel = "URL", description = {"Deliver into an S3-compatible bucket instead of an",
+        "inbox: s3://BUCKET[/PREFIX][?endpoint=URL&region=R&path-style=true] (docs/s3.md). Credentials and",
+        "region come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,",
+        "~/.aws), never from the command line. Any number of servers may share one bucket."})
+    String s3;
+
+    @Option(names = "--staging", paramLabel = "DIR", description = {"With --s3: the local folder where unfinished",
+        "uploads wait (created if absent). Scratch only: losing it makes holders start those uploads over."})
+    Path staging;
+
+    @Option(names = "--s3-part-size", paramLabel = "SIZE", converter = Converters.ByteCountConverter.class,
+        description = {"With --s3: the multipart part size, 5MiB to 256MiB (default 8MiB). Heap per upload in",
+            "flight; the largest file is 10,000 parts."})
+    Long s3PartSize;
+
+    @Option(names = "--s3-uploads", paramLabel = "N", description = {"With --s3: deliveries streaming into the",
+        "bucket at once, each holding one part buffer (default 4; more wait)."})
+    Integer s3Uploads;
 
     @picocli.CommandLine.ArgGroup(exclusive = false)
     Listen listen = new Listen();
@@ -298,6 +322,16 @@ final class ServeCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      if (s3 != null) {
+        return callS3();
+      }
+      if (inbox == null) {
+        throw usage("give --inbox DIR (a folder) or --s3 URL (a bucket) to deliver into");
+      }
+      if (staging != null || s3PartSize != null || s3Uploads != null) {
+        throw usage("--staging, --s3-part-size and --s3-uploads go with --s3 only (an inbox destination stages"
+            + " in INBOX/" + STAGING_DIR + ")");
+      }
       DestinationKeyPair keys = KeyFiles.destination(key);
       Inbox box;
       try {
@@ -340,6 +374,100 @@ final class ServeCommand implements Runnable {
         keys.destroy();
         throw e;
       }
+    }
+
+    private picocli.CommandLine.ParameterException usage(String message) {
+      return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * The S3 destination: the bucket holds every delivered file, receipt and first-copy record, so this
+     * process keeps nothing but the key; the staging folder is scratch for unfinished uploads.
+     */
+    private int callS3() throws Exception {
+      if (relay) {
+        throw usage("--relay and --s3 do not go together: a relay keeps the inner envelopes it forwards in its"
+            + " --inbox folder and delivers nothing itself; run the S3 destination at the last hop");
+      }
+      if (inbox != null) {
+        throw usage("--inbox and --s3 do not go together: with --s3 the bucket is the inbox (unfinished uploads"
+            + " go to --staging)");
+      }
+      if (staging == null) {
+        throw usage("--s3 needs --staging DIR, the local folder where unfinished uploads wait");
+      }
+      S3Settings settings = s3Settings();
+      DestinationKeyPair keys = KeyFiles.destination(key);
+      S3DeliverySink sink;
+      try {
+        sink = S3DeliverySink.open(settings, keys);
+      } catch (IOException e) {
+        keys.destroy();
+        throw s3Failure(e);
+      }
+      try {
+        DestinationProtocol protocol = DestinationProtocol.newBuilder(sink, staging)
+            .uploadIdSecret(uploadIdSecret(Files.createDirectories(staging)))
+            .onError(errors(spec.commandLine().getErr())).build();
+        List<Closeable> owned = new ArrayList<>();
+        owned.add(protocol);
+        owned.add(sink);
+        owned.add(keys::destroy);
+        return serve(spec, globals, listen, ProtocolServer.newBuilder(protocol::handle)
+            .name("crowdbackup-destination"), owned, "destination " + keys.card().locator() + " into s3://"
+            + settings.bucket() + "/" + settings.keyPrefix());
+      } catch (IOException | RuntimeException e) {
+        sink.close();
+        keys.destroy();
+        throw e;
+      }
+    }
+
+    /** {@code --s3} with the part options; a bad URL or value is a usage error naming it. */
+    private S3Settings s3Settings() {
+      S3Settings parsed;
+      try {
+        parsed = S3Settings.parse(s3);
+      } catch (IllegalArgumentException e) {
+        throw usage("--s3: " + e.getMessage());
+      }
+      if (s3PartSize == null && s3Uploads == null) {
+        return parsed;
+      }
+      // The URL carries where; the options how much memory: rebuilt so that each is checked by the builder.
+      S3Settings.Builder b = S3Settings.newBuilder().bucket(parsed.bucket()).keyPrefix(parsed.keyPrefix())
+          .pathStyle(parsed.pathStyle());
+      if (parsed.endpoint() != null) {
+        b.endpoint(parsed.endpoint());
+      }
+      if (parsed.region() != null) {
+        b.region(parsed.region());
+      }
+      try {
+        if (s3PartSize != null) {
+          if (s3PartSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("partSizeBytes must be between " + S3Settings.MIN_PART_SIZE_BYTES
+                + " and " + S3Settings.MAX_PART_SIZE_BYTES + " but was " + s3PartSize);
+          }
+          b.partSizeBytes((int) (long) s3PartSize);
+        }
+        if (s3Uploads != null) {
+          b.maxConcurrentUploads(s3Uploads);
+        }
+      } catch (IllegalArgumentException e) {
+        throw usage((s3PartSize != null && e.getMessage().startsWith("partSize") ? "--s3-part-size: "
+            : "--s3-uploads: ") + e.getMessage());
+      }
+      return b.build();
+    }
+
+    /** The bucket cannot be used at start (unreachable, missing, access denied): exit 3, as a folder would be. */
+    private static CliException s3Failure(IOException e) {
+      if (!(e instanceof S3SinkException)) {
+        return Failures.of(null, e);
+      }
+      S3SinkException f = (S3SinkException) e;
+      return new CliException(ExitCodes.IO, f.reason().name(), f.object(), "s3: " + f.getMessage(), f);
     }
   }
 }

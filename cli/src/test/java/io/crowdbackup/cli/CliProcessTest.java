@@ -2,6 +2,7 @@ package io.crowdbackup.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -308,5 +309,97 @@ class CliProcessTest extends CliScenarios {
     Process p = start("seal", "--to", "keys/destination.card", "--out", "env", "--threads", "1", "--compress",
         "off", "big.img");
     assertSigtermLeavesNothing(p, dir.resolve("env"), 1);
+  }
+
+  /**
+   * Stateless S3 destination servers (issue 14): three {@code serve destination --s3} processes on one
+   * bucket behind one locator (a TCP balancer). Server A is killed with {@code kill -9} while its multipart
+   * upload of a 12 MiB delivery into the bucket is open (its link to the store is slowed to 6 MiB/s so the
+   * moment lasts); the balancer sends the holder's retry to server B, which has never seen the upload. The
+   * holder's forwarder retries against the same locator and gets its receipt. Then the bucket lists exactly
+   * one content object and one delivery record, whose bytes are the file: A's incomplete multipart upload is
+   * left for the lifecycle rule and is not an object. A third server C, which has served nothing, answers the forwarder's
+   * batched "already delivered?" from the bucket with the stored receipt, byte for byte. (Each server
+   * here runs as {@code crowdbackup serve destination --s3} in its own JVM, started in parallel.)
+   */
+  @Test
+  void aDestinationKilledMidMultipartUploadIsReplacedByAnotherOnTheSameBucket() throws Exception {
+    try (LocalS3 s3 = LocalS3.start(dir.resolve("s3-data"));
+        TcpProxy slowLink = new TcpProxy(s3.endpoint, 6L << 20);
+        TcpProxy balancer = new TcpProxy(URI.create("http://127.0.0.1:9"), 0)) {
+      java.util.function.Consumer<java.util.Map<String, String>> aws = env -> LocalS3.environment(env, dir);
+      CliMessagesTest.ok("keygen", "--out", dir.resolve("keys").toString(), "--locator",
+          balancer.uri().toString());
+      // Three servers started at once, each with its own staging folder and nothing else of its own.
+      List<java.util.concurrent.CompletableFuture<Process>> starting = new ArrayList<>();
+      for (String name : List.of("a", "b", "c")) {
+        String s3Url = LocalS3.url("cb/", name.equals("a") ? slowLink.uri() : s3.endpoint);
+        starting.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return serveWith(aws, dir.resolve(name + ".port"), "destination", "--key", "keys/destination.key",
+                "--s3-part-size", "5MiB", "--s3", s3Url, "--staging", "staging-" + name);
+          } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        }));
+      }
+      Process a = starting.get(0).get();
+      Process b = starting.get(1).get();
+      starting.get(2).get();
+      balancer.target(URI.create(url(dir.resolve("a.port"))));
+
+      byte[] data = new byte[12 << 20];
+      new Random(14).nextBytes(data);
+      Files.write(dir.resolve("clip.mov"), data);
+      Run sealed = CliMessagesTest.ok("seal", "--to", dir.resolve("keys/destination.card").toString(), "--out",
+          dir.resolve("env").toString(), dir.resolve("clip.mov").toString());
+      Matcher m = FINGERPRINT.matcher(sealed.out);
+      assertTrue(m.find(), sealed.out);
+      String fp = m.group(1);
+      for (String holder : List.of("h1", "h2")) {
+        CliMessagesTest.ok("store", "--dir", dir.resolve(holder).toString(), "put", "--from", "venue", m.group(2));
+      }
+
+      java.util.concurrent.CompletableFuture<Run> forward = java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> CliMessagesTest.run("forward", "--dir", dir.resolve("h1").toString(), "--json"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (s3.openUploads().isEmpty()) {
+        assertTrue(System.nanoTime() < deadline && !forward.isDone(), "server A never started a multipart upload: "
+            + (forward.isDone() ? forward.get() : "") + Files.readString(dir.resolve("a.port.err")));
+        Thread.sleep(20);
+      }
+      Thread.sleep(500); // a part on the wire
+      a.destroyForcibly(); // SIGKILL: no abort, no shutdown hook
+      assertTrue(a.waitFor(30, TimeUnit.SECONDS));
+      balancer.target(URI.create(url(dir.resolve("b.port"))));
+
+      Run forwarded = forward.get(120, TimeUnit.SECONDS);
+      assertEquals(0, forwarded.exitCode, forwarded.toString());
+      assertEquals(1, num(forwarded.out, "delivered"), forwarded.out);
+      assertEquals(List.of("cb/deliveries/" + fp, "cb/files/" + fp), s3.keys(), "the bucket after the kill");
+      assertArrayEquals(data, s3.object("cb/files/" + fp));
+      List<software.amazon.awssdk.services.s3.model.MultipartUpload> open = s3.openUploads();
+      assertEquals(1, open.size(), "A's upload, left for the lifecycle rule: " + open);
+      assertEquals("cb/files/" + fp, open.get(0).key());
+      String record = new String(s3.object("cb/deliveries/" + fp), java.nio.charset.StandardCharsets.UTF_8);
+      java.util.regex.Matcher r = java.util.regex.Pattern.compile("^receipt (\\S+)$", java.util.regex.Pattern.MULTILINE)
+          .matcher(record);
+      assertTrue(r.find(), record);
+      byte[] stored = java.util.Base64.getDecoder().decode(r.group(1));
+
+      b.destroyForcibly();
+      assertTrue(b.waitFor(30, TimeUnit.SECONDS));
+      balancer.target(URI.create(url(dir.resolve("c.port"))));
+      io.crowdbackup.server.ProtocolClient client = new io.crowdbackup.server.ProtocolClient(
+          io.crowdbackup.server.ProtocolClient.newHttpClient(java.time.Duration.ofSeconds(10)), balancer.uri(),
+          java.time.Duration.ofSeconds(30));
+      io.crowdbackup.api.Fingerprint f = io.crowdbackup.api.Fingerprint.fromHex(fp);
+      assertArrayEquals(stored, client.queryDeliveries(List.of(f)).get(f), "C's answer from the bucket");
+      Run second = CliMessagesTest.run("forward", "--dir", dir.resolve("h2").toString(), "--json");
+      assertEquals(0, second.exitCode, second.toString());
+      assertEquals(1, num(second.out, "alreadyDelivered"), second.out);
+      assertEquals(0, num(second.out, "bytesSent"), second.out);
+      assertEquals(List.of("cb/deliveries/" + fp, "cb/files/" + fp), s3.keys());
+    }
   }
 }

@@ -9,8 +9,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -51,9 +53,15 @@ abstract class CliScenarios {
   }
 
   Run run(String... args) throws IOException, InterruptedException {
+    return runWith(env -> { }, args);
+  }
+
+  /** As {@link #run} with the environment changed by {@code env} (say, the AWS SDK's credentials). */
+  Run runWith(Consumer<Map<String, String>> env, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(launcher());
     command.addAll(Arrays.asList(args));
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+    env.accept(pb.environment());
     Path outFile = Files.createTempFile(dir, "stdout", ".txt");
     Path errFile = Files.createTempFile(dir, "stderr", ".txt");
     pb.redirectOutput(outFile.toFile()).redirectError(errFile.toFile());
@@ -474,7 +482,7 @@ abstract class CliScenarios {
   // source to two holders, home, and both holders let go of it. SIGTERM (what Ctrl-C sends) stops a server
   // cleanly, so that forward can open its store.
 
-  private final List<Process> servers = new ArrayList<>();
+  private final List<Process> servers = new java.util.concurrent.CopyOnWriteArrayList<>(); // started in parallel by some tests
 
   @org.junit.jupiter.api.AfterEach
   void stopServers() throws Exception {
@@ -485,15 +493,22 @@ abstract class CliScenarios {
   }
 
   /** Starts a server process; returns once it wrote its port file. */
-  private Process serve(Path portFile, String... args) throws Exception {
+  Process serve(Path portFile, String... args) throws Exception {
+    return serveWith(env -> { }, portFile, args);
+  }
+
+  /** As {@link #serve} with the environment changed by {@code env}. */
+  Process serveWith(Consumer<Map<String, String>> env, Path portFile, String... args) throws Exception {
     List<String> command = new ArrayList<>(launcher());
     command.add("serve");
     command.addAll(List.of(args));
     command.add("--port-file");
     command.add(portFile.toString());
-    Process p = new ProcessBuilder(command).directory(dir.toFile())
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
         .redirectOutput(dir.resolve(portFile.getFileName() + ".out").toFile())
-        .redirectError(dir.resolve(portFile.getFileName() + ".err").toFile()).start();
+        .redirectError(dir.resolve(portFile.getFileName() + ".err").toFile());
+    env.accept(pb.environment());
+    Process p = pb.start();
     servers.add(p);
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (!Files.exists(portFile) || Files.size(portFile) == 0) {
@@ -506,12 +521,12 @@ abstract class CliScenarios {
     return p;
   }
 
-  private String url(Path portFile) throws Exception {
+  String url(Path portFile) throws Exception {
     return "http://127.0.0.1:" + Files.readString(portFile, StandardCharsets.US_ASCII).trim();
   }
 
   /** SIGTERM, as Ctrl-C: the server stops cleanly and the process ends. */
-  private static void interrupt(Process p) throws Exception {
+  static void interrupt(Process p) throws Exception {
     p.destroy();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server stopped on SIGTERM");
   }
@@ -617,5 +632,64 @@ abstract class CliScenarios {
     assertArrayEquals(data, Files.readAllBytes(dir.resolve("inbox/clip.mov")));
     interrupt(relay);
     interrupt(home);
+  }
+
+  /** A free loopback port, for a key's locator before its server starts. */
+  static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Seals {@code bytes} random bytes as {@code name} for keys/; returns [fingerprint, envelope path]. */
+  String[] sealRandom(String name, int bytes, long seed) throws Exception {
+    byte[] data = new byte[bytes];
+    new Random(seed).nextBytes(data);
+    Files.write(dir.resolve(name), data);
+    Run sealed = ok("seal", "--to", "keys/destination.card", "--ttl", "2h", "--out", "env", name);
+    Matcher m = FINGERPRINT.matcher(sealed.out);
+    assertTrue(m.find(), sealed.out);
+    return new String[] {m.group(1), m.group(2)};
+  }
+
+  /**
+   * {@code serve destination --s3} against a real S3 protocol server (S3Proxy in this JVM), credentials from
+   * the environment: a file goes home from a holder's store and lands in the bucket as its content object and
+   * delivery record, nothing else; a second holder's copy is answered from the bucket with nothing sent;
+   * no inbox folder appears. A missing bucket is a one-line I/O error naming it (the usage errors are in
+   * {@link ServeS3OptionsTest}).
+   */
+  @Test
+  void serveDestinationIntoS3DeliversIntoTheBucket() throws Exception {
+    try (LocalS3 s3 = LocalS3.start(dir.resolve("s3-data"))) {
+      Consumer<Map<String, String>> aws = env -> LocalS3.environment(env, dir);
+      int port = freePort();
+      ok("keygen", "--out", "keys", "--locator", "http://127.0.0.1:" + port);
+      String url = LocalS3.url("cb/", s3.endpoint);
+      Process home = serveWith(aws, dir.resolve("s3home.port"), "destination", "--key", "keys/destination.key",
+          "--s3", url, "--staging", "staging", "--port", Integer.toString(port));
+      String[] sealed = sealRandom("video.mp4", 300_000, 7);
+      String fp = sealed[0];
+      for (String holder : List.of("h1", "h2")) { // two phones that took it at the venue
+        ok("store", "--dir", holder, "put", "--from", "venue", sealed[1]);
+      }
+      Run first = ok("forward", "--dir", "h1");
+      assertTrue(first.out.contains("1 delivered"), first.out);
+      assertEquals(List.of("cb/deliveries/" + fp, "cb/files/" + fp), s3.keys());
+      assertArrayEquals(Files.readAllBytes(dir.resolve("video.mp4")), s3.object("cb/files/" + fp));
+      Run second = ok("forward", "--dir", "h2", "--json");
+      assertTrue(second.out.contains("\"alreadyDelivered\":1") && second.out.contains("\"bytesSent\":0"),
+          second.out);
+      assertEquals(List.of(ServeCommand.SECRET_FILE), visible(dir.resolve("staging")), "staging keeps no upload");
+      assertFalse(Files.exists(dir.resolve("inbox")), "no inbox folder with --s3");
+      interrupt(home);
+      String err = Files.readString(dir.resolve("s3home.port.err"));
+      assertFalse(err.contains("SLF4J") || err.contains("Exception"), "a quiet server: " + err);
+
+      Run missing = runWith(aws, "serve", "destination", "--key", "keys/destination.key", "--s3",
+          url.replace("s3://" + LocalS3.BUCKET + "/", "s3://no-such-bucket/"), "--staging", "staging");
+      assertOneLineError(missing, ExitCodes.IO, "s3://no-such-bucket");
+      assertTrue(missing.err.contains("OBJECT_STORE_REFUSED"), missing.err);
+    }
   }
 }

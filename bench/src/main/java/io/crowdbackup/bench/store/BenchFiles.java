@@ -150,6 +150,11 @@ final class BenchFiles {
   private final SigningKeyPair source = Keys.generateSigning();
   private final StreamingSealer sealer = new StreamingSealer(1);
 
+  /** The key every envelope of {@link #seal} is sealed for: a destination opens them with it. */
+  DestinationKeyPair destination() {
+    return destination;
+  }
+
   /**
    * Seals {@code plaintextBytes} of incompressible pseudo-random bytes (64 KiB chunks, compression off, so
    * the envelope is the plaintext plus about 0.1 % framing) expiring at {@code expiresAtEpochSecond}.
