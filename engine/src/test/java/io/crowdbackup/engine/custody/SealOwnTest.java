@@ -202,6 +202,128 @@ class SealOwnTest {
     }
   }
 
+  /** Bytes this thread has passed to write() so far, every file and pipe ({@code /proc/thread-self/io}). */
+  private static long threadWrittenBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/thread-self/io"))) {
+      if (line.startsWith("wchar:")) {
+        return Long.parseLong(line.substring(6).trim());
+      }
+    }
+    throw new IllegalStateException("no wchar in /proc/thread-self/io");
+  }
+
+  /** Every file under {@code root}, and the names directly in the JVM's temporary folder. */
+  private static java.util.Set<Path> files(Path root) throws IOException {
+    java.util.Set<Path> out = new java.util.HashSet<>();
+    try (Stream<Path> s = Files.walk(root)) {
+      s.filter(Files::isRegularFile).forEach(out::add);
+    }
+    try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      s.forEach(out::add);
+    }
+    return out;
+  }
+
+  private java.util.Set<Path> newFiles(java.util.Set<Path> before) throws IOException {
+    java.util.Set<Path> now = files(dir);
+    now.removeAll(before);
+    return now;
+  }
+
+  /**
+   * The point of sealing into the store: every byte of the envelope is written once. All writes of a seal
+   * run on the calling thread (a one-thread sealer, the store's upload), so this thread's write() total
+   * covers every file written; it is the envelope plus the store's record header and footer, and the only
+   * files are the store's own. Sealing to a temporary file and then {@code putOwn} writes it twice.
+   */
+  @Test
+  void sealOwnWritesTheEnvelopeOnceAndOnlyIntoTheStore() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/thread-self/io")), "Linux only");
+    byte[] plain = TestEnvelopes.plaintext(6, 2_000_000, false);
+    Path file = Files.write(dir.resolve("IMG_0003.jpg"), plain);
+    SealRequest request = TestEnvelopes.request(HOME_A, SOURCE).chunkSizeBytes(65_536).build();
+    Path store = storeDir();
+    try (Custodian c = open(); EnvelopeSealer sealer = Envelopes.sealer()) {
+      java.util.Set<Path> before = files(dir);
+      java.util.Set<Path> during = new java.util.HashSet<>();
+      Transfer watching = Transfer.create((done, total) -> {
+        if (during.isEmpty()) {
+          try {
+            during.addAll(newFiles(before));
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      });
+      long written = threadWrittenBytes();
+      BlobStat s = c.sealOwn(sealer, request, file, watching);
+      long sealOwnBytes = threadWrittenBytes() - written;
+      long envelope = s.envelopeLengthBytes();
+      long footer = 8 + (envelope / 65_536 + 3) * 36 + 16 + 10 + 64;
+      assertTrue(sealOwnBytes >= envelope && sealOwnBytes <= envelope + 82 + footer, "sealOwn wrote " + sealOwnBytes
+          + " bytes for a " + envelope + "-byte envelope");
+      assertEquals(1, during.size(), "one file while sealing: " + during);
+      assertTrue(during.iterator().next().startsWith(store.resolve("partial")), during.toString());
+      for (Path p : newFiles(before)) {
+        assertTrue(p.startsWith(store), "a file outside the store folder: " + p);
+      }
+
+      // The way it was done before: a temporary envelope, then putOwn. The same measure sees two writes.
+      Path temp = Files.createTempFile(dir, "seal-", ".cbe");
+      written = threadWrittenBytes();
+      io.crowdbackup.api.SealResult r;
+      try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(temp,
+          java.nio.file.StandardOpenOption.WRITE)) {
+        r = sealer.seal(request, file, out);
+        out.force(true);
+      }
+      try (ReadableByteChannel in = java.nio.channels.FileChannel.open(temp)) {
+        c.putOwn(r.fingerprint(), r.envelopeLengthBytes(), in);
+      }
+      long twiceBytes = threadWrittenBytes() - written;
+      assertTrue(twiceBytes >= 2 * r.envelopeLengthBytes(), "the old way wrote " + twiceBytes);
+      System.out.printf("sealOwn wrote %d bytes for a %d-byte envelope (%.4fx); seal to a file + putOwn wrote %d"
+          + " (%.4fx)%n", sealOwnBytes, envelope, (double) sealOwnBytes / envelope, twiceBytes,
+          (double) twiceBytes / r.envelopeLengthBytes());
+    }
+  }
+
+  /**
+   * A stream of unknown length is spooled first (the header carries the exact length): the spool, in the
+   * store's own spool folder, and then the envelope, once. Nothing is written outside the store folder.
+   */
+  @Test
+  void aStreamOfUnknownLengthSpoolsInsideTheStoreAndWritesTheEnvelopeOnce() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/thread-self/io")), "Linux only");
+    byte[] plain = TestEnvelopes.plaintext(7, 2_000_000, false);
+    SealRequest request = TestEnvelopes.request(HOME_A, SOURCE).chunkSizeBytes(65_536).build();
+    Path store = storeDir();
+    try (Custodian c = open(); EnvelopeSealer sealer = Envelopes.sealer()) {
+      java.util.Set<Path> before = files(dir);
+      java.util.Set<Path> during = new java.util.HashSet<>();
+      Transfer watching = Transfer.create((done, total) -> {
+        try {
+          during.addAll(newFiles(before));
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      long written = threadWrittenBytes();
+      BlobStat s = c.sealOwnStream(sealer, request, channel(plain), watching);
+      long bytes = threadWrittenBytes() - written;
+      long envelope = s.envelopeLengthBytes();
+      assertTrue(bytes >= envelope && bytes <= 2 * envelope + 8192, "wrote " + bytes + " for " + envelope);
+      assertTrue(during.stream().anyMatch(p -> p.startsWith(store.resolve("spool"))), "spooled in the store: "
+          + during);
+      for (Path p : during) {
+        assertTrue(p.startsWith(store), "a file outside the store folder: " + p);
+      }
+      assertEquals(List.of(), leftovers());
+      System.out.printf("sealOwnStream wrote %d bytes for a %d-byte envelope (%.4fx: spool + envelope)%n", bytes,
+          envelope, (double) bytes / envelope);
+    }
+  }
+
   @Test
   void aSealThatFailsLeavesNoFileAndNoReservation() throws Exception {
     byte[] plain = TestEnvelopes.plaintext(5, 100_000, false);
