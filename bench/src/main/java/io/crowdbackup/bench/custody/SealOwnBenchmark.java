@@ -99,7 +99,7 @@ public class SealOwnBenchmark {
     new SplittableRandom(1).nextBytes(plain);
     photo = Files.write(dir.resolve("IMG_0001.jpg"), plain);
     tempDir = Files.createDirectories(dir.resolve("tmp"));
-    custodian = Custodian.open(HolderConfig.newBuilder(dir.resolve("phone")).build());
+    custodian = Custodian.open(HolderConfig.newBuilder(dir.resolve("phone")).limitBytes(64L << 20).build());
     sealer = Envelopes.sealer();
     request = SealRequest.newBuilder()
         .destination(Keys.generateDestination("home.example").card())
