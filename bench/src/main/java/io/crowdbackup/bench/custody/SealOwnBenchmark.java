@@ -3,6 +3,7 @@ package io.crowdbackup.bench.custody;
 import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
+import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.bench.CpuTime;
 import io.crowdbackup.engine.Envelopes;
@@ -99,7 +100,9 @@ public class SealOwnBenchmark {
     new SplittableRandom(1).nextBytes(plain);
     photo = Files.write(dir.resolve("IMG_0001.jpg"), plain);
     tempDir = Files.createDirectories(dir.resolve("tmp"));
-    custodian = Custodian.open(HolderConfig.newBuilder(dir.resolve("phone")).limitBytes(64L << 20).build());
+    RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, RateLimit.MAX_BURST_BYTES);
+    custodian = Custodian.open(HolderConfig.newBuilder(dir.resolve("phone")).limitBytes(64L << 20)
+        .ingress(unshaped, unshaped).egress(unshaped, unshaped).build());
     sealer = Envelopes.sealer();
     request = SealRequest.newBuilder()
         .destination(Keys.generateDestination("home.example").card())
