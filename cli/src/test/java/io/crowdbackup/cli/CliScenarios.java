@@ -327,7 +327,7 @@ abstract class CliScenarios {
     ok("open", "--key", "keys/destination.key", "--out", "out", "fwd/" + fp + ".cbe");
     assertArrayEquals(photo, Files.readAllBytes(dir.resolve("out/IMG_0007.jpg")));
     Run missing = run("store", "--dir", "phone", "seal", "--to", "keys/destination.card", "nope.jpg");
-    assertOneLineError(missing, ExitCodes.IO, "NOT_FOUND");
+    assertOneLineError(missing, ExitCodes.IO, "nope.jpg: no such file or folder");
   }
 
   @Test
