@@ -60,6 +60,9 @@ public final class SealingUpload implements WritableByteChannel {
   private long declared = -1;
   private @Nullable PartialUpload registered;
   private boolean ended;
+  /** Offset up to which a flush behind was last started, and that flush while it may still run. */
+  private long flushedBehindTo;
+  private java.util.concurrent.@Nullable Future<Void> flushingBehind;
 
   private SealingUpload(FileCustodyStore store, Path dataPath, FileChannel data, long startedAtMillis) {
     this.store = store;
@@ -120,7 +123,52 @@ public final class SealingUpload implements WritableByteChannel {
       throw StoreIo.wrap(e, dataPath, "writing sealed bytes at offset " + offset + " (nothing was stored)");
     }
     offset += n;
+    flushBehindIfDue();
     return n;
+  }
+
+  /**
+   * Starts an fsync of what was written once {@link StoreConfig#flushBehindBytes} more bytes are in, as a
+   * put does, so that the commit's fsync does not wait for a whole video at once.
+   */
+  private void flushBehindIfDue() throws IOException {
+    long every = store.config.flushBehindBytes();
+    java.util.concurrent.Future<Void> f = flushingBehind;
+    if (every == 0 || offset - flushedBehindTo < every || (f != null && !f.isDone())) {
+      return;
+    }
+    awaitFlushBehind(); // done already: only collects its outcome
+    flushedBehindTo = offset;
+    flushingBehind = store.flushBehind(data);
+  }
+
+  /** Waits for the flush behind in flight; its failure is this seal's (a later fsync would not report it). */
+  private void awaitFlushBehind() throws IOException {
+    java.util.concurrent.Future<Void> f = flushingBehind;
+    if (f == null) {
+      return;
+    }
+    flushingBehind = null;
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          f.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true; // the fsync runs on regardless; its outcome decides what is durable
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable cause = e.getCause();
+          throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, dataPath, "flushing sealed bytes "
+              + "to disk (nothing was stored)") : new StoreException(Reason.IO_ERROR, dataPath.toString(),
+                  "flushing sealed bytes to disk failed: " + cause, cause);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private void checkHeader(EnvelopeHeader h) throws StoreException {
@@ -196,6 +244,7 @@ public final class SealingUpload implements WritableByteChannel {
       try {
         StoreIo.writeFully(data, ByteBuffer.wrap(u.header.encode(BLOB_MAGIC)), 0);
         writeFooter(h.expiresAtEpochSecond(), h.locator());
+        awaitFlushBehind();
         data.force(true);
       } catch (IOException e) {
         throw StoreIo.wrap(e, dataPath, "writing the sealed blob's header and footer (nothing was stored)");
@@ -246,6 +295,11 @@ public final class SealingUpload implements WritableByteChannel {
       return;
     }
     ended = true;
+    try {
+      awaitFlushBehind(); // before the file is closed under it
+    } catch (IOException ignored) {
+      // The seal is being removed; durability was never claimed for these bytes.
+    }
     FileCustodyStore.closeQuietly(data);
     PartialUpload u = registered;
     if (u != null) {

@@ -133,10 +133,21 @@ class SealingUploadTest {
 
   @Test
   void aFailedFsyncAtTheCommitLeavesNothingVisible() throws IOException {
+    aFailedFsyncLeavesNothingVisible(50_000);
+  }
+
+  @Test
+  void aFailedFsyncBehindTheWriterLeavesNothingVisible() throws IOException {
+    aFailedFsyncLeavesNothingVisible(10_000_000); // past the 4 MiB flush behind
+  }
+
+  private void aFailedFsyncLeavesNothingVisible(int plaintextBytes) throws IOException {
     faults.forceFaultOn = SealingUploadTest::isSeal;
-    IOException e = assertThrows(IOException.class, () -> seal(TestEnvelopes.plaintext(9, 50_000, false)));
+    IOException e = assertThrows(IOException.class, () -> seal(TestEnvelopes.plaintext(9, plaintextBytes, false)));
     assertTrue(faults.faultsInjected > 0);
     assertEquals(Reason.IO_ERROR, storeFailure(e).reason(), e.getMessage());
+    assertEquals(plaintextBytes > 4 << 20, storeFailure(e).getMessage().contains("flushing sealed bytes"),
+        e.getMessage());
     assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR));
     assertEquals(List.of(), files(FileCustodyStore.GROUPS_DIR).stream()
         .filter(p -> p.toString().endsWith(FileCustodyStore.BLOB_SUFFIX)).collect(Collectors.toList()));
