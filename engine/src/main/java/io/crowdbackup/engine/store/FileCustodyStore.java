@@ -208,9 +208,6 @@ public final class FileCustodyStore implements CustodyStore {
         NoFollowOpener.requireNotLink(root.resolve(d));
         Files.createDirectories(root.resolve(d));
       }
-      for (Path p : listDirectory(root.resolve(SPOOL_DIR))) {
-        Files.deleteIfExists(p); // a killed seal's spool: unreadable (its key died with it) and owned by no one
-      }
       checkDescriptor(opener, root);
       CleanMarker marker = CleanMarker.readAndRemove(opener, root, config.indexFactory().name());
       index = config.indexFactory().open(root.resolve(INDEX_DIR), marker != null);
@@ -222,6 +219,9 @@ public final class FileCustodyStore implements CustodyStore {
       } else {
         index.clear();
         store.rebuildFromDataFiles();
+      }
+      for (Path p : listDirectory(store.spoolDir)) {
+        Files.deleteIfExists(p); // a killed seal's spool: unreadable (its key died with it) and owned by no one
       }
       store.recoverUploads();
       store.fireEvents();

@@ -149,25 +149,13 @@ public final class SealingUpload implements WritableByteChannel {
       return;
     }
     flushingBehind = null;
-    boolean interrupted = false;
     try {
-      while (true) {
-        try {
-          f.get();
-          return;
-        } catch (InterruptedException e) {
-          interrupted = true; // the fsync runs on regardless; its outcome decides what is durable
-        } catch (java.util.concurrent.ExecutionException e) {
-          Throwable cause = e.getCause();
-          throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, dataPath, "flushing sealed bytes "
-              + "to disk (nothing was stored)") : new StoreException(Reason.IO_ERROR, dataPath.toString(),
-                  "flushing sealed bytes to disk failed: " + cause, cause);
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      UploadImpl.getUninterruptibly(f); // the fsync runs on regardless; its outcome decides what is durable
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, dataPath, "flushing sealed bytes "
+          + "to disk (nothing was stored)") : new StoreException(Reason.IO_ERROR, dataPath.toString(),
+              "flushing sealed bytes to disk failed: " + cause, cause);
     }
   }
 

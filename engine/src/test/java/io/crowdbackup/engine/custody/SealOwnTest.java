@@ -171,29 +171,12 @@ class SealOwnTest {
       assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), c.storeUsage(), "nothing held or reserved");
       assertEquals(List.of(), c.list());
 
-      // A stream cancelled while it spools: the spool goes too.
-      Transfer cancelled = Transfer.create();
-      ReadableByteChannel in = channel(plain);
-      ReadableByteChannel cancelling = new ReadableByteChannel() {
-        @Override
-        public int read(java.nio.ByteBuffer dst) throws IOException {
-          int n = in.read(dst);
-          if (n > 0) {
-            cancelled.cancel();
-          }
-          return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-          return true;
-        }
-
-        @Override
-        public void close() {}
-      };
+      // A stream cancelled while it spools (its first read cancels): the spool goes too.
+      Transfer[] cancelled = new Transfer[1];
+      cancelled[0] = Transfer.create((done, total) -> cancelled[0].cancel());
       assertThrows(TransferCancelledException.class,
-          () -> c.sealOwnStream(sealer, request(Compression.ON), cancelling, cancelled));
+          () -> c.sealOwnStream(sealer, request(Compression.ON), channel(plain), cancelled[0]));
+      assertTrue(cancelled[0].bytesDone() > 0 && cancelled[0].bytesDone() < plain.length);
       assertEquals(List.of(), leftovers(), "no spool and no partial file");
       assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), c.storeUsage());
 
@@ -230,6 +213,17 @@ class SealOwnTest {
     return now;
   }
 
+  /** A transfer that adds to {@code during}, at each progress report, the files made since {@code before}. */
+  private Transfer watchingNewFiles(java.util.Set<Path> before, java.util.Set<Path> during) {
+    return Transfer.create((done, total) -> {
+      try {
+        during.addAll(newFiles(before));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
   /**
    * The point of sealing into the store: every byte of the envelope is written once. All writes of a seal
    * run on the calling thread (a one-thread sealer, the store's upload), so this thread's write() total
@@ -246,15 +240,7 @@ class SealOwnTest {
     try (Custodian c = open(); EnvelopeSealer sealer = Envelopes.sealer()) {
       java.util.Set<Path> before = files(dir);
       java.util.Set<Path> during = new java.util.HashSet<>();
-      Transfer watching = Transfer.create((done, total) -> {
-        if (during.isEmpty()) {
-          try {
-            during.addAll(newFiles(before));
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-        }
-      });
+      Transfer watching = watchingNewFiles(before, during);
       long written = threadWrittenBytes();
       BlobStat s = c.sealOwn(sealer, request, file, watching);
       long sealOwnBytes = threadWrittenBytes() - written;
@@ -301,13 +287,7 @@ class SealOwnTest {
     try (Custodian c = open(); EnvelopeSealer sealer = Envelopes.sealer()) {
       java.util.Set<Path> before = files(dir);
       java.util.Set<Path> during = new java.util.HashSet<>();
-      Transfer watching = Transfer.create((done, total) -> {
-        try {
-          during.addAll(newFiles(before));
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      Transfer watching = watchingNewFiles(before, during);
       long written = threadWrittenBytes();
       BlobStat s = c.sealOwnStream(sealer, request, channel(plain), watching);
       long bytes = threadWrittenBytes() - written;

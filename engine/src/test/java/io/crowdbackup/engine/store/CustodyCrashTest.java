@@ -57,23 +57,7 @@ class CustodyCrashTest {
     long started = System.nanoTime();
     long killedWithUploads = 0;
     for (int cycle = 0; cycle < cycles; cycle++) {
-      long readyBefore = count(log, "READY");
-      Process child = start(CustodyCrashWorker.class, holder, log, random.nextLong());
-      try {
-        waitForReady(child, log, readyBefore, cycle);
-        Thread.sleep(random.nextInt(300, 1500));
-      } finally {
-        child.destroyForcibly();
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not die");
-      }
-      for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-        if (line.startsWith("ERROR")) {
-          fail("child failed in cycle " + cycle + ": " + line + output());
-        }
-        if (line.startsWith("HELD ")) {
-          acknowledged.add(Fingerprint.fromHex(line.substring(5)));
-        }
-      }
+      acknowledged.addAll(runAndKill(CustodyCrashWorker.class, holder, log, random, cycle));
       String at = "cycle " + cycle + ": ";
       try (Custodian c = CustodyCrashWorker.open(holder, time)) { // rebuilds and checks the quota ledger
         for (Fingerprint fp : acknowledged) {
@@ -154,23 +138,7 @@ class CustodyCrashTest {
     Set<Fingerprint> acknowledged = new HashSet<>();
     int killedWithLeftovers = 0;
     for (int cycle = 0; cycle < cycles; cycle++) {
-      long readyBefore = count(log, "READY");
-      Process child = start(SealOwnCrashWorker.class, holder, log, random.nextLong());
-      try {
-        waitForReady(child, log, readyBefore, cycle);
-        Thread.sleep(random.nextInt(300, 1500));
-      } finally {
-        child.destroyForcibly();
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not die");
-      }
-      for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-        if (line.startsWith("ERROR")) {
-          fail("child failed in cycle " + cycle + ": " + line + output());
-        }
-        if (line.startsWith("HELD ")) {
-          acknowledged.add(Fingerprint.fromHex(line.substring(5)));
-        }
-      }
+      acknowledged.addAll(runAndKill(SealOwnCrashWorker.class, holder, log, random, cycle));
       String at = "cycle " + cycle + ": ";
       killedWithLeftovers += filesIn(store.resolve(FileCustodyStore.PARTIAL_DIR))
           + filesIn(store.resolve(FileCustodyStore.SPOOL_DIR)) > 0 ? 1 : 0;
@@ -194,6 +162,34 @@ class CustodyCrashTest {
         + " spool%n", cycles, acknowledged.size(), killedWithLeftovers);
     assertTrue(killedWithLeftovers >= 1, "no kill landed mid-seal: the test proved nothing");
     assertTrue(acknowledged.size() >= 2, "the children sealed too little to prove anything");
+  }
+
+  /**
+   * Starts {@code worker} on {@code holder}, lets it work for 0.3-1.5 s once it is ready, kills it with
+   * SIGKILL, and returns the fingerprints its log acknowledges so far; fails on a line the child logged as
+   * an error.
+   */
+  private Set<Fingerprint> runAndKill(Class<?> worker, Path holder, Path log, SplittableRandom random, int cycle)
+      throws Exception {
+    long readyBefore = count(log, "READY");
+    Process child = start(worker, holder, log, random.nextLong());
+    try {
+      waitForReady(child, log, readyBefore, cycle);
+      Thread.sleep(random.nextInt(300, 1500));
+    } finally {
+      child.destroyForcibly();
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not die");
+    }
+    Set<Fingerprint> acknowledged = new HashSet<>();
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      if (line.startsWith("ERROR")) {
+        fail("child failed in cycle " + cycle + ": " + line + output());
+      }
+      if (line.startsWith("HELD ")) {
+        acknowledged.add(Fingerprint.fromHex(line.substring(5)));
+      }
+    }
+    return acknowledged;
   }
 
   private static long filesIn(Path folder) throws IOException {
