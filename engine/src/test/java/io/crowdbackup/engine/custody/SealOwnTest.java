@@ -195,14 +195,17 @@ class SealOwnTest {
     throw new IllegalStateException("no wchar in /proc/thread-self/io");
   }
 
-  /** Every file under {@code root}, and the names directly in the JVM's temporary folder. */
+  /**
+   * Every file under {@code root}, and the names in the JVM's temporary folder that could be a seal's
+   * (other processes share that folder, so only names of ours count there).
+   */
   private static java.util.Set<Path> files(Path root) throws IOException {
     java.util.Set<Path> out = new java.util.HashSet<>();
     try (Stream<Path> s = Files.walk(root)) {
       s.filter(Files::isRegularFile).forEach(out::add);
     }
     try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-      s.forEach(out::add);
+      s.filter(p -> p.getFileName().toString().matches("(?i).*(crowdbackup|seal|spool|\\.cbe).*")).forEach(out::add);
     }
     return out;
   }
