@@ -65,7 +65,7 @@ import picocli.CommandLine.Spec;
         "DIR/store.conf (see 'config'), overridden by the options below, which go",
         "before or after the subcommand."},
     subcommands = {
-        StoreCommand.Put.class, StoreCommand.Get.class, StoreCommand.Stat.class, StoreCommand.Ls.class,
+        StoreCommand.Put.class, StoreSeal.class, StoreCommand.Get.class, StoreCommand.Stat.class, StoreCommand.Ls.class,
         StoreCommand.Rm.class, StoreCommand.Evict.class, StoreCommand.Release.class, StoreCommand.Stats.class,
         StoreCommand.Uploads.class, StoreCommand.Abort.class, StoreCommand.Quarantine.class,
         StoreCommand.Config.class})

@@ -272,7 +272,7 @@ abstract class CliScenarios {
       assertTrue(top.out.contains(command), top.out);
     }
     // The store's subcommands in this JVM: the launcher was proven above, and each start costs a second.
-    for (String sub : List.of("put", "get", "stat", "ls", "rm", "evict", "release", "stats", "config")) {
+    for (String sub : List.of("put", "seal", "get", "stat", "ls", "rm", "evict", "release", "stats", "config")) {
       java.io.StringWriter text = new java.io.StringWriter();
       java.io.PrintWriter out = new java.io.PrintWriter(text);
       assertEquals(0, Main.run(out, new java.io.PrintWriter(new java.io.StringWriter()), "store", sub, "--help"));
@@ -311,6 +311,31 @@ abstract class CliScenarios {
     Matcher m = Pattern.compile("\"" + key + "\":(-?\\d+)").matcher(json);
     assertTrue(m.find(), "no " + key + " in " + json);
     return Long.parseLong(m.group(1));
+  }
+
+  /** A phone's way: the photo sealed straight into its holder folder, no envelope file anywhere else. */
+  @Test
+  void storeSealPutsAPhotoStraightIntoTheStoreAsAnOwnEnvelopeThatOpensAtHome() throws Exception {
+    keygen();
+    byte[] photo = new byte[300_000];
+    new Random(7).nextBytes(photo);
+    Files.write(dir.resolve("IMG_0007.jpg"), photo);
+    Run sealed = ok("store", "--dir", "phone", "seal", "--to", "keys/destination.card", "--ttl", "2h", "IMG_0007.jpg");
+    Matcher m = Pattern.compile("^([0-9a-f]{64})  held  IMG_0007.jpg  \\(own, (\\d+) bytes, until ", Pattern.MULTILINE)
+        .matcher(sealed.out);
+    assertTrue(m.find(), sealed.out);
+    String fp = m.group(1);
+    List<String> files = visible(dir).stream().filter(n -> !n.startsWith("stdout") && !n.startsWith("stderr"))
+        .collect(Collectors.toList());
+    assertEquals(List.of("IMG_0007.jpg", "keys", "phone"), files, "nothing written but the store");
+    Run stats = ok("store", "--dir", "phone", "stats", "--json");
+    assertEquals(Long.parseLong(m.group(2)), num(stats.out, "ownHeldBytes"), stats.out);
+    assertEquals(0, num(stats.out, "heldBytes"), "own envelopes use no quota: " + stats.out);
+    ok("store", "--dir", "phone", "get", "--out", "fwd", fp);
+    ok("open", "--key", "keys/destination.key", "--out", "out", "fwd/" + fp + ".cbe");
+    assertArrayEquals(photo, Files.readAllBytes(dir.resolve("out/IMG_0007.jpg")));
+    Run missing = run("store", "--dir", "phone", "seal", "--to", "keys/destination.card", "nope.jpg");
+    assertOneLineError(missing, ExitCodes.IO, "nope.jpg: no such file or folder");
   }
 
   @Test

@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
  * it to the channel the bytes flow through ({@link #reading}, {@link #writing}); its listener hears the bytes
  * done and the total, and {@link #cancel()}, from any thread, makes the next read or write fail with
  * {@link TransferCancelledException}. The operation then ends as on any other I/O failure, and none leaves
- * anything half-written: a seal's caller deletes its temporary output; an inbox delivery removes its
+ * anything half-written: a seal into the device's store ({@code Custodian.sealOwn}) leaves no file; a seal
+ * into the caller's own channel stops, and the caller deletes that output; an inbox delivery removes its
  * temporary file and publishes nothing; a custody upload keeps only its durable part, apart from the held
  * blobs, for a resume or an abort; a forward that ends unfinished returns the blob to held.
  *

@@ -1,9 +1,12 @@
 package io.crowdbackup.engine.custody;
 
 import io.crowdbackup.api.EnvelopeHeader;
+import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.ReceiptException;
+import io.crowdbackup.api.SealRequest;
+import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
@@ -16,6 +19,7 @@ import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.api.store.Upload;
 import io.crowdbackup.api.store.UploadInfo;
 import io.crowdbackup.api.store.UploadRequest;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.envelope.EnvelopeHeaders;
 import io.crowdbackup.engine.policy.CustodyClock;
 import io.crowdbackup.engine.policy.CustodyPolicy;
@@ -26,11 +30,13 @@ import io.crowdbackup.engine.policy.Throttled;
 import io.crowdbackup.engine.receipt.Receipts;
 import io.crowdbackup.engine.store.ClockFile;
 import io.crowdbackup.engine.store.FileCustodyStore;
+import io.crowdbackup.engine.store.SealingUpload;
 import io.crowdbackup.engine.store.StoreConfig;
 import io.crowdbackup.engine.store.StoreListener;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -449,6 +455,88 @@ public final class Custodian implements Closeable {
     }
     return store.put(UploadRequest.newBuilder().fingerprint(fingerprint).declaredLengthBytes(lengthBytes).own()
         .build(), in);
+  }
+
+  /**
+   * Seals {@code plaintextFile} straight into this device's store as one of its own envelopes: the sealer's
+   * output is checked and written once, into the file that becomes the blob, and filed under the
+   * fingerprint computed on the way (which must match the sealer's). Own envelopes as {@link #putOwn}: no
+   * quota, not throttled. Honours the request's compression.
+   *
+   * <p>{@code transfer} counts the envelope bytes written into the store against the plaintext's length
+   * (the envelope adds a header and 21 bytes a chunk; compression can make it smaller), and its
+   * {@link Transfer#cancel()} stops the seal. A seal that fails or is cancelled leaves nothing: no file,
+   * no reservation. A process killed mid-seal leaves a file that is removed when the store next opens.
+   *
+   * @param sealer the sealer to use ({@link io.crowdbackup.engine.Envelopes#sealer()} or a parallel one);
+   *     left open
+   * @return the stored envelope (own, {@code HELD})
+   * @throws io.crowdbackup.engine.TransferCancelledException if cancelled
+   * @throws StoreException DISK_FULL and other I/O reasons of the store, or DUPLICATE in the impossible
+   *     case that a fresh seal's fingerprint is stored already
+   */
+  public BlobStat sealOwn(EnvelopeSealer sealer, SealRequest request, Path plaintextFile, Transfer transfer)
+      throws IOException {
+    long total = Files.size(plaintextFile);
+    return sealOwn(transfer, total, out -> sealer.seal(request, plaintextFile, out));
+  }
+
+  /**
+   * As {@link #sealOwn(EnvelopeSealer, SealRequest, Path, Transfer)} for exactly {@code plaintextLengthBytes}
+   * bytes read from {@code plaintext}, uncompressed (see {@link EnvelopeSealer#seal(SealRequest,
+   * ReadableByteChannel, long, java.nio.channels.WritableByteChannel)}).
+   */
+  public BlobStat sealOwn(EnvelopeSealer sealer, SealRequest request, ReadableByteChannel plaintext,
+      long plaintextLengthBytes, Transfer transfer) throws IOException {
+    return sealOwn(transfer, plaintextLengthBytes, out -> sealer.seal(request, plaintext, plaintextLengthBytes, out));
+  }
+
+  /**
+   * As {@link #sealOwn(EnvelopeSealer, SealRequest, Path, Transfer)} for a plaintext of unknown length (a
+   * camera stream, a {@code content://} URI), read to its end, honouring the request's compression. The
+   * envelope's header carries its exact length, so the sealer first spools the plaintext, encrypted under
+   * a key only it holds, to a file in the store's own spool folder (removed when the seal ends, and at the
+   * next open after a crash); the envelope is then written once, into the store. {@code transfer} counts
+   * the plaintext read and then the envelope written, against an unknown total (-1).
+   */
+  public BlobStat sealOwnStream(EnvelopeSealer sealer, SealRequest request, ReadableByteChannel plaintext,
+      Transfer transfer) throws IOException {
+    ReadableByteChannel counted = transfer.reading(plaintext, -1);
+    return sealOwn(transfer, -1, out -> sealer.sealStream(request, counted, fileStore().spoolDirectory(), out));
+  }
+
+  /** One way of sealing into {@code out}. */
+  private interface SealInto {
+    SealResult seal(WritableByteChannel out) throws IOException;
+  }
+
+  private BlobStat sealOwn(Transfer transfer, long progressTotal, SealInto sealing) throws IOException {
+    ensureOpen();
+    SealingUpload upload = fileStore().beginOwnSeal();
+    boolean done = false;
+    try {
+      SealResult sealed = sealing.seal(transfer.writing(upload, progressTotal));
+      BlobStat stat = upload.commit(sealed.fingerprint());
+      done = true;
+      return stat;
+    } finally {
+      if (!done) {
+        try {
+          upload.abort();
+        } catch (IOException ignored) {
+          // The first failure is the one to report; the store removes the file on its next open.
+        }
+      }
+    }
+  }
+
+  /** Sealing into the store needs the file store's operation for an envelope whose fingerprint comes last. */
+  private FileCustodyStore fileStore() {
+    if (!(store instanceof FileCustodyStore)) {
+      throw new UnsupportedOperationException("sealing into the store needs a FileCustodyStore, not "
+          + store.getClass().getName());
+    }
+    return (FileCustodyStore) store;
   }
 
   private static BlobStat finishOwn(Upload u, ReadableByteChannel in) throws IOException {

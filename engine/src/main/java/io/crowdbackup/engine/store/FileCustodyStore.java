@@ -69,6 +69,8 @@ public final class FileCustodyStore implements CustodyStore {
   static final String GROUPS_DIR = "groups";
   static final String QUARANTINE_DIR = "quarantine";
   static final String INDEX_DIR = "index";
+  /** Where a seal of unknown length spools its plaintext ({@link #spoolDirectory()}); emptied at open. */
+  static final String SPOOL_DIR = "spool";
   static final String STATE_LOG = "states.log";
   static final String BLOB_SUFFIX = ".blob";
   static final String PART_SUFFIX = ".part";
@@ -82,6 +84,7 @@ public final class FileCustodyStore implements CustodyStore {
   final Path partialDir;
   final Path groupsDir;
   final Path quarantineDir;
+  final Path spoolDir;
   private final FileChannel lockChannel;
   private final FileLock lock;
   /** Guards the in-memory state; held for memory work only (see the class comment). */
@@ -118,6 +121,10 @@ public final class FileCustodyStore implements CustodyStore {
   final Map<Fingerprint, PartialUpload> uploads = new HashMap<>();
   private long custodyHeldBytes;
   private long ownHeldBytes;
+  /** Own seals begun without a fingerprint and not yet committed ({@link #beginOwnSeal}); guarded by {@link #mu}. */
+  private long sealsInProgress;
+  /** Their envelope lengths, once their headers declared them; guarded by {@link #mu}. */
+  private long sealsDeclaredBytes;
   private long blobCount;
   private boolean closed;
   private final boolean openedClean;
@@ -136,6 +143,7 @@ public final class FileCustodyStore implements CustodyStore {
     this.partialDir = root.resolve(PARTIAL_DIR);
     this.groupsDir = root.resolve(GROUPS_DIR);
     this.quarantineDir = root.resolve(QUARANTINE_DIR);
+    this.spoolDir = root.resolve(SPOOL_DIR);
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.index = index;
@@ -196,7 +204,7 @@ public final class FileCustodyStore implements CustodyStore {
     }
     BlobIndex index = null;
     try {
-      for (String d : new String[] {PARTIAL_DIR, GROUPS_DIR, QUARANTINE_DIR, INDEX_DIR}) {
+      for (String d : new String[] {PARTIAL_DIR, GROUPS_DIR, QUARANTINE_DIR, INDEX_DIR, SPOOL_DIR}) {
         NoFollowOpener.requireNotLink(root.resolve(d));
         Files.createDirectories(root.resolve(d));
       }
@@ -211,6 +219,9 @@ public final class FileCustodyStore implements CustodyStore {
       } else {
         index.clear();
         store.rebuildFromDataFiles();
+      }
+      for (Path p : listDirectory(store.spoolDir)) {
+        Files.deleteIfExists(p); // a killed seal's spool: unreadable (its key died with it) and owned by no one
       }
       store.recoverUploads();
       store.fireEvents();
@@ -645,6 +656,86 @@ public final class FileCustodyStore implements CustodyStore {
     } finally {
       fireEvents();
     }
+  }
+
+  /**
+   * Begins one of this device's own envelopes whose fingerprint (and length) is not known yet: a sealer
+   * writes into it, and {@link SealingUpload#commit} files it under the fingerprint its bytes hash to.
+   * Not resumable: a crash before the commit leaves a data file without journal, which the next open
+   * removes. Counted in {@link #usage()} as an own upload from the start (its length once the envelope's
+   * header has declared it), never listed in {@link #uploads()} (it has no fingerprint to list).
+   */
+  public SealingUpload beginOwnSeal() throws IOException {
+    long startedAtMillis;
+    synchronized (mu) {
+      ensureOpen();
+      sealsInProgress++;
+      startedAtMillis = config.clock().millis();
+    }
+    Path data = partialDir.resolve(SealingUpload.FILE_PREFIX + Long.toHexString(random.nextLong()) + PART_SUFFIX);
+    try {
+      return SealingUpload.create(this, data, startedAtMillis);
+    } catch (IOException | RuntimeException e) {
+      sealEnded(-1);
+      throw e instanceof IOException ? StoreIo.wrap((IOException) e, data, "beginning a seal into the store")
+          : new StoreException(Reason.IO_ERROR, data.toString(), "beginning a seal failed: " + e, e);
+    }
+  }
+
+  /** Where a seal of a plaintext of unknown length spools it: inside the store, emptied at every open. */
+  public Path spoolDirectory() {
+    return spoolDir;
+  }
+
+  /** A seal's header declared its envelope length: counted as reserved from now on. */
+  void sealDeclared(long envelopeLengthBytes) {
+    synchronized (mu) {
+      sealsDeclaredBytes += envelopeLengthBytes;
+    }
+  }
+
+  /** A seal ended uncommitted, or became an ordinary upload; {@code declaredBytes} -1 if it never declared one. */
+  void sealEnded(long declaredBytes) {
+    synchronized (mu) {
+      sealsInProgress--;
+      if (declaredBytes > 0) {
+        sealsDeclaredBytes -= declaredBytes;
+      }
+    }
+  }
+
+  /**
+   * A finished seal becomes an ordinary own upload under its fingerprint, ready to {@link #publish}: checked
+   * against what the store holds, remembers and has in progress, exactly as {@link #begin} checks.
+   */
+  PartialUpload registerSeal(Fingerprint fp, long envelopeLengthBytes, long startedAtMillis, Path dataPath)
+      throws IOException {
+    PartialUpload u;
+    try {
+      synchronized (mu) {
+        ensureOpen();
+        IndexEntry e = index.get(fp);
+        if (e != null || uploads.containsKey(fp)) {
+          throw new StoreException(e != null && e.state() == BlobState.DELIVERED ? Reason.ALREADY_DELIVERED
+              : Reason.DUPLICATE, dataPath.toString(), "the sealed envelope's fingerprint " + fp + " is already "
+              + (e == null ? "being uploaded" : e.state() == BlobState.DELIVERED ? "remembered as delivered"
+                  : "stored") + "; nothing was stored");
+        }
+        RecordHeader h = new RecordHeader(fp, random.nextLong(), envelopeLengthBytes, Long.MAX_VALUE, startedAtMillis,
+            BlobKind.OWN, "");
+        // Never opened: a seal has no journal, and publish leaves the journal of a one-shot upload alone.
+        u = new PartialUpload(h, dataPath, partialDir.resolve(dataPath.getFileName() + JOURNAL_SUFFIX));
+        u.attached = true;
+        u.lastActivityMillis = config.clock().millis();
+        uploads.put(fp, u);
+        sealEnded(envelopeLengthBytes); // counted from here on as the upload just listed
+        UploadInfo started = info(u);
+        emit(() -> config.listener().uploadStarted(started));
+      }
+    } finally {
+      fireEvents();
+    }
+    return u;
   }
 
   @Override
@@ -1494,8 +1585,8 @@ public final class FileCustodyStore implements CustodyStore {
           ownReserved += u.header.declaredLengthBytes;
         }
       }
-      return new StoreUsage(custodyHeldBytes, ownHeldBytes, custodyReserved, ownReserved, blobCount,
-          uploads.size());
+      return new StoreUsage(custodyHeldBytes, ownHeldBytes, custodyReserved, ownReserved + sealsDeclaredBytes,
+          blobCount, uploads.size() + sealsInProgress);
     }
   }
 

@@ -473,7 +473,7 @@ final class UploadImpl implements Upload {
    * The outcome of work that runs on regardless of an interrupt (a write, an fsync) and decides what is
    * durable: wait for it, and keep the interrupt for the caller.
    */
-  private static void getUninterruptibly(java.util.concurrent.Future<Void> f)
+  static void getUninterruptibly(java.util.concurrent.Future<Void> f)
       throws java.util.concurrent.ExecutionException {
     boolean interrupted = false;
     try {

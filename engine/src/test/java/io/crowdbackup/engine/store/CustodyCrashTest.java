@@ -57,23 +57,7 @@ class CustodyCrashTest {
     long started = System.nanoTime();
     long killedWithUploads = 0;
     for (int cycle = 0; cycle < cycles; cycle++) {
-      long readyBefore = count(log, "READY");
-      Process child = start(holder, log, random.nextLong());
-      try {
-        waitForReady(child, log, readyBefore, cycle);
-        Thread.sleep(random.nextInt(300, 1500));
-      } finally {
-        child.destroyForcibly();
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not die");
-      }
-      for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-        if (line.startsWith("ERROR")) {
-          fail("child failed in cycle " + cycle + ": " + line + output());
-        }
-        if (line.startsWith("HELD ")) {
-          acknowledged.add(Fingerprint.fromHex(line.substring(5)));
-        }
-      }
+      acknowledged.addAll(runAndKill(CustodyCrashWorker.class, holder, log, random, cycle));
       String at = "cycle " + cycle + ": ";
       try (Custodian c = CustodyCrashWorker.open(holder, time)) { // rebuilds and checks the quota ledger
         for (Fingerprint fp : acknowledged) {
@@ -135,7 +119,86 @@ class CustodyCrashTest {
     assertTrue(acknowledged.size() >= 2, "the children stored too little to prove anything");
   }
 
-  private Process start(Path holder, Path log, long seed) throws IOException {
+  /**
+   * Kills a phone ({@link SealOwnCrashWorker}) sealing into its own store, known and unknown lengths, mid-seal.
+   * After each kill, before the holder opens, the seal's partial file or spool is there; once it has opened
+   * they are gone, nothing is reserved, and every acknowledged envelope is held under the fingerprint of its
+   * bytes. Cycles: {@code -Dcrowdbackup.sealcrash.cycles=N} (default 6).
+   */
+  @Test
+  void killedSealsIntoTheOwnStoreLeaveNothingVisibleAndTheirLeftoversGoAtTheNextOpen() throws Exception {
+    int cycles = Integer.getInteger("crowdbackup.sealcrash.cycles", 6);
+    Path holder = dir.resolve("phone");
+    Files.createDirectories(holder);
+    Path log = dir.resolve("seal.log");
+    Files.createFile(log);
+    Path store = holder.resolve(io.crowdbackup.engine.custody.HolderConfig.BLOBS_DIR);
+    SplittableRandom random = new SplittableRandom(Long.getLong("crowdbackup.crash.seed", 11));
+    ManualTimeSource time = new ManualTimeSource(StoreTestSupport.NOW_EPOCH_SECOND * 1000);
+    Set<Fingerprint> acknowledged = new HashSet<>();
+    int killedWithLeftovers = 0;
+    for (int cycle = 0; cycle < cycles; cycle++) {
+      acknowledged.addAll(runAndKill(SealOwnCrashWorker.class, holder, log, random, cycle));
+      String at = "cycle " + cycle + ": ";
+      killedWithLeftovers += filesIn(store.resolve(FileCustodyStore.PARTIAL_DIR))
+          + filesIn(store.resolve(FileCustodyStore.SPOOL_DIR)) > 0 ? 1 : 0;
+      try (Custodian c = CustodyCrashWorker.open(holder, time)) {
+        assertEquals(0, filesIn(store.resolve(FileCustodyStore.PARTIAL_DIR)), at + "partial seal files left");
+        assertEquals(0, filesIn(store.resolve(FileCustodyStore.SPOOL_DIR)), at + "spools left");
+        assertEquals(List.of(), c.allUploads(), at);
+        assertEquals(0, c.storeUsage().ownReservedBytes() + c.storeUsage().uploadCount(), at + c.storeUsage());
+        assertEquals(acknowledged.size(), c.ownEnvelopes().size(), at + "only acknowledged seals are visible");
+        for (Fingerprint fp : acknowledged) {
+          BlobStat s = c.stat(fp);
+          assertNotNull(s, at + "acknowledged envelope " + fp + " is gone");
+          assertEquals(BlobKind.OWN, s.kind());
+          try (java.nio.channels.ReadableByteChannel in = c.openOwn(fp, "peer")) {
+            assertEquals(fp, io.crowdbackup.engine.Envelopes.fingerprint(in), at + "bytes vs name");
+          }
+        }
+      }
+    }
+    System.out.printf("seal crash test: %d SIGKILL cycles, %d acknowledged seals, %d kills left a partial seal or"
+        + " spool%n", cycles, acknowledged.size(), killedWithLeftovers);
+    assertTrue(killedWithLeftovers >= 1, "no kill landed mid-seal: the test proved nothing");
+    assertTrue(acknowledged.size() >= 2, "the children sealed too little to prove anything");
+  }
+
+  /**
+   * Starts {@code worker} on {@code holder}, lets it work for 0.3-1.5 s once it is ready, kills it with
+   * SIGKILL, and returns the fingerprints its log acknowledges so far; fails on a line the child logged as
+   * an error.
+   */
+  private Set<Fingerprint> runAndKill(Class<?> worker, Path holder, Path log, SplittableRandom random, int cycle)
+      throws Exception {
+    long readyBefore = count(log, "READY");
+    Process child = start(worker, holder, log, random.nextLong());
+    try {
+      waitForReady(child, log, readyBefore, cycle);
+      Thread.sleep(random.nextInt(300, 1500));
+    } finally {
+      child.destroyForcibly();
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not die");
+    }
+    Set<Fingerprint> acknowledged = new HashSet<>();
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      if (line.startsWith("ERROR")) {
+        fail("child failed in cycle " + cycle + ": " + line + output());
+      }
+      if (line.startsWith("HELD ")) {
+        acknowledged.add(Fingerprint.fromHex(line.substring(5)));
+      }
+    }
+    return acknowledged;
+  }
+
+  private static long filesIn(Path folder) throws IOException {
+    try (var s = Files.list(folder)) {
+      return s.count();
+    }
+  }
+
+  private Process start(Class<?> worker, Path holder, Path log, long seed) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx128m");
@@ -147,7 +210,7 @@ class CustodyCrashTest {
     }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(CustodyCrashWorker.class.getName());
+    cmd.add(worker.getName());
     cmd.add(holder.toString());
     cmd.add(log.toString());
     cmd.add(Long.toString(seed));

@@ -3,20 +3,17 @@ package io.crowdbackup.examples.android;
 import io.crowdbackup.api.DestinationCard;
 import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.SealRequest;
-import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.custody.Custodian;
 import io.crowdbackup.engine.keys.KeyFormatException;
 import io.crowdbackup.engine.keys.Keys;
 import io.crowdbackup.engine.receipt.Receipts;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,7 +25,7 @@ import java.util.List;
  *
  * <pre>{@code
  * PhoneSource source = new PhoneSource(holder.custodian(), Keys.decodeCard(cardText), Keys.generateSigning());
- * BlobStat sealed = source.seal(photo, "image/jpeg", tempDir);
+ * BlobStat sealed = source.seal(photo, "image/jpeg", Transfer.create((done, total) -> bar.set(done, total)));
  * }</pre>
  */
 public final class PhoneSource {
@@ -56,32 +53,37 @@ public final class PhoneSource {
   }
 
   /**
-   * Seals {@code photo} into a temporary envelope in {@code tempDir}, then moves it into the phone's store
-   * as an own envelope (no quota; never forwarded to anyone but home). Nothing half-written survives a
-   * failure: the temporary file is removed and the store takes only a verified, complete envelope.
+   * Seals {@code photo} straight into the phone's store as an own envelope (no quota; never forwarded to
+   * anyone but home): the envelope is written once, into the file that becomes the stored blob, and filed
+   * under the fingerprint computed on the way. {@code transfer} drives the progress bar; its {@code cancel()}
+   * stops the seal. Nothing half-written survives a failure, a cancel or a killed app.
    */
-  public BlobStat seal(Path photo, String mediaType, Path tempDir) throws IOException {
-    SealRequest request = SealRequest.newBuilder()
+  public BlobStat seal(Path photo, String mediaType, Transfer transfer) throws IOException {
+    try (EnvelopeSealer sealer = Envelopes.sealer()) {
+      return custodian.sealOwn(sealer, request(photo.getFileName().toString(), mediaType), photo, transfer);
+    }
+  }
+
+  /**
+   * As {@link #seal(Path, String, Transfer)} for a photo or video whose length is not known up front: a
+   * camera stream, an Android {@code content://} URI ({@code Channels.newChannel(resolver.openInputStream(uri))}).
+   * The sealer spools it first, encrypted, inside the store's folder: its header carries the exact length.
+   */
+  public BlobStat seal(ReadableByteChannel stream, String name, String mediaType, Transfer transfer)
+      throws IOException {
+    try (EnvelopeSealer sealer = Envelopes.sealer()) {
+      return custodian.sealOwnStream(sealer, request(name, mediaType), stream, transfer);
+    }
+  }
+
+  private SealRequest request(String name, String mediaType) {
+    return SealRequest.newBuilder()
         .destination(home)
         .releaseKey(releaseKeys.publicKey())
         .expiresAtEpochSecond(Instant.now().plus(EXPIRY).getEpochSecond())
-        .name(photo.getFileName().toString())
+        .name(name)
         .mediaType(mediaType)
         .build();
-    Path envelope = Files.createTempFile(tempDir, "seal-", ".cbe");
-    try {
-      SealResult sealed;
-      try (EnvelopeSealer sealer = Envelopes.sealer();
-          FileChannel out = FileChannel.open(envelope, StandardOpenOption.WRITE)) {
-        sealed = sealer.seal(request, photo, out);
-        out.force(true);
-      }
-      try (ReadableByteChannel in = FileChannel.open(envelope)) {
-        return custodian.putOwn(sealed.fingerprint(), sealed.envelopeLengthBytes(), in);
-      }
-    } finally {
-      Files.deleteIfExists(envelope);
-    }
   }
 
   /** What this phone offers to holders right now (its own envelopes not yet delivered). */
