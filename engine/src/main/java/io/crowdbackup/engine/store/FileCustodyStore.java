@@ -605,6 +605,7 @@ public final class FileCustodyStore implements CustodyStore {
   private Upload begin(UploadRequest request, boolean oneShot) throws IOException {
     Fingerprint fp = request.fingerprint();
     PartialUpload u;
+    long blobId = random.nextLong(); // outside the monitor: SecureRandom has a lock (and a file) of its own
     synchronized (mu) {
       ensureOpen();
       IndexEntry e = index.get(fp);
@@ -622,7 +623,7 @@ public final class FileCustodyStore implements CustodyStore {
             + "(abortUpload); left idle, it is discarded " + config.abandonedUploadAfterMillis() / 60_000
             + " min after its last progress");
       }
-      RecordHeader h = new RecordHeader(fp, random.nextLong(), request.declaredLengthBytes(),
+      RecordHeader h = new RecordHeader(fp, blobId, request.declaredLengthBytes(),
           request.expiresNoLaterThanEpochSecond(), config.clock().millis(), request.kind(), request.sourcePeer());
       u = new PartialUpload(h, partialDir.resolve(fp.toHex() + PART_SUFFIX),
           partialDir.resolve(fp.toHex() + JOURNAL_SUFFIX));
@@ -776,8 +777,7 @@ public final class FileCustodyStore implements CustodyStore {
     boolean moved = false;
     groupsLock.readLock().lock();
     try {
-      NoFollowOpener.requireNotLink(group);
-      if (!Files.isDirectory(group)) {
+      if (!NoFollowOpener.isDirectoryNotLink(group)) {
         Files.createDirectories(group);
         StoreIo.fsyncDirectory(opener, groupsDir);
       }
