@@ -109,6 +109,11 @@ public final class FileCustodyStore implements CustodyStore {
   private final java.util.ArrayDeque<Runnable> events = new java.util.ArrayDeque<>();
   /** Held while listener calls run, so they run one at a time and in order, outside {@link #mu}. */
   private final Object listenerTurn = new Object();
+  /** Whether anyone listens: without a listener no call is queued, so no operation waits for the turn. */
+  private final boolean listening;
+  /** Listener calls queued so far (counted under {@link #mu}) and run so far (under {@link #listenerTurn}). */
+  private final java.util.concurrent.atomic.AtomicLong eventsQueued = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong eventsRun = new java.util.concurrent.atomic.AtomicLong();
   /** Commits between their start and their index entry; close waits for them. Guarded by {@link #mu}. */
   private int publishing;
   private BlobIndex index;
@@ -140,6 +145,7 @@ public final class FileCustodyStore implements CustodyStore {
     this.lock = lock;
     this.index = index;
     this.openedClean = openedClean;
+    this.listening = config.listener() != StoreListener.NONE;
     for (int i = 0; i < blobLocks.length; i++) {
       blobLocks[i] = new java.util.concurrent.locks.ReentrantLock();
     }
@@ -541,19 +547,28 @@ public final class FileCustodyStore implements CustodyStore {
 
   /** Queues a listener call; runs under {@link #mu}, so calls queue in the order the changes happened. */
   private void emit(Runnable call) {
-    events.add(call);
+    if (listening) {
+      events.add(call);
+      eventsQueued.incrementAndGet();
+    }
   }
 
   /**
    * Runs the queued listener calls, outside {@link #mu}: one thread at a time, in order. Every public
    * operation calls it before it returns, so a caller has been heard by the listener when its change
-   * returns (another thread may have made the call for it). The first exception a call throws is passed on
-   * after the rest have run.
+   * returns (another thread may have made the call for it). It runs the calls queued up to its own, not
+   * those queued after (their operations run them), and returns at once if another thread has run them
+   * already: under many writers every operation taking the turn made them queue behind each other. The
+   * first exception a call this thread runs throws is passed on after the rest have run.
    */
   void fireEvents() {
+    long mine = eventsQueued.get(); // every call this thread queued is counted in it
+    if (eventsRun.get() >= mine) {
+      return;
+    }
     RuntimeException first = null;
     synchronized (listenerTurn) {
-      while (true) {
+      while (eventsRun.get() < mine) {
         Runnable call;
         synchronized (mu) {
           call = events.poll();
@@ -567,6 +582,8 @@ public final class FileCustodyStore implements CustodyStore {
           if (first == null) {
             first = e;
           }
+        } finally {
+          eventsRun.incrementAndGet(); // after the call: a reader that sees the count knows it ran
         }
       }
     }

@@ -15,6 +15,7 @@ import io.crowdbackup.engine.store.StoreTestSupport.Env;
 import io.crowdbackup.engine.store.StoreTestSupport.MutableClock;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -177,6 +178,51 @@ class StoreConcurrencyTest {
       leaveListener.countDown();
     }
     put.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aChangeReturnsOnlyAfterItsListenerCallsRanThoughAnotherThreadHoldsTheTurn() throws Exception {
+    store.close();
+    CountDownLatch inListener = new CountDownLatch(1);
+    CountDownLatch leaveListener = new CountDownLatch(1);
+    Env first = envelope(5, 5000);
+    Env second = envelope(6, 5000);
+    List<String> heard = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    store = open(new StoreListener() {
+      @Override
+      public void blobAdded(BlobStat blob) {
+        heard.add("added " + blob.fingerprint());
+        if (blob.fingerprint().equals(second.fingerprint)) {
+          inListener.countDown();
+          try {
+            leaveListener.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+
+      @Override
+      public void blobRemoved(BlobStat blob, Removal why) {
+        heard.add("removed " + blob.fingerprint());
+      }
+    });
+    store.put(first.custody("a"), CustodyStoreContractTest.in(first.bytes));
+    Future<BlobStat> put = threads.submit(() -> store.put(second.custody("b"),
+        CustodyStoreContractTest.in(second.bytes)));
+    Future<Boolean> delete;
+    try {
+      assertTrue(inListener.await(PATIENCE_SECONDS, TimeUnit.SECONDS));
+      delete = threads.submit(() -> store.delete(first.fingerprint));
+      Thread.sleep(300);
+      assertFalse(delete.isDone(), "the delete returned before the listener was told of it");
+    } finally {
+      leaveListener.countDown();
+    }
+    assertTrue(delete.get(PATIENCE_SECONDS, TimeUnit.SECONDS));
+    put.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+    assertEquals(List.of("added " + first.fingerprint, "added " + second.fingerprint,
+        "removed " + first.fingerprint), heard, "in the order of the changes");
   }
 
   @Test
