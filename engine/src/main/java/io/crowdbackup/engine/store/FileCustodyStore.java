@@ -1681,24 +1681,60 @@ public final class FileCustodyStore implements CustodyStore {
    * Group commit of one directory's fsync: a caller whose rename or unlink is done waits for an fsync that
    * began after it; whoever finds none running starts one, which then covers every change made before it
    * began. Under sixteen writers that turns sixteen directory fsyncs into a few. A failed fsync fails
-   * every caller it covered (each undoes or reports its change); a later caller starts a fresh one.
+   * every caller it covered (each undoes or reports its change); the next round runs all the same.
+   *
+   * <p>Callers that arrive while an fsync runs join the one round that follows it, and each waits on its
+   * own round's monitor: when the running fsync ends, one of them is woken to run the next (it covers every
+   * change announced by then), and the others sleep on until that one ends. Each waiter wakes once, where
+   * a shared monitor woke every waiter at the end of every round (four or five wake-ups per put and
+   * delete under sixteen writers, bench/RESULTS-store.md section 1e).
    */
   static final class DirectorySync {
     private final FileOpener opener;
     private final Path dir;
-    /** Changes announced so far, and the highest of them known durable. */
-    private long announced;
-    private long durable;
-    /** The fsync in flight: the changes it covers, and how it ended once it has. */
+    /** The fsync in flight, and the round that follows it (its callers wait). Guarded by this. */
     private @Nullable Round running;
+    private @Nullable Round next;
 
+    /** One fsync of the directory and the callers it answers; its fields are guarded by the round. */
     private static final class Round {
-      final long covers;
       boolean done;
+      /** Set when the round becomes the running one: the first waiter to see it runs the fsync. */
+      boolean leaderWanted;
       @Nullable IOException failure;
 
-      Round(long covers) {
-        this.covers = covers;
+      /** Waits until this round is done (false) or this caller is to run its fsync (true). */
+      synchronized boolean awaitTurn() {
+        boolean interrupted = false;
+        try {
+          while (!done) {
+            if (leaderWanted) {
+              leaderWanted = false;
+              return true;
+            }
+            try {
+              wait();
+            } catch (InterruptedException e) {
+              interrupted = true; // the fsync runs on and decides; the interrupt is kept for later
+            }
+          }
+          return false;
+        } finally {
+          if (interrupted) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+
+      synchronized void wantLeader() {
+        leaderWanted = true;
+        notify(); // any one waiter of this round can run it
+      }
+
+      synchronized void finish(@Nullable IOException f) {
+        done = true;
+        failure = f;
+        notifyAll();
       }
     }
 
@@ -1710,66 +1746,47 @@ public final class FileCustodyStore implements CustodyStore {
     /** Returns once an fsync of the directory that began after this call has succeeded. */
     void sync() throws IOException {
       Round mine;
-      boolean interrupted = false;
-      try {
-        synchronized (this) {
-          long ticket = ++announced;
-          while (true) {
-            if (durable >= ticket) {
-              return;
-            }
-            if (running == null) {
-              mine = new Round(announced);
-              running = mine;
-              break;
-            }
-            if (running.covers >= ticket) {
-              Round r = running;
-              while (!r.done) {
-                interrupted = awaitRound(interrupted);
-              }
-              if (r.failure != null) {
-                throw new IOException("fsync of " + dir + " failed: " + r.failure.getMessage(), r.failure);
-              }
-              return;
-            }
-            // The fsync in flight began before our change: wait for it to end, then run one.
-            interrupted = awaitRound(interrupted);
+      boolean lead;
+      synchronized (this) {
+        if (running == null) {
+          mine = new Round();
+          running = mine;
+          lead = true;
+        } else {
+          // The fsync in flight began before our change: the round after it covers us.
+          if (next == null) {
+            next = new Round();
           }
-        }
-      } finally {
-        if (interrupted) {
-          Thread.currentThread().interrupt();
+          mine = next;
+          lead = false;
         }
       }
+      if (!lead && !mine.awaitTurn()) {
+        IOException failure = mine.failure; // read after awaitTurn saw done, under the round's monitor
+        if (failure != null) {
+          throw new IOException("fsync of " + dir + " failed: " + failure.getMessage(), failure);
+        }
+        return;
+      }
+      // This round is the running one: every change announced before this point is covered by the fsync.
       IOException failure = null;
       try {
         StoreIo.fsyncDirectory(opener, dir);
       } catch (IOException e) {
         failure = e;
       }
+      Round promoted;
       synchronized (this) {
-        mine.done = true;
-        mine.failure = failure;
-        if (failure == null) {
-          durable = Math.max(durable, mine.covers);
-        }
-        running = null;
-        notifyAll();
+        promoted = next;
+        next = null;
+        running = promoted;
+      }
+      mine.finish(failure);
+      if (promoted != null) {
+        promoted.wantLeader();
       }
       if (failure != null) {
         throw failure;
-      }
-    }
-
-    /** Waits for a round to end; an interrupt is kept for later (the fsync runs on and decides). */
-    @SuppressWarnings("WaitNotInLoop") // both callers loop until their round is done
-    private boolean awaitRound(boolean interrupted) {
-      try {
-        wait();
-        return interrupted;
-      } catch (InterruptedException e) {
-        return true;
       }
     }
   }
