@@ -56,13 +56,19 @@ class DirectorySyncTest {
     return out;
   }
 
-  @Test
-  void callersWhoArriveDuringAnFsyncShareTheNextOneAndEveryCallerWaitsForOne() throws Exception {
-    FileCustodyStore.DirectorySync sync = new FileCustodyStore.DirectorySync(counting(), dir);
+  /** One caller whose fsync is held (until {@code faults.releaseForces}); later fsyncs are not held. */
+  private Future<?> holdFirstFsync(FileCustodyStore.DirectorySync sync) throws InterruptedException {
     faults.forceBlockOn = p -> p.equals(dir);
     Future<?> first = syncs(sync, 1).get(0);
     assertTrue(faults.forcesBlocked.tryAcquire(30, TimeUnit.SECONDS));
-    faults.forceBlockOn = p -> false; // only the first fsync is held
+    faults.forceBlockOn = p -> false;
+    return first;
+  }
+
+  @Test
+  void callersWhoArriveDuringAnFsyncShareTheNextOneAndEveryCallerWaitsForOne() throws Exception {
+    FileCustodyStore.DirectorySync sync = new FileCustodyStore.DirectorySync(counting(), dir);
+    Future<?> first = holdFirstFsync(sync);
     List<Future<?>> late = syncs(sync, 6);
     Thread.sleep(200); // they join the round after the held one
     for (Future<?> f : late) {
@@ -79,10 +85,7 @@ class DirectorySyncTest {
   @Test
   void aFailedFsyncFailsEveryCallerItCoversAndTheNextRoundRunsAfresh() throws Exception {
     FileCustodyStore.DirectorySync sync = new FileCustodyStore.DirectorySync(counting(), dir);
-    faults.forceBlockOn = p -> p.equals(dir);
-    Future<?> first = syncs(sync, 1).get(0);
-    assertTrue(faults.forcesBlocked.tryAcquire(30, TimeUnit.SECONDS));
-    faults.forceBlockOn = p -> false;
+    Future<?> first = holdFirstFsync(sync);
     faults.forceFaultOn = p -> p.equals(dir);
     List<Future<?>> late = syncs(sync, 5);
     Thread.sleep(200);
