@@ -1685,9 +1685,9 @@ public final class FileCustodyStore implements CustodyStore {
    *
    * <p>Callers that arrive while an fsync runs join the one round that follows it, and each waits on its
    * own round's monitor: when the running fsync ends, one of them is woken to run the next (it covers every
-   * change announced by then), and the others sleep on until that one ends. Each waiter wakes once, where
-   * a shared monitor woke every waiter at the end of every round (four or five wake-ups per put and
-   * delete under sixteen writers, bench/RESULTS-store.md section 1e).
+   * change made before it began), and the others sleep on until that one ends. Each waiter waits once,
+   * where one shared monitor woke every waiter at the end of every round (about 3.3 waits per put and
+   * delete under sixteen writers against 2 now, bench/RESULTS-store.md section 1e).
    */
   static final class DirectorySync {
     private final FileOpener opener;
