@@ -40,12 +40,33 @@ final class NoFollowOpener implements FileOpener {
     }
   }
 
+  /**
+   * Whether {@code dir} is a directory, refusing it if it is a symbolic link: one {@code lstat}, where
+   * {@link #requireNotLink} then {@link Files#isDirectory} cost two (every commit asks it of its group).
+   */
+  static boolean isDirectoryNotLink(Path dir) throws StoreException {
+    java.nio.file.attribute.BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(dir, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return false; // absent (or unreadable: creating it then fails with the error that says why)
+    }
+    if (a.isSymbolicLink()) {
+      throw unsafeLink(dir);
+    }
+    return a.isDirectory();
+  }
+
   /** Refuses {@code path} if it is a symbolic link. */
   static void requireNotLink(Path path) throws StoreException {
     if (Files.isSymbolicLink(path)) {
-      throw new StoreException(Reason.UNSAFE_LINK, path.toString(), path + " is a symbolic link where the store "
-          + "keeps a file or folder of its own; the store never follows links inside its folder (one could make it "
-          + "write outside). Replace the link with what it points at, or remove it");
+      throw unsafeLink(path);
     }
+  }
+
+  private static StoreException unsafeLink(Path path) {
+    return new StoreException(Reason.UNSAFE_LINK, path.toString(), path + " is a symbolic link where the store "
+        + "keeps a file or folder of its own; the store never follows links inside its folder (one could make it "
+        + "write outside). Replace the link with what it points at, or remove it");
   }
 }

@@ -51,6 +51,13 @@ final class UploadImpl implements Upload {
    */
   static final long OVERLAP_MIN_BYTES = 4L << 20;
   static final int OVERLAP_SLICE_BYTES = 256 * 1024;
+  /**
+   * A put of up to this many bytes is read into one buffer of its length: a 64 KiB envelope (66,297 bytes
+   * at 64 KiB chunks) is then one read and one write, not two. Larger puts below {@link #OVERLAP_MIN_BYTES}
+   * go through 64 KiB as before, which stays in the CPU cache between hashing and writing (a 256 KiB buffer
+   * measured no less CPU per 1 MiB put on the 2-core test machine, though it saved 12 of 17 writes).
+   */
+  static final int WHOLE_PUT_BUFFER_MAX_BYTES = 128 * 1024;
   static final int OVERLAP_BUFFERS = 4;
 
   private final FileCustodyStore store;
@@ -58,6 +65,8 @@ final class UploadImpl implements Upload {
   private final FileChannel data;
   /** Null for a one-shot put. */
   private final @Nullable FileChannel journal; // none for a one-shot put
+  /** A put's record header until it goes to the file with the first envelope bytes (one write, not two). */
+  private @Nullable ByteBuffer headerToWrite;
   private final long dataStart;
   private final long journalStart;
   private EnvelopeScanner scanner;
@@ -124,8 +133,8 @@ final class UploadImpl implements Upload {
         journal = store.opener.open(u.journalPath,
             EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ));
         StoreIo.writeFully(journal, ByteBuffer.wrap(u.header.encode(JOURNAL_MAGIC)), 0);
+        StoreIo.writeFully(data, ByteBuffer.wrap(u.header.encode(BLOB_MAGIC)), 0);
       }
-      StoreIo.writeFully(data, ByteBuffer.wrap(u.header.encode(BLOB_MAGIC)), 0);
     } catch (IOException e) {
       FileCustodyStore.closeQuietly(data);
       if (journal != null) {
@@ -135,6 +144,11 @@ final class UploadImpl implements Upload {
     }
     UploadImpl up = new UploadImpl(store, u, data, journal);
     up.oneShot = oneShot;
+    if (oneShot) {
+      // Nobody reads a put's file before its commit, and a crash leaves a file without journal that
+      // recovery deletes whatever it holds: the header can wait for the first bytes.
+      up.headerToWrite = ByteBuffer.wrap(u.header.encode(BLOB_MAGIC));
+    }
     return up;
   }
 
@@ -360,7 +374,7 @@ final class UploadImpl implements Upload {
       ByteBuffer forFile = slice.duplicate();
       absorb(slice);
       try {
-        StoreIo.writeFully(data, forFile, dataStart + offset);
+        writeData(forFile, offset);
       } catch (IOException e) {
         failed = "writing failed: " + e;
         throw StoreIo.wrap(e, u.dataPath, "writing upload bytes at offset " + offset
@@ -370,6 +384,25 @@ final class UploadImpl implements Upload {
       advance(n);
       flushBehindIfDue(offset);
     }
+  }
+
+  /** Writes envelope bytes at {@code envelopeOffset}; a put's header goes with its first bytes, in one write. */
+  private void writeData(ByteBuffer src, long envelopeOffset) throws IOException {
+    ByteBuffer header = headerToWrite;
+    if (header == null) {
+      StoreIo.writeFully(data, src, dataStart + envelopeOffset);
+      return;
+    }
+    if (envelopeOffset != 0) {
+      throw new IllegalStateException("a put's first bytes at envelope offset " + envelopeOffset + ", expected 0");
+    }
+    // A gathering write goes at the channel's position: 0, as this put's channel was opened, because the
+    // store otherwise writes only at explicit positions (which leave it alone).
+    ByteBuffer[] both = {header, src};
+    while (header.hasRemaining() || src.hasRemaining()) {
+      data.write(both);
+    }
+    headerToWrite = null;
   }
 
   /** Feeds bytes to the scanner (fingerprint, header checks); they are not written yet. */
@@ -403,7 +436,9 @@ final class UploadImpl implements Upload {
    */
   BlobStat putAll(java.nio.channels.ReadableByteChannel in) throws IOException {
     if (u.header.declaredLengthBytes < OVERLAP_MIN_BYTES) {
-      ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+      long declared = u.header.declaredLengthBytes;
+      ByteBuffer buf = ByteBuffer.allocate(declared <= WHOLE_PUT_BUFFER_MAX_BYTES ? (int) Math.max(declared, 4096)
+          : 64 * 1024);
       while (true) {
         ((Buffer) buf).clear();
         int n = in.read(buf);
@@ -529,7 +564,7 @@ final class UploadImpl implements Upload {
         if (failure == null) {
           try {
             int n = b.remaining();
-            StoreIo.writeFully(data, b, dataStart + written);
+            writeData(b, written);
             written += n;
             flushBehindIfDue(written);
           } catch (IOException e) {
@@ -700,6 +735,9 @@ final class UploadImpl implements Upload {
         ((Buffer) pending).clear();
       }
       awaitFlushBehind();
+      if (headerToWrite != null) {
+        writeData(ByteBuffer.allocate(0), 0); // no envelope bytes were written (the scanner rejects that)
+      }
       writeFooter(expires, h.locator());
       data.force(true);
     } catch (IOException e) {

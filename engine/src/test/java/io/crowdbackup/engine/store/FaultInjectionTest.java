@@ -77,6 +77,11 @@ class FaultInjectionTest {
   }
 
   @Test
+  void diskFullInAPutsFirstWriteIsTypedAndLeavesNothing() throws IOException {
+    diskFullMidwayThroughAPut(envelope(3, 100_000), 50); // inside the record header, written with the first bytes
+  }
+
+  @Test
   void diskFullUnderAPutsWriterThreadIsTypedAndLeavesNothing() throws IOException {
     diskFullMidwayThroughAPut(envelope(24, 5_000_000), 2_000_000); // written on a writer thread
   }

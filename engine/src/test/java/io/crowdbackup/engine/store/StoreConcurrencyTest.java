@@ -15,6 +15,7 @@ import io.crowdbackup.engine.store.StoreTestSupport.Env;
 import io.crowdbackup.engine.store.StoreTestSupport.MutableClock;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -144,39 +145,81 @@ class StoreConcurrencyTest {
     assertTrue(store.contains(later.fingerprint));
   }
 
+  /** Records what it hears, and holds the call that tells of {@code held} until {@link #leave} opens. */
+  private static final class HoldingListener implements StoreListener {
+    final Env held;
+    final CountDownLatch inListener = new CountDownLatch(1);
+    final CountDownLatch leave = new CountDownLatch(1);
+    final List<String> heard = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    HoldingListener(Env held) {
+      this.held = held;
+    }
+
+    @Override
+    public void blobAdded(BlobStat blob) {
+      heard.add("added " + blob.fingerprint());
+      if (blob.fingerprint().equals(held.fingerprint)) {
+        inListener.countDown();
+        try {
+          leave.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    @Override
+    public void blobRemoved(BlobStat blob, Removal why) {
+      heard.add("removed " + blob.fingerprint());
+    }
+  }
+
   @Test
   void listenerCallsRunOutsideTheStoresLocks() throws Exception {
     store.close();
-    CountDownLatch inListener = new CountDownLatch(1);
-    CountDownLatch leaveListener = new CountDownLatch(1);
     Env first = envelope(3, 5000);
     Env second = envelope(4, 5000);
-    store = open(new StoreListener() {
-      @Override
-      public void blobAdded(BlobStat blob) {
-        if (blob.fingerprint().equals(second.fingerprint)) {
-          inListener.countDown();
-          try {
-            leaveListener.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-      }
-    });
+    HoldingListener listener = new HoldingListener(second);
+    store = open(listener);
     store.put(first.custody("a"), CustodyStoreContractTest.in(first.bytes));
     Future<BlobStat> put = threads.submit(() -> store.put(second.custody("b"),
         CustodyStoreContractTest.in(second.bytes)));
     try {
-      assertTrue(inListener.await(PATIENCE_SECONDS, TimeUnit.SECONDS));
+      assertTrue(listener.inListener.await(PATIENCE_SECONDS, TimeUnit.SECONDS));
       assertNotNull(answers("stat", () -> store.stat(first.fingerprint)));
       assertNotNull(answers("stat of the blob the listener is told of", () -> store.stat(second.fingerprint)),
           "the listener hears of a change after it happened");
       assertEquals(2, answers("usage", () -> store.usage()).blobCount());
     } finally {
-      leaveListener.countDown();
+      listener.leave.countDown();
     }
     put.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aChangeReturnsOnlyAfterItsListenerCallsRanThoughAnotherThreadHoldsTheTurn() throws Exception {
+    store.close();
+    Env first = envelope(5, 5000);
+    Env second = envelope(6, 5000);
+    HoldingListener listener = new HoldingListener(second);
+    store = open(listener);
+    store.put(first.custody("a"), CustodyStoreContractTest.in(first.bytes));
+    Future<BlobStat> put = threads.submit(() -> store.put(second.custody("b"),
+        CustodyStoreContractTest.in(second.bytes)));
+    Future<Boolean> delete;
+    try {
+      assertTrue(listener.inListener.await(PATIENCE_SECONDS, TimeUnit.SECONDS));
+      delete = threads.submit(() -> store.delete(first.fingerprint));
+      Thread.sleep(300);
+      assertFalse(delete.isDone(), "the delete returned before the listener was told of it");
+    } finally {
+      listener.leave.countDown();
+    }
+    assertTrue(delete.get(PATIENCE_SECONDS, TimeUnit.SECONDS));
+    put.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+    assertEquals(List.of("added " + first.fingerprint, "added " + second.fingerprint,
+        "removed " + first.fingerprint), listener.heard, "in the order of the changes");
   }
 
   @Test
