@@ -148,6 +148,7 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
             Objects.requireNonNull(settings.revealSecretAccessKey(), "secret")));
     S3Client s3 = null;
     try {
+      resolve(credentials, settings);
       s3 = newClient(settings, credentials);
       s3.headBucket(HeadBucketRequest.builder().bucket(settings.bucket()).build());
       return new S3DeliverySink(settings, s3, credentials, keys, time);
@@ -160,6 +161,20 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
         throw failure("s3://" + settings.bucket(), "cannot reach the bucket (" + settings + ")", (SdkException) e);
       }
       throw e;
+    }
+  }
+
+  /**
+   * Asks the provider once, here: no credentials is a setting to fix (refused), not a store that is away for a
+   * while (unavailable, which a caller would retry for ever).
+   */
+  private static void resolve(AwsCredentialsProvider credentials, S3Settings settings) throws S3SinkException {
+    try {
+      credentials.resolveCredentials();
+    } catch (SdkClientException e) {
+      throw new S3SinkException(S3SinkException.Reason.OBJECT_STORE_REFUSED, "s3://" + settings.bucket(),
+          "no credentials: none given and none found by the AWS SDK's credentials chain (AWS_ACCESS_KEY_ID and"
+          + " AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/credentials, container or instance role)", e);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.EnvelopeException;
@@ -20,10 +21,13 @@ import java.io.ByteArrayInputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -252,6 +256,34 @@ class S3DeliverySinkTest {
         .credentials(S3ProxyFixture.IDENTITY, S3ProxyFixture.CREDENTIAL).build(), DESTINATION));
     assertEquals(S3SinkException.Reason.OBJECT_STORE_REFUSED, e.reason());
     assertTrue(e.getMessage().contains("s3://no-such-bucket"), e.getMessage());
+  }
+
+  @Test
+  void noCredentialsAnywhereIsARefusedSettingNotAnUnavailableStore(@TempDir Path home) throws Exception {
+    // The SDK chain also reads the environment, which a test cannot clear: run only where it has none.
+    assumeTrue(System.getenv("AWS_ACCESS_KEY_ID") == null && System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") == null
+        && System.getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") == null
+        && System.getenv("AWS_WEB_IDENTITY_TOKEN_FILE") == null, "the environment holds AWS credentials");
+    Path empty = Files.createFile(home.resolve("empty"));
+    Map<String, String> props = Map.of("aws.sharedCredentialsFile", empty.toString(), "aws.configFile",
+        empty.toString(), "aws.disableEc2Metadata", "true");
+    Map<String, String> saved = new HashMap<>();
+    props.forEach((k, v) -> saved.put(k, System.setProperty(k, v)));
+    try {
+      S3SinkException e = assertThrows(S3SinkException.class, () -> S3DeliverySink.open(S3Settings.newBuilder()
+          .bucket(S3ProxyFixture.BUCKET).endpoint(s3.endpoint).region("us-east-1").pathStyle(true).build(),
+          DESTINATION));
+      assertEquals(S3SinkException.Reason.OBJECT_STORE_REFUSED, e.reason());
+      assertTrue(e.getMessage().contains("no credentials"), e.getMessage());
+    } finally {
+      saved.forEach((k, v) -> {
+        if (v == null) {
+          System.clearProperty(k);
+        } else {
+          System.setProperty(k, v);
+        }
+      });
+    }
   }
 
   @Test
