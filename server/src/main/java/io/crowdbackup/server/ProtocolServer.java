@@ -226,7 +226,9 @@ public final class ProtocolServer implements Closeable {
         Content.Chunk more = take(false);
         ByteBuffer into = more == null ? null : pieceBuffers.borrow();
         if (into == null) {
-          next = more;
+          if (more != null) {
+            next = more; // (a failure met on the way is in next already)
+          }
           piece = c;
           return c.getByteBuffer();
         }
@@ -238,7 +240,9 @@ public final class ProtocolServer implements Closeable {
           more.release();
           more = take(false);
         }
-        next = more;
+        if (more != null) {
+          next = more; // did not fit (a failure met on the way is in next already)
+        }
         ((java.nio.Buffer) into).flip();
         joined = into;
         return into;
