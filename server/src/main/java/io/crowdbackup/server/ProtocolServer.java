@@ -41,6 +41,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class ProtocolServer implements Closeable {
   private static final int INPUT_BUFFER_BYTES = 64 * 1024;
   private final Server server;
+  private final PieceBuffers pieceBuffers = new PieceBuffers();
   private final ServerConnector connector;
   private final String scheme;
 
@@ -74,8 +75,8 @@ public final class ProtocolServer implements Closeable {
     // A body that trickles in just under the idle timeout would hold a request thread for ever (the cores
     // read bodies blocking): below the minimum rate the request is cut off, its upload left resumable.
     server.setHandler(b.minRequestBytesPerSecond > 0
-        ? new MinimumDataRateHandler(new CoreHandler(b.core), b.minRequestBytesPerSecond, 0)
-        : new CoreHandler(b.core));
+        ? new MinimumDataRateHandler(new CoreHandler(b.core, pieceBuffers), b.minRequestBytesPerSecond, 0)
+        : new CoreHandler(b.core, pieceBuffers));
     server.setStopTimeout(b.stopTimeout.toMillis());
     server.setStopAtShutdown(false);
   }
@@ -127,19 +128,21 @@ public final class ProtocolServer implements Closeable {
 
   private static final class CoreHandler extends Handler.Abstract {
     private final Function<ProtocolRequest, ProtocolResponse> core;
+    private final PieceBuffers pieceBuffers;
 
-    CoreHandler(Function<ProtocolRequest, ProtocolResponse> core) {
+    CoreHandler(Function<ProtocolRequest, ProtocolResponse> core, PieceBuffers pieceBuffers) {
       this.core = core;
+      this.pieceBuffers = pieceBuffers;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-      JettyRequest jr = new JettyRequest(request);
+      JettyRequest jr = new JettyRequest(request, pieceBuffers);
       ProtocolResponse r;
       try {
         r = core.apply(jr);
       } finally {
-        jr.releasePiece();
+        jr.releaseAll();
       }
       response.setStatus(r.status());
       for (Map.Entry<String, String> h : r.headers().entrySet()) {
@@ -161,13 +164,19 @@ public final class ProtocolServer implements Closeable {
   /** A Jetty request as the core sees it; the body is read blocking, through Jetty's bounded buffers. */
   private static final class JettyRequest implements ProtocolRequest {
     private final Request request;
+    private final PieceBuffers pieceBuffers;
     private InputStream body;
     /** The chunk whose buffer the core holds as its current body piece; released at the next read. */
     private Content.Chunk piece;
+    /** Or the pooled buffer the core holds, chunks copied together; back to the pool at the next read. */
+    private ByteBuffer joined;
+    /** A chunk read while joining that did not fit (or a failure after them): the next piece. */
+    private Content.Chunk next;
     private boolean ended;
 
-    JettyRequest(Request request) {
+    JettyRequest(Request request, PieceBuffers pieceBuffers) {
       this.request = request;
+      this.pieceBuffers = pieceBuffers;
     }
 
     @Override
@@ -195,43 +204,110 @@ public final class ProtocolServer implements Closeable {
     }
 
     /**
-     * Jetty's own chunks, uncopied: a PATCH body goes from the connection's buffer to the file in one write
-     * (the stream view copies every byte once more, through a small array).
+     * Jetty's own chunks: a PATCH body goes from the connection's buffer to the file uncopied (the stream
+     * view copies every byte once more, through a small array). Over a fast link a read finds only what
+     * arrived since the last one, about 16 KiB: a 64 MiB upload came in 4,100 chunks, each a file write, a
+     * bandwidth payment and a hashing call. Chunks that are already waiting are therefore copied together
+     * into one pooled buffer of {@link PieceBuffers#BYTES} (4,100 file writes became about 260); a chunk
+     * that arrives alone (a slow peer) is passed on as it is, and nothing is held while waiting for more.
      */
     @Override
     public BodyPieces bodyPieces() {
       return max -> {
         releasePiece();
-        while (!ended) {
-          Content.Chunk c = request.read();
-          if (c == null) {
-            try (Blocker.Runnable demand = Blocker.runnable()) {
-              request.demand(demand);
-              demand.block();
-            }
-            continue;
-          }
-          if (Content.Chunk.isFailure(c)) {
-            Throwable f = c.getFailure();
-            ended = true;
-            throw f instanceof IOException ? (IOException) f : new IOException(f);
-          }
-          ended = c.isLast();
-          if (!c.hasRemaining()) {
-            c.release();
-            continue;
+        Content.Chunk c = take(true);
+        if (c == null) {
+          return null;
+        }
+        if (c.remaining() >= PieceBuffers.BYTES / 2 || ended) {
+          piece = c;
+          return c.getByteBuffer();
+        }
+        Content.Chunk more = take(false);
+        ByteBuffer into = more == null ? null : pieceBuffers.borrow();
+        if (into == null) {
+          if (more != null) {
+            next = more; // (a failure met on the way is in next already)
           }
           piece = c;
           return c.getByteBuffer();
         }
-        return null;
+        ((java.nio.Buffer) into).clear();
+        into.put(c.getByteBuffer());
+        c.release();
+        while (more != null && more.remaining() <= into.remaining()) {
+          into.put(more.getByteBuffer());
+          more.release();
+          more = take(false);
+        }
+        if (more != null) {
+          next = more; // did not fit (a failure met on the way is in next already)
+        }
+        ((java.nio.Buffer) into).flip();
+        joined = into;
+        return into;
       };
+    }
+
+    /**
+     * The next chunk with bytes, or null at the end of the body, or (not blocking) when none is waiting.
+     * A failure is thrown here, after every chunk before it was handed on.
+     */
+    private Content.Chunk take(boolean block) throws IOException {
+      while (true) {
+        Content.Chunk c = next;
+        next = null;
+        if (c == null) {
+          if (ended) {
+            return null;
+          }
+          c = request.read();
+        }
+        if (c == null) {
+          if (!block) {
+            return null;
+          }
+          try (Blocker.Runnable demand = Blocker.runnable()) {
+            request.demand(demand);
+            demand.block();
+          }
+          continue;
+        }
+        if (Content.Chunk.isFailure(c)) {
+          if (!block) {
+            next = c; // the bytes before it go on first
+            return null;
+          }
+          Throwable f = c.getFailure();
+          ended = true;
+          throw f instanceof IOException ? (IOException) f : new IOException(f);
+        }
+        ended = c.isLast();
+        if (!c.hasRemaining()) {
+          c.release();
+          continue;
+        }
+        return c;
+      }
     }
 
     void releasePiece() {
       if (piece != null) {
         piece.release();
         piece = null;
+      }
+      if (joined != null) {
+        pieceBuffers.giveBack(joined);
+        joined = null;
+      }
+    }
+
+    /** At the end of the exchange: also a chunk read ahead and not handed on. */
+    void releaseAll() {
+      releasePiece();
+      if (next != null) {
+        next.release();
+        next = null;
       }
     }
 
@@ -242,6 +318,31 @@ public final class ProtocolServer implements Closeable {
         return ((InetSocketAddress) a).getAddress();
       }
       return InetAddress.getLoopbackAddress();
+    }
+  }
+
+  /**
+   * The buffers body chunks are joined into: direct (the file write takes them as they are), at most
+   * {@link #MAX} of them for the whole server, so a thousand uploads hold at most 8 MiB; when all are
+   * lent out, chunks go on unjoined.
+   */
+  static final class PieceBuffers {
+    static final int BYTES = 256 * 1024;
+    static final int MAX = 32;
+    private final java.util.concurrent.ArrayBlockingQueue<ByteBuffer> free =
+        new java.util.concurrent.ArrayBlockingQueue<>(MAX);
+    private final java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+
+    ByteBuffer borrow() {
+      ByteBuffer b = free.poll();
+      if (b == null && made.getAndUpdate(n -> n < MAX ? n + 1 : n) < MAX) {
+        b = ByteBuffer.allocateDirect(BYTES);
+      }
+      return b;
+    }
+
+    void giveBack(ByteBuffer b) {
+      free.offer(b);
     }
   }
 

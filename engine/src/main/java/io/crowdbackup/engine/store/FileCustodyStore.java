@@ -941,20 +941,18 @@ public final class FileCustodyStore implements CustodyStore {
   }
 
   /**
-   * Starts an fsync of {@code data} on the store's flush-behind thread ({@link StoreConfig#flushBehindBytes}).
-   * The caller must wait for the result before it fsyncs the file itself or closes it: on Linux an fsync
-   * error is reported once per open file, so a failure seen here is the only report of it.
+   * Runs an upload's fsyncs on the store's flush-behind thread: a flush behind
+   * ({@link StoreConfig#flushBehindBytes}) or a checkpoint behind. The caller must wait for the result before
+   * it fsyncs the file itself or closes it: on Linux an fsync error is reported once per open file, so a
+   * failure seen here is the only report of it.
    */
-  java.util.concurrent.Future<Void> flushBehind(FileChannel data) throws StoreException {
+  java.util.concurrent.Future<Void> flushBehind(java.util.concurrent.Callable<Void> fsyncs) throws StoreException {
     synchronized (mu) {
       ensureOpen();
       if (flusher == null) {
         flusher = daemonThreads("crowdbackup-flush-behind ", false);
       }
-      return flusher.submit(() -> {
-        data.force(false);
-        return null;
-      });
+      return flusher.submit(fsyncs);
     }
   }
 

@@ -71,7 +71,8 @@ final class UploadImpl implements Upload {
   private final long journalStart;
   private EnvelopeScanner scanner;
   private long offset;
-  private long durable;
+  /** Set by a checkpoint, on this thread or on the store's flush-behind thread ({@link #checkpointBehind}). */
+  private volatile long durable;
   private long journalEntries;
   private long sinceCheckpointBytes;
   private ByteBuffer pending = ByteBuffer.allocate(64 * JOURNAL_ENTRY_BYTES);
@@ -424,9 +425,54 @@ final class UploadImpl implements Upload {
       if (pendingFull) {
         spillToFooter();
       }
-    } else if (sinceCheckpointBytes >= store.config.checkpointEveryBytes() || pendingFull) {
+    } else if (pendingFull) {
       checkpoint();
+    } else if (sinceCheckpointBytes >= store.config.checkpointEveryBytes()) {
+      checkpointBehind();
     }
+  }
+
+  /**
+   * A checkpoint that does not stall the upload: the fsyncs (data, then the journal entries of the pieces
+   * written so far) run on the store's flush-behind thread while this thread goes on hashing and writing,
+   * and the durable offset moves when they are done. The order that makes a crash harmless is the same as
+   * in {@link #checkpoint}: an entry is written only after the data it describes was fsynced. With a
+   * background fsync still running it waits for the next write; one at a time keeps the error of a failed
+   * fsync with the upload it belongs to. At 64 MiB the eight synchronous checkpoints were half of the time
+   * a custody upload's thread spent (bench/RESULTS.md, issue 13).
+   */
+  private void checkpointBehind() throws IOException {
+    if (pending.position() == 0 || (flushingBehind != null && !flushingBehind.isDone())) {
+      return;
+    }
+    awaitFlushBehind(); // done already: only collects its outcome
+    ByteBuffer entries = ByteBuffer.allocate(pending.position());
+    ((Buffer) pending).flip();
+    entries.put(pending);
+    ((Buffer) entries).flip();
+    ((Buffer) pending).clear();
+    long at = journalStart + journalEntries * JOURNAL_ENTRY_BYTES;
+    journalEntries += entries.remaining() / JOURNAL_ENTRY_BYTES; // later entries go after these
+    long end = pendingEnd;
+    boolean syncDirectory = !directorySynced;
+    directorySynced = true; // if that fsync fails, the upload fails with it
+    sinceCheckpointBytes = 0;
+    flushedBehindTo = offset;
+    FileChannel j = journal();
+    flushingBehind = store.flushBehind(() -> {
+      data.force(false);
+      StoreIo.writeFully(j, entries, at);
+      j.force(false);
+      if (syncDirectory) {
+        StoreIo.fsyncDirectory(store.opener, store.partialDir);
+      }
+      durable = end;
+      synchronized (store.mu) {
+        u.durableOffset = end;
+      }
+      store.recordProgress(u, store.config.clock().millis());
+      return null;
+    });
   }
 
   /**
@@ -585,7 +631,10 @@ final class UploadImpl implements Upload {
     }
     awaitFlushBehind(); // done already: only collects its outcome
     flushedBehindTo = writtenTo;
-    flushingBehind = store.flushBehind(data);
+    flushingBehind = store.flushBehind(() -> {
+      data.force(false);
+      return null;
+    });
   }
 
   /**
@@ -676,11 +725,14 @@ final class UploadImpl implements Upload {
   @Override
   public long checkpoint() throws IOException {
     ensureUsable();
-    if (pending.position() == 0 || oneShot) {
+    if (oneShot) {
       return durable; // a put promises nothing before its commit
     }
     try {
-      awaitFlushBehind();
+      awaitFlushBehind(); // a checkpoint behind in flight moves the durable offset first
+      if (pending.position() == 0) {
+        return durable;
+      }
       data.force(false);
       long entries = pending.position() / JOURNAL_ENTRY_BYTES;
       ((Buffer) pending).flip();
@@ -724,6 +776,7 @@ final class UploadImpl implements Upload {
     EnvelopeHeader h = Objects.requireNonNull(scanner.header(), "header of a finished scan");
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     try {
+      awaitFlushBehind(); // a checkpoint behind writes journal entries: let it end before more are added
       // Journal the last pieces (no fsync: the footer below is fsynced with the data and is what counts).
       if (oneShot && journalEntries > 0) {
         spillToFooter(); // the table already left memory: the rest follows it

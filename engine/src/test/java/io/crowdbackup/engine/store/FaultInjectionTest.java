@@ -351,6 +351,68 @@ class FaultInjectionTest {
     assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
   }
 
+  /**
+   * A resumable upload checkpoints behind its writes: an fsync that hangs does not stall them, and the
+   * durable offset (here and in what the store tells others) does not move before the data's fsync ended.
+   */
+  @Test
+  void aCheckpointBehindNeitherStallsTheWritesNorRunsAheadOfTheDataFsync() throws Exception {
+    Env e = envelope(31, 100_000);
+    Upload u = store.begin(e.custody("p"));
+    faults.forceBlockOn = p -> named(p, ".part");
+    java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      // Seven checkpoints' worth (8 KiB each): a synchronous checkpoint would wait in its fsync for ever.
+      writer.submit(() -> {
+        u.write(ByteBuffer.wrap(e.bytes, 0, 60_000));
+        return null;
+      }).get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertTrue(faults.forcesBlocked.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS),
+          "the checkpoint's data fsync runs behind the writes");
+      assertEquals(60_000, u.offset());
+      assertEquals(0, u.durableOffset());
+      assertEquals(0, store.uploads().get(0).durableOffsetBytes());
+    } finally {
+      faults.releaseForces.countDown();
+      writer.shutdown();
+    }
+    long durable = u.checkpoint();
+    assertTrue(durable > 50_000 && durable <= 60_000, "whole pieces up to 60,000 bytes: " + durable);
+    assertEquals(durable, u.durableOffset());
+    assertEquals(durable, store.uploads().get(0).durableOffsetBytes());
+    u.write(ByteBuffer.wrap(e.bytes, 60_000, e.bytes.length - 60_000));
+    u.commit();
+    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+  }
+
+  /** A checkpoint behind whose data fsync fails fails the upload, and journals none of its pieces. */
+  @Test
+  void aFailingCheckpointBehindFailsTheUploadAndKeepsTheDurableOffset() throws IOException {
+    Env e = envelope(32, 100_000);
+    Upload u = store.begin(e.custody("p"));
+    u.write(ByteBuffer.wrap(e.bytes, 0, 20_000));
+    long durable = u.checkpoint();
+    assertTrue(durable > 0);
+    java.util.concurrent.atomic.AtomicInteger forces = new java.util.concurrent.atomic.AtomicInteger();
+    faults.forceFaultOn = p -> named(p, ".part") && forces.getAndIncrement() == 0;
+    StoreException ex = assertThrows(StoreException.class, () -> {
+      u.write(ByteBuffer.wrap(e.bytes, 20_000, 40_000)); // the failure surfaces at a later write ...
+      u.checkpoint(); // ... or here at the latest
+    });
+    assertEquals(Reason.IO_ERROR, ex.reason(), ex.getMessage());
+    assertEquals(1, forces.get(), "the first fsync after the checkpoint was the background one, and it failed");
+    assertEquals(durable, u.durableOffset());
+    u.close();
+    faults.reset();
+    reopenDirty();
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertEquals(durable, r.durableOffset(), "no journal entry for data whose fsync failed");
+      r.write(ByteBuffer.wrap(e.bytes, (int) r.offset(), e.bytes.length - (int) r.offset()));
+      r.commit();
+    }
+    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+  }
+
   @Test
   void flushBehindFsyncsTheDataFileWhileAPutIsStillWriting() throws IOException {
     Env e = envelope(14, 600_000);
