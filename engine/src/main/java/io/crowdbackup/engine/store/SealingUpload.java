@@ -139,7 +139,11 @@ public final class SealingUpload implements WritableByteChannel {
     }
     awaitFlushBehind(); // done already: only collects its outcome
     flushedBehindTo = offset;
-    flushingBehind = store.flushBehind(data);
+    FileChannel d = data;
+    flushingBehind = store.flushBehind(() -> {
+      d.force(false);
+      return null;
+    });
   }
 
   /** Waits for the flush behind in flight; its failure is this seal's (a later fsync would not report it). */
