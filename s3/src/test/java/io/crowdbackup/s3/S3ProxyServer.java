@@ -6,9 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.BlobStore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -44,11 +47,25 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** Starts S3Proxy over {@code dir} (created; each bucket a folder in it) and creates {@code buckets}. */
   public static S3ProxyServer start(Path dir, String... buckets) throws Exception {
+    return start(dir, UnaryOperator.identity(), null, buckets);
+  }
+
+  /**
+   * As {@link #start(Path, String...)}, the filesystem store wrapped by {@code wrap} (a fault-injecting
+   * store), and with {@code virtualHost} set, virtual-host addressing under that domain as well. S3Proxy then
+   * takes any other host name as a bucket, so the endpoint names exactly that host.
+   */
+  public static S3ProxyServer start(Path dir, UnaryOperator<BlobStore> wrap, @Nullable String virtualHost,
+      String... buckets) throws Exception {
     Properties p = new Properties();
     p.setProperty("jclouds.filesystem.basedir", Files.createDirectories(dir).toString());
-    S3Proxy proxy = S3Proxy.builder().blobStore(BlobStores.create("filesystem", p))
+    S3Proxy.Builder b = S3Proxy.builder().blobStore(wrap.apply(BlobStores.create("filesystem", p)))
         .endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY_ID, SECRET_ACCESS_KEY).build();
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY_ID, SECRET_ACCESS_KEY);
+    if (virtualHost != null) {
+      b.virtualHost(virtualHost);
+    }
+    S3Proxy proxy = b.build();
     proxy.start();
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!"STARTED".equals(proxy.getState())) {
@@ -57,7 +74,7 @@ public final class S3ProxyServer implements AutoCloseable {
       }
       Thread.sleep(10);
     }
-    URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    URI endpoint = URI.create("http://" + (virtualHost != null ? virtualHost : "127.0.0.1") + ":" + proxy.getPort());
     S3Client client = S3Client.builder().httpClientBuilder(Apache5HttpClient.builder())
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY_ID,
             SECRET_ACCESS_KEY)))
