@@ -13,7 +13,6 @@ import io.crowdbackup.api.InnerMetadata;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
@@ -24,11 +23,8 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 import org.jspecify.annotations.Nullable;
 
@@ -69,21 +65,9 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
 
   /** Tests only: deterministic randomness for test vectors. */
   StreamingSealer(Entropy entropy, int parallelism) {
-    if (parallelism < 1 || parallelism > 256) {
-      throw new IllegalArgumentException("parallelism must be 1..256, was " + parallelism);
-    }
     this.entropy = Objects.requireNonNull(entropy, "entropy");
-    this.parallelism = parallelism;
-    if (parallelism > 1) {
-      AtomicInteger n = new AtomicInteger();
-      this.pool = Executors.newFixedThreadPool(parallelism, r -> {
-        Thread t = new Thread(r, "crowdbackup-seal-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
-    } else {
-      this.pool = null;
-    }
+    this.parallelism = Workers.checkParallelism(parallelism);
+    this.pool = parallelism > 1 ? Workers.newPool("seal", parallelism) : null;
   }
 
   public int parallelism() {
@@ -436,17 +420,10 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     }
 
     private void emit(Slot s) throws IOException {
-      if (s.pending != null) {
-        try {
-          s.pending.get();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("interrupted while sealing");
-        } catch (ExecutionException e) {
-          throw new IllegalStateException("sealing a chunk failed", e.getCause());
-        } finally {
-          s.pending = null;
-        }
+      Future<?> pending = s.pending;
+      if (pending != null) {
+        s.pending = null;
+        Workers.await(pending, "sealing");
       }
       if (s.counter != nextToEmit) {
         throw new IllegalStateException("chunk " + s.counter + " emitted out of order, expected " + nextToEmit);
