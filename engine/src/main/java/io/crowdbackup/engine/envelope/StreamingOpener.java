@@ -42,8 +42,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class StreamingOpener implements EnvelopeOpener {
   private final DestinationKeyPair keys;
-  private final @Nullable ExecutorService pool;
-  private final int parallelism;
+  private final Workers workers;
 
   public StreamingOpener(DestinationKeyPair keys) {
     this(keys, 1);
@@ -52,19 +51,16 @@ public final class StreamingOpener implements EnvelopeOpener {
   /** An opener that verifies chunks on {@code parallelism} worker threads (1 means on the caller's thread). */
   public StreamingOpener(DestinationKeyPair keys, int parallelism) {
     this.keys = Objects.requireNonNull(keys, "keys");
-    this.parallelism = Workers.checkParallelism(parallelism);
-    this.pool = parallelism > 1 ? Workers.newPool("open", parallelism) : null;
+    this.workers = new Workers("open", parallelism);
   }
 
   public int parallelism() {
-    return parallelism;
+    return workers.parallelism;
   }
 
   @Override
   public void close() {
-    if (pool != null) {
-      pool.shutdownNow();
-    }
+    workers.close();
   }
 
   @Override
@@ -102,7 +98,8 @@ public final class StreamingOpener implements EnvelopeOpener {
     byte[] piece0Digest = pieceDigest.digest(piece0);
     byte[] keyAndPrefix = schedule.payloadKeyAndNoncePrefix(piece0Digest);
     schedule.destroy();
-    int slots = pool == null ? 1 : MemoryPlan.openingSlots(header.chunkSizeBytes(), parallelism,
+    ExecutorService pool = workers.pool;
+    int slots = pool == null ? 1 : MemoryPlan.openingSlots(header.chunkSizeBytes(), workers.parallelism,
         MemoryPlan.heapBudgetBytes());
     try {
       Chunks chunks = new Chunks(header, piece0Digest, keyAndPrefix, slots == 1 ? null : pool, slots, plaintextOut);

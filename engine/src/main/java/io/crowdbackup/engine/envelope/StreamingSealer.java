@@ -50,8 +50,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
   private static final String RELAYED_MEDIA_TYPE = "application/vnd.crowdbackup.envelope";
 
   private final Entropy entropy;
-  private final int parallelism;
-  private final @Nullable ExecutorService pool;
+  private final Workers workers;
 
   /** A single-threaded sealer drawing randomness from a fresh {@link SecureRandom}. */
   public StreamingSealer() {
@@ -66,19 +65,16 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
   /** Tests only: deterministic randomness for test vectors. */
   StreamingSealer(Entropy entropy, int parallelism) {
     this.entropy = Objects.requireNonNull(entropy, "entropy");
-    this.parallelism = Workers.checkParallelism(parallelism);
-    this.pool = parallelism > 1 ? Workers.newPool("seal", parallelism) : null;
+    this.workers = new Workers("seal", parallelism);
   }
 
   public int parallelism() {
-    return parallelism;
+    return workers.parallelism;
   }
 
   @Override
   public void close() {
-    if (pool != null) {
-      pool.shutdownNow();
-    }
+    workers.close();
   }
 
   @Override
@@ -197,11 +193,11 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     boolean relayed = relay != null;
     MemoryPlan plan;
     try {
-      plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
+      plan = MemoryPlan.of(chunk, workers.parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
     } catch (EnvelopeException tooSmall) {
       // "In use" counts garbage too (a previous seal's buffers, say): collect once before refusing.
       System.gc();
-      plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
+      plan = MemoryPlan.of(chunk, workers.parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
     }
     if (relay == null) {
       LayerSealer direct = open(request, request.destination(), request.name(), request.mediaType(),
@@ -250,7 +246,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     EnvelopeHeader header = HeaderCodec.decode(piece0);
     Meta meta = new Meta(name, mediaType, kind, request.createdAtEpochMillis());
     LayerSealer ch = new LayerSealer(header, piece0Digest, keyAndPrefix, meta, plaintextLength, compress,
-        out, slots, pool);
+        out, slots, workers.pool);
     Arrays.fill(keyAndPrefix, (byte) 0);
     ch.start(piece0);
     return ch;

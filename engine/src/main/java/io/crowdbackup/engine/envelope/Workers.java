@@ -7,27 +7,42 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
-/** The chunk worker threads of a parallel sealer or opener, and waiting for one chunk's work. */
-final class Workers {
-  private Workers() {}
+/**
+ * The chunk worker threads of a parallel sealer or opener (none at parallelism 1: the caller's thread does
+ * the work), and waiting for one chunk's work.
+ */
+final class Workers implements AutoCloseable {
+  final int parallelism;
+  /** Null at parallelism 1. */
+  final @Nullable ExecutorService pool;
 
-  /** Checks a parallelism argument: 1 (the caller's thread only) to 256. */
-  static int checkParallelism(int parallelism) {
+  /** @param role names the threads {@code crowdbackup-<role>-<n>} */
+  Workers(String role, int parallelism) {
     if (parallelism < 1 || parallelism > 256) {
       throw new IllegalArgumentException("parallelism must be 1..256, was " + parallelism);
     }
-    return parallelism;
+    this.parallelism = parallelism;
+    this.pool = parallelism > 1 ? newPool(role, parallelism) : null;
   }
 
-  /** A fixed pool of daemon threads named {@code crowdbackup-<role>-<n>}: an unclosed one never holds up exit. */
-  static ExecutorService newPool(String role, int threads) {
+  /** Daemon threads: an unclosed sealer or opener never holds up the JVM's exit. */
+  private static ExecutorService newPool(String role, int threads) {
     AtomicInteger n = new AtomicInteger();
     return Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "crowdbackup-" + role + "-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** Stops the threads; safe twice. */
+  @Override
+  public void close() {
+    if (pool != null) {
+      pool.shutdownNow();
+    }
   }
 
   /** Waits for one chunk's task; a task fails only on a bug (input faults are results, not exceptions). */

@@ -12,7 +12,7 @@ import io.crowdbackup.api.SigningKeyPair;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -107,28 +107,23 @@ class ParallelOpenerTest {
   @Test
   void aFailingDestinationChannelStopsTheOpenAndThePoolServesTheNextOne() throws IOException {
     try (StreamingOpener opener = new StreamingOpener(DEST, 2)) {
-      WritableByteChannel full = new WritableByteChannel() {
+      OutputStream fillsUp = new OutputStream() {
         long written;
 
         @Override
-        public int write(ByteBuffer src) throws IOException {
+        public void write(int b) throws IOException {
+          write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
           if (written > 10 * CHUNK) {
             throw new IOException("disk full after " + written + " bytes");
           }
-          int n = src.remaining();
-          src.position(src.limit());
-          written += n;
-          return n;
+          written += len;
         }
-
-        @Override
-        public boolean isOpen() {
-          return true;
-        }
-
-        @Override
-        public void close() {}
       };
+      WritableByteChannel full = Channels.newChannel(fillsUp);
       IOException e = assertThrows(IOException.class, () -> opener.open(channel(envelope), full));
       assertTrue(e.getMessage().startsWith("disk full"), e.getMessage());
       ByteArrayOutputStream out = new ByteArrayOutputStream();
