@@ -70,6 +70,8 @@ def impl_tables(results):
         others = tuple((k, v) for k, v in sorted(p.items()) if k not in ("impl", "tinkSegmentBytes"))
         groups.setdefault((short(b["benchmark"]), others), []).append(b)
     for (name, others), rows in groups.items():
+        if "plaintextBytes" not in dict(others):
+            continue  # the store benchmarks have an impl but no plaintext: RESULTS-store.md, by hand
         size = dict(others)["plaintextBytes"]
         size_bytes = int(size)
         for b in rows:
@@ -78,7 +80,8 @@ def impl_tables(results):
                                  if impl.startswith("tink") and "tinkSegmentBytes" in b["params"] else "")
         cpu = {b["label"]: cpu_rates(b, size_bytes) for b in rows}
         walls = {b["label"]: wall(b) for b in rows}
-        print(f"\n#### {name}, {size_label(size)}\n")
+        extra = "".join(f", {k} = {v}" for k, v in others if k != "plaintextBytes")
+        print(f"\n#### {name}, {size_label(size)}{extra}\n")
         print("| impl | wall MB/s (± 99.9%) | CPU MB/s (min..max per iteration) | ÷ limit (CPU) | ÷ tink (CPU) | ÷ limit (wall) | ÷ tink (wall) |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         tink = next((b["label"] for b in rows if b["params"]["impl"] == "tink"), "tink")
@@ -95,8 +98,27 @@ def impl_tables(results):
                   f"| {ratio(walls, 'limit', lambda t: t[0])} | {ratio(walls, tink, lambda t: t[0])} |")
 
 
+def open_threads_table(results):
+    """OpenBenchmark with -p threads=1,2: ours by process CPU and wall clock (the workers' CPU counts)."""
+    rows = [b for b in results if "OpenBenchmark" in b["benchmark"] and "threads" in b.get("params", {})
+            and b["params"].get("impl") == "crowdbackup"]
+    if not rows:
+        return
+    print("\n#### OpenBenchmark, crowdbackup by worker threads\n")
+    print("| threads | input | wall MB/s (± 99.9%) | caller-thread CPU s/GB | process CPU s/GB | wall s/GB |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for b in rows:
+        size_bytes = int(b["params"]["plaintextBytes"])
+        gb = sum(flat(metric(b, "calls")["rawData"])) * size_bytes / 1e9
+        thread_s = sum(flat(metric(b, "threadCpuNanos")["rawData"])) / 1e9 / gb
+        process_s = sum(flat(metric(b, "processCpuNanos")["rawData"])) / 1e9 / gb
+        w, err = wall(b)
+        print(f"| {b['params']['threads']} | {size_label(size_bytes)} | {fmt(w)} ± {fmt(err)} | {fmt(thread_s, 3)} "
+              f"| {fmt(process_s, 3)} | {fmt(1e3 / w, 3)} |")
+
+
 def threads_table(results):
-    rows = [b for b in results if "threads" in b.get("params", {})]
+    rows = [b for b in results if "SealThreadsBenchmark" in b["benchmark"] and "threads" in b.get("params", {})]
     if not rows:
         return
     print("\n#### SealThreadsBenchmark (crowdbackup seal)\n")
@@ -149,6 +171,7 @@ def main(paths):
                   f"JMH {results[0].get('jmhVersion')}")
         impl_tables(results)
         threads_table(results)
+        open_threads_table(results)
         primitives_table(results)
 
 

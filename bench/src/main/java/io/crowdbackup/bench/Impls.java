@@ -63,10 +63,14 @@ final class Impls {
     }
   }
 
-  static Run opener(String impl, Plaintext p, int tinkSegmentBytes) throws IOException {
+  /**
+   * @param threads worker threads of our opener (1: the caller's thread only); the others ignore it. Their
+   *     daemon pool lives as long as the benchmark's fork.
+   */
+  static Run opener(String impl, Plaintext p, int tinkSegmentBytes, int threads) throws IOException {
     switch (impl) {
       case CROWDBACKUP: {
-        Crowdbackup c = new Crowdbackup(p, 1);
+        Crowdbackup c = new Crowdbackup(p, threads);
         c.sealForOpening();
         return c::open;
       }
@@ -115,6 +119,7 @@ final class Impls {
     private final StreamingSealer sealer;
     private final DestinationKeyPair destination;
     private final SealRequest request;
+    private final StreamingOpener opener;
     private byte[] envelope;
 
     Crowdbackup(Plaintext plaintext, int parallelism) {
@@ -122,6 +127,7 @@ final class Impls {
       this.sealer = new StreamingSealer(parallelism);
       SecureRandom random = new SecureRandom();
       this.destination = Keys.generateDestination("https://archive.example/inbox", random);
+      this.opener = new StreamingOpener(destination, parallelism);
       this.request = SealRequest.newBuilder()
           .destination(destination.card())
           .releaseKey(Keys.generateSigning(random).publicKey())
@@ -144,12 +150,12 @@ final class Impls {
     }
 
     Object open() throws IOException {
-      return new StreamingOpener(destination).open(new MemoryChannels.ArrayReading(envelope, null),
-          new MemoryChannels.Discarding());
+      return opener.open(new MemoryChannels.ArrayReading(envelope, null), new MemoryChannels.Discarding());
     }
 
     void close() {
       sealer.close();
+      opener.close();
     }
   }
 

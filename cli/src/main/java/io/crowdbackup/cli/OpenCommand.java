@@ -51,9 +51,10 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
   @Override
   public Integer call() throws Exception {
     DestinationKeyPair keys = KeyFiles.destination(key);
-    EnvelopeOpener opener = Envelopes.opener(keys);
+    // Chunks verify on one thread per processor; the plaintext hash and the writes stay on this one.
+    int threads = Runtime.getRuntime().availableProcessors();
     int code = ExitCodes.OK;
-    try {
+    try (EnvelopeOpener opener = threads > 1 ? Envelopes.parallelOpener(keys, threads) : Envelopes.opener(keys)) {
       Failures.requireInputs(envelopes);
       try {
         OutputFiles.createFolder(out);

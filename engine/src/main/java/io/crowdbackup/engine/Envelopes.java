@@ -29,8 +29,17 @@ public final class Envelopes {
     return new StreamingSealer(threads);
   }
 
+  /** A single-threaded opener. */
   public static EnvelopeOpener opener(DestinationKeyPair keys) {
     return new StreamingOpener(keys);
+  }
+
+  /**
+   * An opener that verifies chunks (piece digest, decryption, LZ4) on {@code threads} worker threads while
+   * the caller hashes and writes the plaintext in order; close it when done.
+   */
+  public static EnvelopeOpener parallelOpener(DestinationKeyPair keys, int threads) {
+    return new StreamingOpener(keys, threads);
   }
 
   /** Reads and checks the public header, consuming exactly its bytes. No key needed. */

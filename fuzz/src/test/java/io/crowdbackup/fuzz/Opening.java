@@ -5,6 +5,7 @@ import static io.crowdbackup.fuzz.Contract.check;
 import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.EnvelopeHeader;
+import io.crowdbackup.api.EnvelopeOpener;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.InnerMetadata;
 import io.crowdbackup.api.OpenResult;
@@ -13,6 +14,8 @@ import io.crowdbackup.engine.envelope.EnvelopeHeaders;
 import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /** Opening under the contract, shared by the open and relay targets. */
 final class Opening {
@@ -23,8 +26,9 @@ final class Opening {
    * EnvelopeException. On success: the plaintext written matches the metadata's length and SHA-256, the
    * envelope is exactly as long as its header says, the returned header is what the keyless reader
    * decodes, and the keyless scanner accepts the same bytes with the same fingerprint (so a holder and
-   * the destination never disagree about an envelope the destination accepts). Memory: a few chunk
-   * buffers plus what the records themselves occupy.
+   * the destination never disagree about an envelope the destination accepts). A parallel opener gives
+   * exactly the same outcome and writes exactly the same bytes. Memory: a few chunk buffers plus what the
+   * records themselves occupy.
    */
   static Contract.Outcome<OpenResult> open(byte[] data, DestinationKeyPair keys, WritableByteChannel sink)
       throws Exception {
@@ -38,6 +42,8 @@ final class Opening {
     WritableByteChannel out = sink == null ? hashing : new Tee(hashing, sink);
     Contract.Outcome<OpenResult> opened =
         Contract.envelope(() -> Envelopes.opener(keys).open(Fixtures.channel(data), out));
+    byte[] writtenSha = hashing.sha.digest();
+    parallelAgrees(data, keys, opened, hashing.bytes, writtenSha);
     if (!opened.ok()) {
       return opened;
     }
@@ -45,7 +51,7 @@ final class Opening {
     InnerMetadata m = r.metadata();
     check(hashing.bytes == m.plaintextLengthBytes(),
         "wrote " + hashing.bytes + " plaintext bytes, metadata says " + m.plaintextLengthBytes());
-    check(MessageDigest.isEqual(hashing.sha.digest(), r.plaintextSha256()),
+    check(MessageDigest.isEqual(writtenSha, r.plaintextSha256()),
         "the opener's plaintext SHA-256 differs from the SHA-256 of what it wrote");
     EnvelopeHeader h = r.header();
     check(h.envelopeLengthBytes() == data.length, "accepted " + data.length + " bytes, header declares "
@@ -64,6 +70,41 @@ final class Opening {
     OpenResult again = Envelopes.opener(keys).open(Fixtures.channel(data), new Fixtures.HashingSink(), scanned);
     check(again.fingerprint().equals(scanned) && again.metadata().equals(m), "second open differs");
     return opened;
+  }
+
+  /** One parallel opener per fixture key for the whole run: a pool per input would be thousands of threads. */
+  private static final Map<DestinationKeyPair, EnvelopeOpener> PARALLEL = new IdentityHashMap<>();
+
+  /**
+   * Contract of the parallel opener (chunks verified ahead on worker threads, written in order): exactly the
+   * one-thread opener's outcome — the same result, or the same reason and message — and exactly the same
+   * plaintext written, so none past the first bad chunk.
+   */
+  private static void parallelAgrees(byte[] data, DestinationKeyPair keys, Contract.Outcome<OpenResult> one,
+      long writtenBytes, byte[] writtenSha) throws Exception {
+    EnvelopeOpener parallel;
+    synchronized (PARALLEL) {
+      parallel = PARALLEL.computeIfAbsent(keys, k -> Envelopes.parallelOpener(k, 2));
+    }
+    Fixtures.HashingSink sink = new Fixtures.HashingSink();
+    OpenResult r = null;
+    EnvelopeException failure = null;
+    try {
+      r = parallel.open(Fixtures.channel(data), sink);
+    } catch (EnvelopeException e) {
+      failure = e;
+    }
+    check(sink.bytes == writtenBytes && MessageDigest.isEqual(sink.sha.digest(), writtenSha),
+        "the parallel opener wrote " + sink.bytes + " plaintext bytes (or other bytes), one thread " + writtenBytes);
+    if (one.ok()) {
+      check(r != null && r.fingerprint().equals(one.value.fingerprint()) && r.metadata().equals(one.value.metadata())
+          && Arrays.equals(r.plaintextSha256(), one.value.plaintextSha256()),
+          "the parallel opener gave " + (r != null ? r : failure) + ", one thread " + one.value);
+    } else {
+      String expected = one.rejection.getMessage();
+      check(failure != null && failure.reason() == one.reason() && failure.getMessage().equals(expected),
+          "the parallel opener gave " + (r != null ? r : failure) + ", one thread " + one.rejection);
+    }
   }
 
   private static int chunkSizeOrZero(byte[] data) {

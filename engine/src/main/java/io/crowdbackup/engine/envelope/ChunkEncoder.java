@@ -52,11 +52,24 @@ final class ChunkEncoder {
   }
 
   /**
+   * Bytes at the start of a chunk that LZ4 tries first: when not even they compress, the chunk is stored raw
+   * without compressing the rest. The smallest chunk size, so chunks of that size are decided as before.
+   */
+  static final int PROBE_BYTES = 1 << MIN_CHUNK_SIZE_LOG2;
+
+  /**
    * Compresses {@code buf[DATA_OFFSET .. + length)} into the scratch buffer when compression is on; returns
-   * the LZ4 length when it is strictly shorter than the raw chunk, else -1 (store raw).
+   * the LZ4 length when it is strictly shorter than the raw chunk, else -1 (store raw). A longer chunk whose
+   * first {@link #PROBE_BYTES} do not compress at all is stored raw at once: on already-compressed or
+   * encrypted data this saves most of the compressor's time, twice (planning and sealing decide alike, as
+   * both call this). The cost: a chunk that starts incompressible and turns compressible stays raw.
    */
   int tryCompress(byte[] buf, int length) {
     if (compressed == null) {
+      return -1;
+    }
+    if (length > PROBE_BYTES
+        && LZ4.compress(buf, DATA_OFFSET, PROBE_BYTES, compressed, 1, compressed.length - 1) >= PROBE_BYTES) {
       return -1;
     }
     int n = LZ4.compress(buf, DATA_OFFSET, length, compressed, 1, compressed.length - 1);

@@ -53,6 +53,18 @@ final class MemoryPlan {
     return new MemoryPlan(slots, slots * perSlotAllLayers);
   }
 
+  /**
+   * Chunk slots for a parallel opener: {@code 2 * parallelism + 1} (every worker busy while the caller
+   * reads and writes), fewer when they do not fit in {@code budgetBytes}, and at least one: the opener has
+   * always held one chunk's buffers, whatever the heap, and a refusal here would turn a deliverable envelope
+   * away. Each slot holds the record, its decrypted chunk and, for LZ4 chunks, the decoded chunk.
+   */
+  static int openingSlots(int chunk, int parallelism, long budgetBytes) {
+    long slot = RECORD_LENGTH_FIELD_BYTES + (long) maxDataCiphertextBytes(chunk) + 1L + chunk + chunk
+        + SLOT_OVERHEAD_BYTES;
+    return (int) Math.max(1, Math.min(parallelism > 1 ? 2L * parallelism + 1 : 1, budgetBytes / slot));
+  }
+
   private static String advice(int chunk, boolean compress, boolean relayed, long budgetBytes) {
     for (int c = chunk >>> 1; c >= 1 << MIN_CHUNK_SIZE_LOG2; c >>>= 1) {
       if (slotBytes(c, compress) + (relayed ? slotBytes(c, false) : 0) <= budgetBytes) {

@@ -13,7 +13,6 @@ import io.crowdbackup.api.InnerMetadata;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
@@ -24,11 +23,8 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 import org.jspecify.annotations.Nullable;
 
@@ -54,8 +50,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
   private static final String RELAYED_MEDIA_TYPE = "application/vnd.crowdbackup.envelope";
 
   private final Entropy entropy;
-  private final int parallelism;
-  private final @Nullable ExecutorService pool;
+  private final Workers workers;
 
   /** A single-threaded sealer drawing randomness from a fresh {@link SecureRandom}. */
   public StreamingSealer() {
@@ -69,32 +64,17 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
 
   /** Tests only: deterministic randomness for test vectors. */
   StreamingSealer(Entropy entropy, int parallelism) {
-    if (parallelism < 1 || parallelism > 256) {
-      throw new IllegalArgumentException("parallelism must be 1..256, was " + parallelism);
-    }
     this.entropy = Objects.requireNonNull(entropy, "entropy");
-    this.parallelism = parallelism;
-    if (parallelism > 1) {
-      AtomicInteger n = new AtomicInteger();
-      this.pool = Executors.newFixedThreadPool(parallelism, r -> {
-        Thread t = new Thread(r, "crowdbackup-seal-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
-    } else {
-      this.pool = null;
-    }
+    this.workers = new Workers("seal", parallelism);
   }
 
   public int parallelism() {
-    return parallelism;
+    return workers.parallelism;
   }
 
   @Override
   public void close() {
-    if (pool != null) {
-      pool.shutdownNow();
-    }
+    workers.close();
   }
 
   @Override
@@ -213,11 +193,11 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     boolean relayed = relay != null;
     MemoryPlan plan;
     try {
-      plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
+      plan = MemoryPlan.of(chunk, workers.parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
     } catch (EnvelopeException tooSmall) {
       // "In use" counts garbage too (a previous seal's buffers, say): collect once before refusing.
       System.gc();
-      plan = MemoryPlan.of(chunk, parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
+      plan = MemoryPlan.of(chunk, workers.parallelism, chunks, compress, relayed, MemoryPlan.heapBudgetBytes());
     }
     if (relay == null) {
       LayerSealer direct = open(request, request.destination(), request.name(), request.mediaType(),
@@ -266,7 +246,7 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     EnvelopeHeader header = HeaderCodec.decode(piece0);
     Meta meta = new Meta(name, mediaType, kind, request.createdAtEpochMillis());
     LayerSealer ch = new LayerSealer(header, piece0Digest, keyAndPrefix, meta, plaintextLength, compress,
-        out, slots, pool);
+        out, slots, workers.pool);
     Arrays.fill(keyAndPrefix, (byte) 0);
     ch.start(piece0);
     return ch;
@@ -436,17 +416,10 @@ public final class StreamingSealer implements EnvelopeSealer, AutoCloseable {
     }
 
     private void emit(Slot s) throws IOException {
-      if (s.pending != null) {
-        try {
-          s.pending.get();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("interrupted while sealing");
-        } catch (ExecutionException e) {
-          throw new IllegalStateException("sealing a chunk failed", e.getCause());
-        } finally {
-          s.pending = null;
-        }
+      Future<?> pending = s.pending;
+      if (pending != null) {
+        s.pending = null;
+        Workers.await(pending, "sealing");
       }
       if (s.counter != nextToEmit) {
         throw new IllegalStateException("chunk " + s.counter + " emitted out of order, expected " + nextToEmit);

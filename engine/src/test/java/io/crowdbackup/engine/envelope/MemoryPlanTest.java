@@ -43,4 +43,16 @@ class MemoryPlanTest {
         () -> MemoryPlan.of(4 * MIB, 1, 1_000, false, false, 1024));
     assertTrue(none.getMessage().contains("no chunk size fits"), none.getMessage());
   }
+
+  @Test
+  void aParallelOpenerGetsTwiceTheThreadsPlusOneSlotsWithinItsBudgetAndNeverNone() {
+    assertEquals(5, MemoryPlan.openingSlots(64 * 1024, 2, 1L << 30));
+    assertEquals(1, MemoryPlan.openingSlots(64 * 1024, 1, 1L << 30));
+    for (long budget = 0; budget < 64 * MIB; budget += 3 * MIB) {
+      int slots = MemoryPlan.openingSlots(4 * MIB, 8, budget);
+      assertTrue(slots >= 1, "at least the one slot an opener always had");
+      // Three buffers of about a chunk each per slot: the plan never counts fewer.
+      assertTrue(slots == 1 || (long) slots * 3 * 4 * MIB <= budget, slots + " slots in " + budget + " bytes");
+    }
+  }
 }

@@ -114,16 +114,43 @@ class TamperTest {
     return new Sealed(envelope, RELAY, inner.toByteArray(), r.fingerprint());
   }
 
+  /** Parallel openers shared by the whole class: one pool per key, not thousands. */
+  private static final java.util.Map<DestinationKeyPair, StreamingOpener> PARALLEL = new java.util.HashMap<>();
+
+  private static synchronized StreamingOpener parallelOpener(DestinationKeyPair keys, int threads) {
+    return PARALLEL.computeIfAbsent(keys, k -> new StreamingOpener(k, threads));
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static synchronized void closeParallelOpeners() {
+    PARALLEL.values().forEach(StreamingOpener::close);
+    PARALLEL.clear();
+  }
+
   static ReadableByteChannel channel(byte[] b) {
     return Channels.newChannel(new ByteArrayInputStream(b));
   }
 
-  /** Opens and returns the exception, asserting that what was written is exactly {@code expectedPrefix}. */
+  /**
+   * Opens and returns the exception, asserting that what was written is exactly {@code expectedPrefix}; and
+   * that a parallel opener (which reads ahead and verifies chunks on worker threads) fails the same way:
+   * the same reason and message, the same bytes written.
+   */
   static EnvelopeException openFails(Sealed s, byte[] envelope, long expectedPlaintextWritten, String what) {
+    EnvelopeException one = openFails(s, envelope, expectedPlaintextWritten, what, 1);
+    EnvelopeException parallel = openFails(s, envelope, expectedPlaintextWritten, what + " (3 threads)", 3);
+    assertEquals(one.reason(), parallel.reason(), () -> what + ": parallel opener: " + parallel.getMessage());
+    assertEquals(one.getMessage(), parallel.getMessage(), what);
+    return one;
+  }
+
+  private static EnvelopeException openFails(Sealed s, byte[] envelope, long expectedPlaintextWritten, String what,
+      int threads) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     EnvelopeException e;
+    StreamingOpener opener = threads == 1 ? new StreamingOpener(s.opener) : parallelOpener(s.opener, threads);
     try {
-      OpenResult r = new StreamingOpener(s.opener).open(channel(envelope), Channels.newChannel(out));
+      OpenResult r = opener.open(channel(envelope), Channels.newChannel(out));
       throw new AssertionError(what + ": opened successfully (fingerprint " + r.fingerprint() + ")");
     } catch (EnvelopeException ex) {
       e = ex;
@@ -420,6 +447,13 @@ class TamperTest {
     OpenResult ok = new StreamingOpener(s.opener).open(channel(s.envelope), Channels.newChannel(out), s.fingerprint);
     assertEquals(s.fingerprint, ok.fingerprint());
     assertArrayEquals(s.plaintext, out.toByteArray());
+    ByteArrayOutputStream parallelOut = new ByteArrayOutputStream();
+    OpenResult parallel = parallelOpener(s.opener, 3).open(channel(s.envelope), Channels.newChannel(parallelOut),
+        s.fingerprint);
+    assertEquals(ok.fingerprint(), parallel.fingerprint());
+    assertEquals(ok.metadata(), parallel.metadata());
+    assertArrayEquals(ok.plaintextSha256(), parallel.plaintextSha256());
+    assertArrayEquals(s.plaintext, parallelOut.toByteArray());
 
     byte[] other = s.fingerprint.toBytes();
     other[31] ^= 1;
