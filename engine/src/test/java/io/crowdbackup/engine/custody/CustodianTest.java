@@ -146,7 +146,7 @@ class CustodianTest {
           assertThrows(ReceiptException.class, () -> c.acceptReceipt(a.release(SOURCE))).reason());
       assertEquals(ReceiptException.Reason.WRONG_SIGNER,
           assertThrows(ReceiptException.class, () -> c.acceptRelease(a.release(OTHER_SOURCE))).reason());
-      assertEquals(ReceiptException.Reason.MALFORMED,
+      assertEquals(ReceiptException.Reason.RECEIPT_MALFORMED,
           assertThrows(ReceiptException.class, () -> c.acceptReceipt(new byte[12])).reason());
       assertEquals(held, c.stats().heldBytes(), "refused proofs drop nothing");
       assertEquals(BlobState.HELD, c.stat(a.fingerprint).state());
