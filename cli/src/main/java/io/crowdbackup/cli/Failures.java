@@ -110,11 +110,6 @@ final class Failures {
       case EXPIRED:
         code = ExitCodes.REFUSED;
         break;
-      case MALFORMED:
-      case LENGTH_MISMATCH:
-      case FINGERPRINT_MISMATCH:
-        code = ExitCodes.ENVELOPE_REJECTED;
-        break;
       case NOT_FOUND:
       case DISK_FULL:
       case PERMISSION_DENIED:

@@ -13,6 +13,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>After any of these the store stays usable and consistent: a failed write leaves no visible blob, a
  * failed read serves no byte it has not verified.
+ *
+ * <p>Bytes that are not the envelope promised (malformed, another length, another fingerprint) are the
+ * envelope's concern: the store removes the upload and throws the {@link EnvelopeException} with its own
+ * reason ({@code FINGERPRINT_MISMATCH}, {@code LENGTH_MISMATCH}, {@code TRUNCATED}, …), not one of these.
  */
 public class StoreException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
@@ -23,12 +27,6 @@ public class StoreException extends CrowdBackupException {
     DUPLICATE,
     /** This fingerprint was delivered and is remembered until its expiry: do not store it again. */
     ALREADY_DELIVERED,
-    /** The bytes hash to another fingerprint than the one promised. Nothing was stored. */
-    FINGERPRINT_MISMATCH,
-    /** The bytes are not a well-formed envelope; {@link #envelopeReason()} says how. Nothing was stored. */
-    MALFORMED,
-    /** The stream is longer or shorter than the declared length, or the header declares another length. */
-    LENGTH_MISMATCH,
     /** No blob or upload with this fingerprint. */
     NOT_FOUND,
     /** The blob's expiry has passed; it is never served. */
@@ -61,7 +59,6 @@ public class StoreException extends CrowdBackupException {
 
   private final Reason reason;
   private final @Nullable String path;
-  private final EnvelopeException.@Nullable Reason envelopeReason;
 
   public StoreException(Reason reason, @Nullable String path, String message) {
     this(reason, path, message, null);
@@ -71,7 +68,6 @@ public class StoreException extends CrowdBackupException {
     super(format(reason, path, message), cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.path = path;
-    this.envelopeReason = cause instanceof EnvelopeException ? ((EnvelopeException) cause).reason() : null;
   }
 
   private static String format(Reason reason, @Nullable String path, String message) {
@@ -86,10 +82,5 @@ public class StoreException extends CrowdBackupException {
   /** The file or directory involved, or {@code null}. */
   public @Nullable String path() {
     return path;
-  }
-
-  /** For {@link Reason#MALFORMED}: why the envelope was rejected; otherwise {@code null}. */
-  public EnvelopeException.@Nullable Reason envelopeReason() {
-    return envelopeReason;
   }
 }

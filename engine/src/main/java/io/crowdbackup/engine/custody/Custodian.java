@@ -1,5 +1,6 @@
 package io.crowdbackup.engine.custody;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.Receipt;
@@ -264,6 +265,7 @@ public final class Custodian implements Closeable {
    * @throws RefusalException EXPIRED (or MALFORMED) when the bytes already stored fail the store's checks
    *     on reopening, for example because the envelope expired meanwhile; the store removed the upload and
    *     its reservation is freed
+   * @throws EnvelopeException FINGERPRINT_MISMATCH, likewise (see {@link CustodyUpload})
    */
   public CustodyUpload resume(Fingerprint fingerprint) throws IOException, RefusalException {
     ensureOpen();
@@ -272,6 +274,12 @@ public final class Custodian implements Closeable {
       upload = store.resume(fingerprint);
     } catch (StoreException e) {
       Refusal r = StoreRefusals.refusalForUploadFailure(e);
+      if (r == null) {
+        throw e;
+      }
+      throw refuse(r, e);
+    } catch (EnvelopeException e) {
+      Refusal r = StoreRefusals.refusalFor(e);
       if (r == null) {
         throw e;
       }
@@ -839,7 +847,7 @@ public final class Custodian implements Closeable {
   }
 
   /** As {@link #refuse(Refusal)}, keeping the local failure (with its paths) as the exception's cause. */
-  RefusalException refuse(Refusal refusal, StoreException localCause) {
+  RefusalException refuse(Refusal refusal, IOException localCause) {
     return new RefusalException(policy.refusals().record(refusal), localCause);
   }
 

@@ -338,10 +338,7 @@ public final class DestinationProtocol implements Closeable {
   private ProtocolResponse rejected(Fingerprint fp, Path part, EnvelopeException e) throws IOException {
     scanners.remove(fp);
     Files.deleteIfExists(part);
-    return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
-        ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
-        "the envelope was rejected: " + Problem.peerSafe(e.getMessage()) + "; nothing was kept")
-        .with(Problem.ENVELOPE_REASON, e.reason().name()));
+    return ProtocolResponse.problem(Problem.of(e));
   }
 
   /**
