@@ -106,8 +106,8 @@ final class Failures {
         code = ExitCodes.STATE;
         break;
       case DUPLICATE:
-      case ALREADY_DELIVERED:
-      case EXPIRED:
+      case DELIVERED:
+      case PAST_EXPIRY:
         code = ExitCodes.REFUSED;
         break;
       case NOT_FOUND:

@@ -14,6 +14,10 @@ import org.jspecify.annotations.Nullable;
  * <p>After any of these the store stays usable and consistent: a failed write leaves no visible blob, a
  * failed read serves no byte it has not verified.
  *
+ * <p>No reason here is spelled like another concern's: where a custodian reports the same condition to a
+ * peer it uses the refusal's name ({@code ALREADY_DELIVERED}, {@code EXPIRED}); this one names the blob's
+ * state in the store.
+ *
  * <p>Bytes that are not the envelope promised (malformed, another length, another fingerprint) are the
  * envelope's concern: the store removes the upload and throws the {@link EnvelopeException} with its own
  * reason ({@code FINGERPRINT_MISMATCH}, {@code LENGTH_MISMATCH}, {@code TRUNCATED}, …), not one of these.
@@ -25,12 +29,18 @@ public class StoreException extends CrowdBackupException {
   public enum Reason {
     /** A blob with this fingerprint is already stored (or an upload of it is in progress). */
     DUPLICATE,
-    /** This fingerprint was delivered and is remembered until its expiry: do not store it again. */
-    ALREADY_DELIVERED,
+    /**
+     * This fingerprint is in state {@link BlobState#DELIVERED}: remembered until its expiry, not stored
+     * again. (A custodian tells a peer offering it the refusal {@code ALREADY_DELIVERED}.)
+     */
+    DELIVERED,
     /** No blob or upload with this fingerprint. */
     NOT_FOUND,
-    /** The blob's expiry has passed; it is never served. */
-    EXPIRED,
+    /**
+     * The blob's expiry (or, for an upload, its envelope's) has passed: it is never served nor stored. (A
+     * custodian tells a peer offering such an envelope the refusal {@code EXPIRED}.)
+     */
+    PAST_EXPIRY,
     /** The requested state change is not allowed from the blob's current state. */
     ILLEGAL_STATE_TRANSITION,
     /**

@@ -28,7 +28,7 @@ public interface Upload extends Closeable {
    * Appends all of {@code src}, checking it as it goes.
    *
    * @throws io.crowdbackup.api.EnvelopeException on bad bytes (malformed, or a header declaring another
-   *     length), {@link StoreException.Reason#EXPIRED} if
+   *     length), {@link StoreException.Reason#PAST_EXPIRY} if
    *     the header's expiry (capped by the request) has passed (in each case the upload is aborted and
    *     removed), or an I/O reason such as {@link StoreException.Reason#DISK_FULL} (the upload stays
    *     resumable from {@link #durableOffset()}: close this handle and resume)

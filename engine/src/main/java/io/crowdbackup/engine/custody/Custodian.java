@@ -556,7 +556,7 @@ public final class Custodian implements Closeable {
    * blob moves to FORWARDING (durably) and its verified bytes are streamed out through the egress
    * throttle. Finish with {@link Forward#delivered}, {@link Forward#failed()} or close (= failed).
    *
-   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING; {@link StoreException} EXPIRED, NOT_FOUND, CLOSED
+   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING; {@link StoreException} PAST_EXPIRY, NOT_FOUND, CLOSED
    */
   public Forward beginForward(Fingerprint fingerprint, String locator) throws IOException {
     ensureOpen();
@@ -567,7 +567,7 @@ public final class Custodian implements Closeable {
           + (s == null ? "" : " (it was delivered)"));
     }
     if (s.state() == BlobState.EXPIRED || s.expiresAtEpochSecond() <= clock.nowEpochSecond()) {
-      throw new StoreException(StoreException.Reason.EXPIRED, null, "blob " + fingerprint + " expired at "
+      throw new StoreException(StoreException.Reason.PAST_EXPIRY, null, "blob " + fingerprint + " expired at "
           + s.expiresAtEpochSecond() + "; it is never served");
     }
     if (!s.locator().equals(locator)) {
@@ -597,8 +597,8 @@ public final class Custodian implements Closeable {
         ch = store.open(fingerprint);
       } catch (IOException e) {
         returnToHeld(fingerprint);
-        if (e instanceof StoreException se && se.reason() == StoreException.Reason.EXPIRED) {
-          throw new StoreException(StoreException.Reason.EXPIRED, null, se.getMessage());
+        if (e instanceof StoreException se && se.reason() == StoreException.Reason.PAST_EXPIRY) {
+          throw new StoreException(StoreException.Reason.PAST_EXPIRY, null, se.getMessage());
         }
         throw e;
       }
@@ -693,7 +693,7 @@ public final class Custodian implements Closeable {
     try (ReadableByteChannel ch = store.open(fp)) {
       header = EnvelopeHeaders.read(ch);
     } catch (StoreException e) {
-      if (e.reason() == StoreException.Reason.NOT_FOUND || e.reason() == StoreException.Reason.EXPIRED) {
+      if (e.reason() == StoreException.Reason.NOT_FOUND || e.reason() == StoreException.Reason.PAST_EXPIRY) {
         return outcomeNow(fp);
       }
       throw e;

@@ -24,9 +24,9 @@ final class StoreRefusals {
     switch (e.reason()) {
       case DUPLICATE:
         return Refusal.Reason.ALREADY_HELD;
-      case ALREADY_DELIVERED:
+      case DELIVERED:
         return Refusal.Reason.ALREADY_DELIVERED;
-      case EXPIRED:
+      case PAST_EXPIRY:
         return Refusal.Reason.EXPIRED;
       case DISK_FULL:
         return Refusal.Reason.NOT_ACCEPTING;
@@ -42,7 +42,7 @@ final class StoreRefusals {
    * {@link EnvelopeException}s, see {@link #refusalFor(EnvelopeException)}).
    */
   static @Nullable Refusal refusalForUploadFailure(StoreException e) {
-    return e.reason() == StoreException.Reason.EXPIRED ? refusalFor(e) : null;
+    return e.reason() == StoreException.Reason.PAST_EXPIRY ? refusalFor(e) : null;
   }
 
   /**

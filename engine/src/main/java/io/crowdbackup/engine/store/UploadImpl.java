@@ -630,7 +630,7 @@ final class UploadImpl implements Upload {
     }
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     if (expires <= store.nowEpochSecond()) {
-      StoreException e = new StoreException(Reason.EXPIRED, u.dataPath.toString(), "the envelope expires at "
+      StoreException e = new StoreException(Reason.PAST_EXPIRY, u.dataPath.toString(), "the envelope expires at "
           + RetentionPolicy.isoInstant(expires) + ", which has passed; nothing was stored");
       abortQuietly();
       throw e;

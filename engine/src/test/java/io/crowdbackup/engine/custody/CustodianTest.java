@@ -282,7 +282,7 @@ class CustodianTest {
       }
       time.jumpWallMillis(-10 * 3600_000L); // and backwards: still ignored
       time.advanceSeconds(1801);
-      assertEquals(StoreException.Reason.EXPIRED,
+      assertEquals(StoreException.Reason.PAST_EXPIRY,
           assertThrows(StoreException.class, () -> c.beginForward(hour.fingerprint, "home-a.example")).reason());
       assertTrue(c.pendingFor("home-a.example").stream().noneMatch(s -> s.fingerprint().equals(hour.fingerprint)));
       assertEquals(1, c.evictExpired());

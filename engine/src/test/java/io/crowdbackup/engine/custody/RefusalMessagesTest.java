@@ -97,7 +97,7 @@ class RefusalMessagesTest {
         assertTrue(r.message().contains("1234 bytes of 5678"), r.message());
       }
     }
-    Refusal noPath = StoreRefusals.refusalFor(new StoreException(StoreException.Reason.ALREADY_DELIVERED, null,
+    Refusal noPath = StoreRefusals.refusalFor(new StoreException(StoreException.Reason.DELIVERED, null,
         "blob x was delivered"));
     assertEquals("blob x was delivered", noPath.message());
   }

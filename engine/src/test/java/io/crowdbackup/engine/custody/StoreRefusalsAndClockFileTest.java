@@ -31,10 +31,10 @@ class StoreRefusalsAndClockFileTest {
         case DUPLICATE:
           assertEquals(Refusal.Reason.ALREADY_HELD, mapped);
           break;
-        case ALREADY_DELIVERED:
+        case DELIVERED:
           assertEquals(Refusal.Reason.ALREADY_DELIVERED, mapped);
           break;
-        case EXPIRED:
+        case PAST_EXPIRY:
           assertEquals(Refusal.Reason.EXPIRED, mapped);
           break;
         case DISK_FULL:
@@ -47,7 +47,7 @@ class StoreRefusalsAndClockFileTest {
     // Mid-upload, a full disk keeps the upload resumable: not a refusal.
     assertNull(StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.DISK_FULL)));
     assertEquals(Refusal.Reason.EXPIRED,
-        StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.EXPIRED)).reason());
+        StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.PAST_EXPIRY)).reason());
     // Bytes that are not the envelope offered: the envelope's own fingerprint mismatch, else MALFORMED.
     for (EnvelopeException.Reason r : EnvelopeException.Reason.values()) {
       Refusal refusal = StoreRefusals.refusalFor(new EnvelopeException(r, "test"));

@@ -191,7 +191,7 @@ public abstract class CustodyStoreContractTest {
   @Test
   void anAlreadyExpiredEnvelopeIsRefused() throws IOException {
     Env e = envelope(10, 1000, false, NOW_EPOCH_SECOND - 1);
-    assertSaysWhenInIso(assertReason(Reason.EXPIRED, () -> store.put(e.custody("p"), in(e.bytes))),
+    assertSaysWhenInIso(assertReason(Reason.PAST_EXPIRY, () -> store.put(e.custody("p"), in(e.bytes))),
         e.expiresAtEpochSecond);
   }
 
@@ -292,12 +292,12 @@ public abstract class CustodyStoreContractTest {
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
     assertFalse(store.contains(e.fingerprint));
     assertReason(Reason.NOT_FOUND, () -> store.open(e.fingerprint));
-    assertSaysWhenInIso(assertReason(Reason.ALREADY_DELIVERED, () -> store.put(e.custody("p"), in(e.bytes))),
+    assertSaysWhenInIso(assertReason(Reason.DELIVERED, () -> store.put(e.custody("p"), in(e.bytes))),
         store.stat(e.fingerprint).expiresAtEpochSecond());
     assertReason(Reason.ILLEGAL_STATE_TRANSITION, () -> store.transition(e.fingerprint, BlobState.HELD));
     reopenDirty();
     assertEquals(BlobState.DELIVERED, store.stat(e.fingerprint).state());
-    assertReason(Reason.ALREADY_DELIVERED, () -> store.begin(e.custody("p")));
+    assertReason(Reason.DELIVERED, () -> store.begin(e.custody("p")));
     assertEquals(0, store.usage().custodyHeldBytes());
     reopenClean();
     assertEquals(BlobState.DELIVERED, store.stat(e.fingerprint).state());
@@ -351,7 +351,7 @@ public abstract class CustodyStoreContractTest {
     clock.advanceSeconds(100);
     assertEquals(BlobState.EXPIRED, store.stat(soon.fingerprint).state());
     assertFalse(store.contains(soon.fingerprint));
-    assertSaysWhenInIso(assertReason(Reason.EXPIRED, () -> store.open(soon.fingerprint)), soon.expiresAtEpochSecond);
+    assertSaysWhenInIso(assertReason(Reason.PAST_EXPIRY, () -> store.open(soon.fingerprint)), soon.expiresAtEpochSecond);
     assertEquals(1, store.dropExpired(clock.millis() / 1000));
     assertNull(store.stat(soon.fingerprint));
     assertEquals(later.bytes.length, store.usage().custodyHeldBytes());
