@@ -35,8 +35,7 @@ final class Failures {
     }
     if (t instanceof InboxException) {
       InboxException e = (InboxException) t;
-      int code = e.reason() == InboxException.Reason.LOCKED || e.reason() == InboxException.Reason.LEDGER_CORRUPT
-          ? ExitCodes.STATE : ExitCodes.IO;
+      int code = e.reason() == InboxException.Reason.LEDGER_CORRUPT ? ExitCodes.STATE : ExitCodes.IO;
       return new CliException(code, e.reason().name(), str(e.path() == null ? file : e.path()),
           "inbox: " + e.getMessage(), e);
     }

@@ -251,7 +251,10 @@ final class DiskFixture {
     }
   }
 
-  /** Runs an inbox call: a value, an {@link InboxException} with a reason, or an EnvelopeException. */
+  /**
+   * Runs an inbox call: a value, an {@link InboxException} or (for its storage) a {@link StoreException}
+   * with a reason, or an EnvelopeException.
+   */
   static <T> Contract.Outcome<T> inbox(Contract.Call<T> call) throws Exception {
     try {
       T value = call.call();
@@ -259,6 +262,13 @@ final class DiskFixture {
       return Contract.Outcome.value(value);
     } catch (InboxException e) {
       Contract.count("inbox " + e.reason());
+      requireTyped(e, e.reason());
+      if (hasRuntimeCause(e)) {
+        throw new AssertionError("a RuntimeException/Error escaped the inbox's own code, wrapped", e);
+      }
+      return Contract.Outcome.rejected(e);
+    } catch (StoreException e) {
+      Contract.count("inbox storage " + e.reason());
       requireTyped(e, e.reason());
       if (hasRuntimeCause(e)) {
         throw new AssertionError("a RuntimeException/Error escaped the inbox's own code, wrapped", e);
