@@ -35,6 +35,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -108,8 +109,8 @@ public final class Custodian implements Closeable {
     this.ledger = b.policy.ledger();
     this.clock = b.policy.clock();
     this.clockFile = b.clockFile;
-    this.ingressTimeoutNanos = b.ingressTimeoutNanos;
-    this.egressTimeoutNanos = b.egressTimeoutNanos;
+    this.ingressTimeoutNanos = saturatedNanos(b.ingressTimeout);
+    this.egressTimeoutNanos = saturatedNanos(b.egressTimeout);
     this.sync = b.sync;
     for (int i = 0; i < receiptRefusals.length; i++) {
       receiptRefusals[i] = new LongAdder();
@@ -123,6 +124,18 @@ public final class Custodian implements Closeable {
    */
   static Builder newBuilder(CustodyPolicy<String> policy) {
     return new Builder(policy);
+  }
+
+  /** How long a piece of an upload or a forward waits for bandwidth before {@code ThrottleTimeoutException}. */
+  static final Duration DEFAULT_BANDWIDTH_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The throttles count in nanoseconds; a wait beyond what a long holds is no deadline at all. */
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /**
@@ -997,8 +1010,8 @@ public final class Custodian implements Closeable {
     private final LedgerSync sync;
     private @Nullable CustodyStore store;
     private @Nullable Path clockFile;
-    private long ingressTimeoutNanos = 30_000_000_000L;
-    private long egressTimeoutNanos = 30_000_000_000L;
+    private Duration ingressTimeout = DEFAULT_BANDWIDTH_TIMEOUT;
+    private Duration egressTimeout = DEFAULT_BANDWIDTH_TIMEOUT;
     /** Settings given, so that a second one fails instead of silently replacing the first. */
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
@@ -1036,26 +1049,27 @@ public final class Custodian implements Closeable {
     }
 
     /** How long a read or write piece may wait for ingress bandwidth. Default 30 s. */
-    public Builder ingressTimeoutNanos(long nanos) {
-      requireUnset("ingressTimeoutNanos", this.ingressTimeoutNanos);
-      this.ingressTimeoutNanos = requireNotNegative(nanos, "ingressTimeoutNanos");
-      set.add("ingressTimeoutNanos");
+    public Builder ingressTimeout(Duration timeout) {
+      requireNotNegative(timeout, "ingressTimeout");
+      requireUnset("ingressTimeout", this.ingressTimeout);
+      this.ingressTimeout = timeout;
+      set.add("ingressTimeout");
       return this;
     }
 
     /** How long a piece may wait for egress bandwidth. Default 30 s. */
-    public Builder egressTimeoutNanos(long nanos) {
-      requireUnset("egressTimeoutNanos", this.egressTimeoutNanos);
-      this.egressTimeoutNanos = requireNotNegative(nanos, "egressTimeoutNanos");
-      set.add("egressTimeoutNanos");
+    public Builder egressTimeout(Duration timeout) {
+      requireNotNegative(timeout, "egressTimeout");
+      requireUnset("egressTimeout", this.egressTimeout);
+      this.egressTimeout = timeout;
+      set.add("egressTimeout");
       return this;
     }
 
-    private static long requireNotNegative(long v, String name) {
-      if (v < 0) {
-        throw new IllegalArgumentException(name + " must not be negative but was " + v);
+    private static void requireNotNegative(Duration d, String name) {
+      if (Objects.requireNonNull(d, name).isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative but was " + d);
       }
-      return v;
     }
 
     /** Rebuilds the ledger from the store (blobs and resumable uploads), returns interrupted forwards to held. */
