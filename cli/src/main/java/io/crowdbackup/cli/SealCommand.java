@@ -33,12 +33,9 @@ import picocli.CommandLine.Spec;
         "Each FILE becomes one envelope for the destination on CARD, written to DIR as <fingerprint>.cbe,",
         "and its fingerprint is printed. Holders see the public header and the fingerprint, nothing of",
         "the content or its name."})
-final class SealCommand implements Callable<Integer>, HasGlobals {
+final class SealCommand extends HasGlobals implements Callable<Integer> {
   /** Files smaller than this are sealed on one thread: starting the workers costs more than it saves. */
   static final long PARALLEL_THRESHOLD_BYTES = 4L * 1024 * 1024;
-
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
 
   @Option(names = "--to", required = true, paramLabel = "CARD", description = "The destination's public card.")
   Path to;
@@ -82,11 +79,6 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
 
   @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to seal.")
   List<Path> files;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {

@@ -202,10 +202,7 @@ final class ServeCommand implements Runnable {
       description = {"Hold envelopes for peers at a venue: answer offers, take tus uploads into the store in",
           "DIR (the same folder 'crowdbackup store' uses, with its store.conf), take receipts and releases.",
           "Expired envelopes are evicted every minute."})
-  static final class HolderServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
-    @Mixin GlobalOptions globals;
-    @Spec CommandSpec spec;
-
+  static final class HolderServe extends HasGlobals implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The holder folder.")
     Path dir;
 
@@ -220,11 +217,6 @@ final class ServeCommand implements Runnable {
 
     @picocli.CommandLine.ArgGroup(exclusive = false)
     Listen listen = new Listen();
-
-    @Override
-    public GlobalOptions globals() {
-      return globals;
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -268,14 +260,11 @@ final class ServeCommand implements Runnable {
           "signed receipts; answer holders' 'already delivered?' questions. Uploads are staged in",
           "INBOX/.crowdbackup-uploads until complete. With --relay: peel one layer and forward the inner",
           "envelope to its own header's locator, held in INBOX/.crowdbackup-relay until its receipt verifies."})
-  static final class DestinationServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
+  static final class DestinationServe extends HasGlobals implements java.util.concurrent.Callable<Integer> {
     static final String STAGING_DIR = ".crowdbackup-uploads";
     static final String RELAY_DIR = ".crowdbackup-relay";
     /** What a relay holds for forwarding at most, as the staging bound of unfinished uploads. */
     static final long RELAY_HOLD_BYTES = 64L << 30;
-
-    @Mixin GlobalOptions globals;
-    @Spec CommandSpec spec;
 
     @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "The destination key file.")
     Path key;
@@ -290,11 +279,6 @@ final class ServeCommand implements Runnable {
 
     @picocli.CommandLine.ArgGroup(exclusive = false)
     Listen listen = new Listen();
-
-    @Override
-    public GlobalOptions globals() {
-      return globals;
-    }
 
     @Override
     public Integer call() throws Exception {
