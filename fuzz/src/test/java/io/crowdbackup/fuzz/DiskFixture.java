@@ -260,15 +260,8 @@ final class DiskFixture {
       T value = call.call();
       Contract.count("inbox ok");
       return Contract.Outcome.value(value);
-    } catch (InboxException e) {
+    } catch (InboxException | StoreException e) {
       Contract.count("inbox " + e.reason());
-      requireTyped(e, e.reason());
-      if (hasRuntimeCause(e)) {
-        throw new AssertionError("a RuntimeException/Error escaped the inbox's own code, wrapped", e);
-      }
-      return Contract.Outcome.rejected(e);
-    } catch (StoreException e) {
-      Contract.count("inbox storage " + e.reason());
       requireTyped(e, e.reason());
       if (hasRuntimeCause(e)) {
         throw new AssertionError("a RuntimeException/Error escaped the inbox's own code, wrapped", e);
