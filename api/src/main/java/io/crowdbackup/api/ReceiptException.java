@@ -9,11 +9,11 @@ public class ReceiptException extends CrowdBackupException {
   /** Why it was refused. */
   public enum Reason {
     /** Not the receipt encoding: wrong magic, wrong length or an undefined kind. */
-    MALFORMED,
+    RECEIPT_MALFORMED,
     /** A receipt format version newer than this reader understands. */
-    VERSION_TOO_NEW,
+    RECEIPT_VERSION_TOO_NEW,
     /** A receipt format version older than any this reader supports. */
-    VERSION_TOO_OLD,
+    RECEIPT_VERSION_TOO_OLD,
     /** It names another envelope. */
     WRONG_FINGERPRINT,
     /** Its signer is not the key the envelope's header names for that kind. */

@@ -1,12 +1,15 @@
 package io.crowdbackup.api;
 
+import java.util.HashSet;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What to seal a plaintext for: its destination (and optionally a relay), the source's release key, the
  * expiry, the inner metadata and the chunking. Immutable; built with {@link #newBuilder()}, which checks
- * every value as it is set and the combination in {@link Builder#build()}.
+ * every value as it is set, refuses a setting given twice ("was already set to"), and checks the
+ * combination in {@link Builder#build()}.
  */
 public final class SealRequest {
   /** The default chunk size: small enough for the JDK's AES-GCM intrinsic to warm quickly, 0.03% overhead. */
@@ -86,7 +89,10 @@ public final class SealRequest {
     return chunkSizeBytes;
   }
 
-  /** A builder that starts from this request's values. */
+  /**
+   * A builder that starts from this request's values, as it would from defaults: each setting may be
+   * given once on it, replacing the value it started with.
+   */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.destination = destination;
@@ -120,23 +126,30 @@ public final class SealRequest {
     private long createdAtEpochMillis;
     private Compression compression = Compression.OFF;
     private int chunkSizeBytes = DEFAULT_CHUNK_SIZE_BYTES;
+    private final Set<String> set = new HashSet<>();
 
     private Builder() {}
 
     public Builder destination(DestinationCard destination) {
-      this.destination = Objects.requireNonNull(destination, "destination");
+      Objects.requireNonNull(destination, "destination");
+      requireUnset("destination", this.destination);
+      this.destination = destination;
       return this;
     }
 
     /** Deliver through this relay, which learns the destination's locator but not the content. */
     public Builder relay(DestinationCard relay) {
-      this.relay = Objects.requireNonNull(relay, "relay");
+      Objects.requireNonNull(relay, "relay");
+      requireUnset("relay", this.relay);
+      this.relay = relay;
       return this;
     }
 
     /** The source's Ed25519 public key that may sign a release of this envelope (32 bytes). */
     public Builder releaseKey(byte[] releaseKey) {
-      this.releaseKey = Bytes32.copyOfLength(releaseKey, 32, "releaseKey");
+      byte[] key = Bytes32.copyOfLength(releaseKey, 32, "releaseKey");
+      requireUnset("releaseKey", "another key");
+      this.releaseKey = key;
       return this;
     }
 
@@ -146,6 +159,7 @@ public final class SealRequest {
         throw new IllegalArgumentException("expiresAtEpochSecond must be 0.." + MAX_EXPIRES_AT_EPOCH_SECOND
             + ", was " + expiresAtEpochSecond);
       }
+      requireUnset("expiresAtEpochSecond", this.expiresAtEpochSecond);
       this.expiresAtEpochSecond = expiresAtEpochSecond;
       return this;
     }
@@ -156,6 +170,7 @@ public final class SealRequest {
       if (utf8 > MAX_NAME_BYTES) {
         throw new IllegalArgumentException("name must be at most " + MAX_NAME_BYTES + " UTF-8 bytes, was " + utf8);
       }
+      requireUnset("name", this.name);
       this.name = name;
       return this;
     }
@@ -172,17 +187,21 @@ public final class SealRequest {
           throw new IllegalArgumentException("mediaType must be printable ASCII without spaces (index " + i + ")");
         }
       }
+      requireUnset("mediaType", this.mediaType);
       this.mediaType = mediaType;
       return this;
     }
 
     public Builder createdAtEpochMillis(long createdAtEpochMillis) {
+      requireUnset("createdAtEpochMillis", this.createdAtEpochMillis);
       this.createdAtEpochMillis = createdAtEpochMillis;
       return this;
     }
 
     public Builder compression(Compression compression) {
-      this.compression = Objects.requireNonNull(compression, "compression");
+      Objects.requireNonNull(compression, "compression");
+      requireUnset("compression", this.compression);
+      this.compression = compression;
       return this;
     }
 
@@ -194,11 +213,12 @@ public final class SealRequest {
         throw new IllegalArgumentException("chunkSizeBytes must be a power of two from " + MIN_CHUNK_SIZE_BYTES
             + " to " + MAX_CHUNK_SIZE_BYTES + ", was " + chunkSizeBytes);
       }
+      requireUnset("chunkSizeBytes", this.chunkSizeBytes);
       this.chunkSizeBytes = chunkSizeBytes;
       return this;
     }
 
-    /** Checks that the required values were set; does not change the builder. */
+    /** Checks that the required values were set and agree; does not change the builder. */
     public SealRequest build() {
       if (destination == null) {
         throw new IllegalStateException("destination was not set");
@@ -209,7 +229,18 @@ public final class SealRequest {
       if (expiresAtEpochSecond == Long.MIN_VALUE) {
         throw new IllegalStateException("expiresAtEpochSecond was not set");
       }
+      if (relay != null && relay.equals(destination)) {
+        throw new IllegalStateException("relay is the destination itself (" + relay.locator()
+            + "): a relay must be another destination; leave it unset for direct delivery");
+      }
       return new SealRequest(this);
+    }
+
+    /** Fails if {@code name} was given before: one setting never silently replaces another. */
+    private void requireUnset(String name, @Nullable Object current) {
+      if (!set.add(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
   }
 }

@@ -31,10 +31,7 @@ import picocli.CommandLine.Spec;
         "happened, and exits 8 if a file that still had a live copy was not",
         "recovered, or if a recovered file differs from its original. One seed",
         "gives the same counts on every run."})
-final class DemoCommand implements Callable<Integer>, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
-
+final class DemoCommand extends HasGlobals implements Callable<Integer> {
   @Option(names = "--phones", paramLabel = "N", defaultValue = "8", description = "Phones at the venue, 2..500 (default: ${DEFAULT-VALUE}).")
   int phones;
 
@@ -73,11 +70,6 @@ final class DemoCommand implements Callable<Integer>, HasGlobals {
             + "' is not a fault (corrupt-delivery, corrupt-replica)");
       }
     }
-  }
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
   }
 
   @Override

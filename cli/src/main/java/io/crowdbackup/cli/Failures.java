@@ -35,8 +35,7 @@ final class Failures {
     }
     if (t instanceof InboxException) {
       InboxException e = (InboxException) t;
-      int code = e.reason() == InboxException.Reason.LOCKED || e.reason() == InboxException.Reason.LEDGER_CORRUPT
-          ? ExitCodes.STATE : ExitCodes.IO;
+      int code = e.reason() == InboxException.Reason.LEDGER_CORRUPT ? ExitCodes.STATE : ExitCodes.IO;
       return new CliException(code, e.reason().name(), str(e.path() == null ? file : e.path()),
           "inbox: " + e.getMessage(), e);
     }
@@ -106,14 +105,9 @@ final class Failures {
         code = ExitCodes.STATE;
         break;
       case DUPLICATE:
-      case ALREADY_DELIVERED:
-      case EXPIRED:
+      case DELIVERED:
+      case PAST_EXPIRY:
         code = ExitCodes.REFUSED;
-        break;
-      case MALFORMED:
-      case LENGTH_MISMATCH:
-      case FINGERPRINT_MISMATCH:
-        code = ExitCodes.ENVELOPE_REJECTED;
         break;
       case NOT_FOUND:
       case DISK_FULL:

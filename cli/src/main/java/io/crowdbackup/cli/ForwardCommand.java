@@ -18,17 +18,9 @@ import picocli.CommandLine.Spec;
         "Each goes to the locator in its own header, and only there. Each destination is first asked in one batch what it already has (those copies are dropped",
         "on a verified receipt, nothing sent); the rest are uploaded and dropped on a receipt that verifies",
         "against the envelope's header. A forged receipt keeps the copy. Exit code 3 if any stayed."})
-final class ForwardCommand implements Callable<Integer>, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
-
+final class ForwardCommand extends HasGlobals implements Callable<Integer> {
   @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The holder folder.")
   Path dir;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {

@@ -28,20 +28,12 @@ import picocli.CommandLine.Spec;
         "Prints the public header, and the fingerprint computed over the whole envelope while checking its",
         "framing (lengths, record structure, size).",
         "This cannot tell whether the encrypted content was altered: only the destination can."})
-final class InspectCommand implements Callable<Integer>, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
-
+final class InspectCommand extends HasGlobals implements Callable<Integer> {
   @Option(names = "--header-only", description = "Read just the header; skip the fingerprint (reads the whole file).")
   boolean headerOnly;
 
   @Parameters(paramLabel = "ENVELOPE", arity = "1..*", description = "Envelope files.")
   List<Path> envelopes;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {
@@ -50,12 +42,7 @@ final class InspectCommand implements Callable<Integer>, HasGlobals {
       try {
         inspect(envelope);
       } catch (IOException | RuntimeException e) {
-        CliException c = Failures.of(envelope, e);
-        if (c.exitCode() != ExitCodes.ENVELOPE_REJECTED) {
-          throw c;
-        }
-        Main.report(spec.commandLine().getErr(), globals, c);
-        code = c.exitCode();
+        code = reportAndGoOn(Failures.of(envelope, e), ExitCodes.ENVELOPE_REJECTED);
       }
     }
     return code;

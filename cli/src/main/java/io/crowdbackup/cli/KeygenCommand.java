@@ -24,14 +24,11 @@ import picocli.CommandLine.Spec;
         "With --signing, create a source signing key instead: DIR/signing.key (secret) and DIR/signing.pub;",
         "pass the key to 'seal --signing-key' so that you can later release envelopes you delivered yourself.",
         "Existing files are never replaced."})
-final class KeygenCommand implements Callable<Integer>, HasGlobals {
+final class KeygenCommand extends HasGlobals implements Callable<Integer> {
   static final String DESTINATION_KEY = "destination.key";
   static final String DESTINATION_CARD = "destination.card";
   static final String SIGNING_KEY = "signing.key";
   static final String SIGNING_PUB = "signing.pub";
-
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder to write the files to (created if absent).")
   Path out;
@@ -43,11 +40,6 @@ final class KeygenCommand implements Callable<Integer>, HasGlobals {
 
   @Option(names = "--signing", description = "Create a source signing key instead of a destination key pair.")
   boolean signing;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {

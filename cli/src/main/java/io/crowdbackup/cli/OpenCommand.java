@@ -30,10 +30,7 @@ import picocli.CommandLine.Spec;
         "hidden or device names) and never replacing a file: a clash becomes 'name (2).ext'. A file",
         "appears only once its envelope verified completely; a tampered or truncated envelope writes",
         "nothing. Unlike 'receive', keeps no record and signs no receipt."})
-final class OpenCommand implements Callable<Integer>, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
-
+final class OpenCommand extends HasGlobals implements Callable<Integer> {
   @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "The destination key file.")
   Path key;
 
@@ -42,11 +39,6 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
 
   @Parameters(paramLabel = "ENVELOPE", arity = "1..*", description = "Envelope files.")
   List<Path> envelopes;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {
@@ -66,11 +58,7 @@ final class OpenCommand implements Callable<Integer>, HasGlobals {
         try {
           openOne(opener, envelope);
         } catch (CliException e) {
-          if (e.exitCode() != ExitCodes.ENVELOPE_REJECTED) {
-            throw e;
-          }
-          Main.report(spec.commandLine().getErr(), globals, e);
-          code = e.exitCode();
+          code = reportAndGoOn(e, ExitCodes.ENVELOPE_REJECTED);
         }
       }
     } finally {

@@ -26,10 +26,7 @@ import picocli.CommandLine.Spec;
         "Files appear whole or not at all, under the sender's name made safe, never replacing a file.",
         "With --relay, DIR is a relay's outbox: each envelope's outer layer is removed and the inner",
         "envelope is queued there, unchanged, as <fingerprint>.cbe for forwarding."})
-final class ReceiveCommand implements Callable<Integer>, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
-
+final class ReceiveCommand extends HasGlobals implements Callable<Integer> {
   @Option(names = "--key", required = true, paramLabel = "KEYFILE",
       description = "The destination key file (the relay's own, with --relay).")
   Path key;
@@ -47,11 +44,6 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
 
   @Parameters(paramLabel = "ENVELOPE", arity = "1..*", description = "Envelope files.")
   List<Path> envelopes;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {
@@ -90,12 +82,7 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
           Path receiptFile = receipts == null ? null : writeReceipt(d);
           print(envelope, d, receiptFile);
         } catch (IOException | RuntimeException e) {
-          CliException c = Failures.of(envelope, e);
-          if (c.exitCode() != ExitCodes.ENVELOPE_REJECTED) {
-            throw c;
-          }
-          Main.report(spec.commandLine().getErr(), globals, c);
-          code = c.exitCode();
+          code = reportAndGoOn(Failures.of(envelope, e), ExitCodes.ENVELOPE_REJECTED);
         }
       }
     } catch (IOException e) {
@@ -105,7 +92,6 @@ final class ReceiveCommand implements Callable<Integer>, HasGlobals {
     }
     return code;
   }
-
 
   private Path writeReceipt(Delivery d) throws CliException {
     Path file = receipts.resolve(d.fingerprint().toHex() + ".receipt");

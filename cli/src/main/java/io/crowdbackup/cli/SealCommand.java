@@ -13,10 +13,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(name = "seal", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
@@ -24,9 +22,7 @@ import picocli.CommandLine.Spec;
         "Each FILE becomes one envelope for the destination on CARD, written to DIR as <fingerprint>.cbe,",
         "and its fingerprint is printed. Holders see the public header and the fingerprint, nothing of",
         "the content or its name. ('store seal' seals straight into a holder folder as its own envelopes.)"})
-final class SealCommand implements Callable<Integer>, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
+final class SealCommand extends HasGlobals implements Callable<Integer> {
   @Mixin SealOptions options;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the envelopes (created if absent).")
@@ -34,11 +30,6 @@ final class SealCommand implements Callable<Integer>, HasGlobals {
 
   @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to seal.")
   List<Path> files;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {

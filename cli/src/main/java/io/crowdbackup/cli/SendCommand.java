@@ -21,10 +21,7 @@ import picocli.CommandLine.Spec;
         "REPLICAS of them hold it durably; a refusal moves on to the next holder at once, a dropped",
         "upload resumes from the holder's durable offset. Prints who holds what. Exit code 7 if an",
         "envelope ended on fewer than REPLICAS holders."})
-final class SendCommand implements Callable<Integer>, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
-
+final class SendCommand extends HasGlobals implements Callable<Integer> {
   @Option(names = "--holder", required = true, paramLabel = "URL",
       description = "A holder's base URL (repeat; tried in this order).")
   List<URI> holders;
@@ -41,11 +38,6 @@ final class SendCommand implements Callable<Integer>, HasGlobals {
 
   @Parameters(paramLabel = "ENVELOPE", arity = "1..*", description = "Envelope files.")
   List<Path> envelopes;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public Integer call() throws Exception {

@@ -205,10 +205,7 @@ final class ServeCommand implements Runnable {
       description = {"Hold envelopes for peers at a venue: answer offers, take tus uploads into the store in",
           "DIR (the same folder 'crowdbackup store' uses, with its store.conf), take receipts and releases.",
           "Expired envelopes are evicted every minute."})
-  static final class HolderServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
-    @Mixin GlobalOptions globals;
-    @Spec CommandSpec spec;
-
+  static final class HolderServe extends HasGlobals implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The holder folder.")
     Path dir;
 
@@ -223,11 +220,6 @@ final class ServeCommand implements Runnable {
 
     @picocli.CommandLine.ArgGroup(exclusive = false)
     Listen listen = new Listen();
-
-    @Override
-    public GlobalOptions globals() {
-      return globals;
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -273,14 +265,11 @@ final class ServeCommand implements Runnable {
           "envelope to its own header's locator, held in INBOX/.crowdbackup-relay until its receipt verifies.",
           "With --s3 URL --staging DIR instead of --inbox: deliver into an S3-compatible bucket that any",
           "number of destination servers share (docs/s3.md)."})
-  static final class DestinationServe implements java.util.concurrent.Callable<Integer>, HasGlobals {
+  static final class DestinationServe extends HasGlobals implements java.util.concurrent.Callable<Integer> {
     static final String STAGING_DIR = ".crowdbackup-uploads";
     static final String RELAY_DIR = ".crowdbackup-relay";
     /** What a relay holds for forwarding at most, as the staging bound of unfinished uploads. */
     static final long RELAY_HOLD_BYTES = 64L << 30;
-
-    @Mixin GlobalOptions globals;
-    @Spec CommandSpec spec;
 
     @Option(names = "--key", required = true, paramLabel = "KEYFILE", description = "The destination key file.")
     Path key;
@@ -314,11 +303,6 @@ final class ServeCommand implements Runnable {
 
     @picocli.CommandLine.ArgGroup(exclusive = false)
     Listen listen = new Listen();
-
-    @Override
-    public GlobalOptions globals() {
-      return globals;
-    }
 
     @Override
     public Integer call() throws Exception {

@@ -69,10 +69,7 @@ import picocli.CommandLine.Spec;
         StoreCommand.Rm.class, StoreCommand.Evict.class, StoreCommand.Release.class, StoreCommand.Stats.class,
         StoreCommand.Uploads.class, StoreCommand.Abort.class, StoreCommand.Quarantine.class,
         StoreCommand.Config.class})
-final class StoreCommand implements Runnable, HasGlobals {
-  @Mixin GlobalOptions globals;
-  @Spec CommandSpec spec;
-
+final class StoreCommand extends HasGlobals implements Runnable {
   @Option(names = "--dir", paramLabel = "DIR", scope = ScopeType.INHERIT,
       description = "The holder folder: DIR/blobs (the store), DIR/custody.clock, DIR/store.conf. Required.")
   Path dir;
@@ -105,11 +102,6 @@ final class StoreCommand implements Runnable, HasGlobals {
   @Option(names = "--clock-offset", paramLabel = "DURATION", scope = ScopeType.INHERIT, hidden = true,
       converter = Converters.DurationConverter.class)
   Duration clockOffset;
-
-  @Override
-  public GlobalOptions globals() {
-    return globals;
-  }
 
   @Override
   public void run() {
@@ -181,15 +173,8 @@ final class StoreCommand implements Runnable, HasGlobals {
   }
 
   /** What every store subcommand shares: opening the folder, keeping the totals, closing it. */
-  abstract static class Sub implements Callable<Integer>, HasGlobals {
+  abstract static class Sub extends HasGlobals implements Callable<Integer> {
     @ParentCommand StoreCommand parent;
-    @Mixin GlobalOptions globals;
-    @Spec CommandSpec spec;
-
-    @Override
-    public GlobalOptions globals() {
-      return globals;
-    }
 
     /** Whether this command creates the store when the folder has none. */
     boolean createsStore() {
@@ -440,11 +425,7 @@ final class StoreCommand implements Runnable, HasGlobals {
         try {
           putOne(h, envelope);
         } catch (CliException e) {
-          if (e.exitCode() != ExitCodes.REFUSED && e.exitCode() != ExitCodes.ENVELOPE_REJECTED) {
-            throw e;
-          }
-          Main.report(spec.commandLine().getErr(), globals, e);
-          code = e.exitCode();
+          code = reportAndGoOn(e, ExitCodes.REFUSED, ExitCodes.ENVELOPE_REJECTED);
         }
       }
       return code;
@@ -769,11 +750,7 @@ final class StoreCommand implements Runnable, HasGlobals {
             out().println(r.fingerprint().toHex() + "  " + what);
           }
         } catch (CliException e) {
-          if (e.exitCode() != ExitCodes.REFUSED) {
-            throw e;
-          }
-          Main.report(spec.commandLine().getErr(), globals, e);
-          code = e.exitCode();
+          code = reportAndGoOn(e, ExitCodes.REFUSED);
         }
       }
       return code;
@@ -990,18 +967,11 @@ final class StoreCommand implements Runnable, HasGlobals {
           "Shows each setting and where it comes from: default, the settings file, or",
           "an option. With --save, writes them to DIR/store.conf, so that later",
           "commands need no options."})
-  static final class Config implements Callable<Integer>, HasGlobals {
+  static final class Config extends HasGlobals implements Callable<Integer> {
     @ParentCommand StoreCommand parent;
-    @Mixin GlobalOptions globals;
-    @Spec CommandSpec spec;
 
     @Option(names = "--save", description = "Write the settings in effect to DIR/store.conf.")
     boolean save;
-
-    @Override
-    public GlobalOptions globals() {
-      return globals;
-    }
 
     @Override
     public Integer call() throws Exception {

@@ -3,7 +3,7 @@ package io.crowdbackup.cli;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.crowdbackup.cli.CliScenarios.Run;
-import io.crowdbackup.engine.inbox.InboxException;
+import io.crowdbackup.api.store.StoreException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -131,8 +131,8 @@ class CliMessagesTest {
 
     // receive: the inbox names its folder and says DISK_FULL (InboxTest proves it with a real ENOSPC).
     Path inbox = dir.resolve("inbox");
-    CliException r = Failures.of(dir.resolve("e.cbe"), new InboxException(InboxException.Reason.DISK_FULL, inbox,
-        "writing a delivery failed after 0 bytes"));
+    CliException r = Failures.of(dir.resolve("e.cbe"), new StoreException(StoreException.Reason.DISK_FULL,
+        inbox.toString(), "inbox: writing a delivery failed after 0 bytes"));
     assertEquals(ExitCodes.IO, r.exitCode());
     assertEquals("DISK_FULL", r.reason());
     assertEquals(inbox.toString(), r.file());

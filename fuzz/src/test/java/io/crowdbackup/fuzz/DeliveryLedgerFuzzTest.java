@@ -26,7 +26,7 @@ import java.util.Map;
  * harness recompute every record's CRC-32s (walking the records by their length fields), so mutated
  * payloads reach the decoder behind the checksum.
  *
- * <p>Contract: only InboxException with a reason (never one wrapping a RuntimeException) or an
+ * <p>Contract: only InboxException or StoreException with a reason (never one wrapping a RuntimeException) or an
  * EnvelopeException escapes; a ledger the inbox accepted opens again after its repair with the same
  * delivered count; receipts come back for delivered fingerprints or are refused with a typed reason; the
  * inbox stays usable: delivering a fixture envelope again ends as a typed outcome, and a new delivery

@@ -206,7 +206,8 @@ final class DiskFixture {
   // --- contract for the store and the inbox ------------------------------------------------------------
 
   /**
-   * Runs a store call: a value, or a {@link StoreException} with a reason and a message. The store wraps
+   * Runs a store call: a value, or a {@link StoreException} with a reason and a message (or, for bytes that
+   * are not the envelope promised, the envelope's {@link EnvelopeException}). The store wraps
    * a RuntimeException from its own code as IO_ERROR when opening; that is a bug hidden behind a typed
    * exception, so it is rethrown as a finding.
    */
@@ -241,18 +242,25 @@ final class DiskFixture {
         throw new AssertionError("a RuntimeException/Error escaped the store's own code, wrapped as IO_ERROR", e);
       }
       return Contract.Outcome.rejected(e);
+    } catch (EnvelopeException e) {
+      Contract.count("store envelope " + e.reason());
+      requireTyped(e, e.reason());
+      return Contract.Outcome.rejected(e);
     } catch (IOException e) {
       throw new AssertionError("undocumented IOException (not a StoreException) escaped the store", e);
     }
   }
 
-  /** Runs an inbox call: a value, an {@link InboxException} with a reason, or an EnvelopeException. */
+  /**
+   * Runs an inbox call: a value, an {@link InboxException} or (for its storage) a {@link StoreException}
+   * with a reason, or an EnvelopeException.
+   */
   static <T> Contract.Outcome<T> inbox(Contract.Call<T> call) throws Exception {
     try {
       T value = call.call();
       Contract.count("inbox ok");
       return Contract.Outcome.value(value);
-    } catch (InboxException e) {
+    } catch (InboxException | StoreException e) {
       Contract.count("inbox " + e.reason());
       requireTyped(e, e.reason());
       if (hasRuntimeCause(e)) {

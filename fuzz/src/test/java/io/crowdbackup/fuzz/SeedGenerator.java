@@ -165,7 +165,8 @@ final class SeedGenerator {
       long seed) {
     try {
       byte[] plaintext = TestEnvelopes.plaintext(seed, length, compressible);
-      return Fixtures.seal(request.compression(compression).build(), plaintext, seed).bytes;
+      // A shared base request: each seed starts from it and sets its own compression once.
+      return Fixtures.seal(request.build().toBuilder().compression(compression).build(), plaintext, seed).bytes;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -31,7 +31,7 @@ import java.util.TreeMap;
  * (a checksummed-but-hostile record) instead of all stopping at the CRC.
  *
  * <p>Contract ({@link #audit}): only StoreException with a reason escapes (never one wrapping a
- * RuntimeException); every blob served after recovery hashes to the fingerprint it is served under, and a
+ * RuntimeException), or the EnvelopeException of bytes that are not the envelope promised; every blob served after recovery hashes to the fingerprint it is served under, and a
  * known fingerprint serves exactly the known bytes; the interrupted upload can be finished (resumed or
  * begun again) and then serves exactly its envelope; the directory recovery leaves opens again to the same
  * listing; byte counts are never negative; the open itself stays within an allocation budget.

@@ -240,7 +240,8 @@ class DestinationServerTest {
   @Test
   void strangersCannotStageMoreThanTheBoundsAndAbandonedUploadsGo() throws Exception {
     Net.Destination small = net.destination("small", b -> b.maxStaged(1, 10L << 20));
-    Net.Destination forgetful = net.destination("forgetful", b -> b.maxStaged(1, 10L << 20).abandonAfterMillis(0));
+    Net.Destination forgetful = net.destination("forgetful",
+        b -> b.maxStaged(1, 10L << 20).abandonAfter(java.time.Duration.ZERO));
     Fingerprint envelopeFp = fp;
     for (Net.Destination d : java.util.List.of(small, forgetful)) {
       home = d;

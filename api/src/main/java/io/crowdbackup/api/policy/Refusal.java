@@ -15,7 +15,11 @@ public final class Refusal {
   /** Marks a field that the refusal's reason leaves unset. */
   public static final long NOT_APPLICABLE = -1L;
 
-  /** Why an offer was refused. Stable names: they travel to peers. */
+  /**
+   * Why an offer was refused. Stable names: they travel to peers. Bytes that arrive and are not the
+   * envelope offered are the envelope's concern ({@link io.crowdbackup.api.EnvelopeException}
+   * FINGERPRINT_MISMATCH), or MALFORMED here.
+   */
   public enum Reason {
     /** Held plus reserved bytes would exceed the holder's storage limit. Try later or elsewhere. */
     QUOTA_FULL,
@@ -33,8 +37,6 @@ public final class Refusal {
     UPLOAD_IN_PROGRESS,
     /** The destination already has this fingerprint (the holder saw a valid receipt). */
     ALREADY_DELIVERED,
-    /** The bytes received do not hash to the fingerprint offered. Nothing was stored. */
-    FINGERPRINT_MISMATCH,
     /** The offer or the envelope's header is malformed (including a length that is not positive). */
     MALFORMED,
     /** The holder is not accepting custody at all right now (disabled, shutting down). */

@@ -1,6 +1,8 @@
 package io.crowdbackup.api.policy;
 
 import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.Objects;
 
 /**
  * A bandwidth throttle could not grant bytes before the caller's deadline. Nothing was granted.
@@ -13,14 +15,14 @@ public final class ThrottleTimeoutException extends InterruptedIOException {
   private static final long serialVersionUID = 1L;
 
   private final long requestedBytes;
-  private final long timeoutNanos;
+  private final Duration timeout;
   private final long bytesPerSecond;
 
-  public ThrottleTimeoutException(String throttle, long requestedBytes, long timeoutNanos, long bytesPerSecond) {
-    super(throttle + ": " + requestedBytes + " bytes cannot be granted within " + timeoutNanos
-        + " ns at " + bytesPerSecond + " bytes/s");
+  public ThrottleTimeoutException(String throttle, long requestedBytes, Duration timeout, long bytesPerSecond) {
+    super(throttle + ": " + requestedBytes + " bytes cannot be granted within " + Objects.requireNonNull(timeout,
+        "timeout").toMillis() + " ms at " + bytesPerSecond + " bytes/s");
     this.requestedBytes = requestedBytes;
-    this.timeoutNanos = timeoutNanos;
+    this.timeout = timeout;
     this.bytesPerSecond = bytesPerSecond;
   }
 
@@ -29,9 +31,9 @@ public final class ThrottleTimeoutException extends InterruptedIOException {
     return requestedBytes;
   }
 
-  /** The time the caller was willing to wait, in nanoseconds. */
-  public long timeoutNanos() {
-    return timeoutNanos;
+  /** The time the caller was willing to wait. */
+  public Duration timeout() {
+    return timeout;
   }
 
   /** The sustained rate of the bucket that refused, bytes per second. */

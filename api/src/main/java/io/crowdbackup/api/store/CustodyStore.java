@@ -32,7 +32,7 @@ public interface CustodyStore extends Closeable {
    * Starts a resumable upload.
    *
    * @throws StoreException {@link StoreException.Reason#DUPLICATE} if the fingerprint is stored or being
-   *     uploaded, {@link StoreException.Reason#ALREADY_DELIVERED} if it was delivered
+   *     uploaded, {@link StoreException.Reason#DELIVERED} if it was delivered
    */
   Upload begin(UploadRequest request) throws IOException;
 
@@ -64,7 +64,7 @@ public interface CustodyStore extends Closeable {
    * Opens a stored blob for reading. Each piece is verified against its digest before any of its bytes is
    * returned; a mismatch quarantines the blob and the channel throws {@link StoreException.Reason#CORRUPT}.
    *
-   * @throws StoreException {@link StoreException.Reason#NOT_FOUND}, {@link StoreException.Reason#EXPIRED}
+   * @throws StoreException {@link StoreException.Reason#NOT_FOUND}, {@link StoreException.Reason#PAST_EXPIRY}
    */
   ReadableByteChannel open(Fingerprint fingerprint) throws IOException;
 

@@ -13,6 +13,14 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>After any of these the store stays usable and consistent: a failed write leaves no visible blob, a
  * failed read serves no byte it has not verified.
+ *
+ * <p>No reason here is spelled like another concern's: where a custodian reports the same condition to a
+ * peer it uses the refusal's name ({@code ALREADY_DELIVERED}, {@code EXPIRED}); this one names the blob's
+ * state in the store.
+ *
+ * <p>Bytes that are not the envelope promised (malformed, another length, another fingerprint) are the
+ * envelope's concern: the store removes the upload and throws the {@link EnvelopeException} with its own
+ * reason ({@code FINGERPRINT_MISMATCH}, {@code LENGTH_MISMATCH}, {@code TRUNCATED}, …), not one of these.
  */
 public class StoreException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
@@ -21,18 +29,18 @@ public class StoreException extends CrowdBackupException {
   public enum Reason {
     /** A blob with this fingerprint is already stored (or an upload of it is in progress). */
     DUPLICATE,
-    /** This fingerprint was delivered and is remembered until its expiry: do not store it again. */
-    ALREADY_DELIVERED,
-    /** The bytes hash to another fingerprint than the one promised. Nothing was stored. */
-    FINGERPRINT_MISMATCH,
-    /** The bytes are not a well-formed envelope; {@link #envelopeReason()} says how. Nothing was stored. */
-    MALFORMED,
-    /** The stream is longer or shorter than the declared length, or the header declares another length. */
-    LENGTH_MISMATCH,
+    /**
+     * This fingerprint is in state {@link BlobState#DELIVERED}: remembered until its expiry, not stored
+     * again. (A custodian tells a peer offering it the refusal {@code ALREADY_DELIVERED}.)
+     */
+    DELIVERED,
     /** No blob or upload with this fingerprint. */
     NOT_FOUND,
-    /** The blob's expiry has passed; it is never served. */
-    EXPIRED,
+    /**
+     * The blob's expiry (or, for an upload, its envelope's) has passed: it is never served nor stored. (A
+     * custodian tells a peer offering such an envelope the refusal {@code EXPIRED}.)
+     */
+    PAST_EXPIRY,
     /** The requested state change is not allowed from the blob's current state. */
     ILLEGAL_STATE_TRANSITION,
     /**
@@ -61,7 +69,6 @@ public class StoreException extends CrowdBackupException {
 
   private final Reason reason;
   private final @Nullable String path;
-  private final EnvelopeException.@Nullable Reason envelopeReason;
 
   public StoreException(Reason reason, @Nullable String path, String message) {
     this(reason, path, message, null);
@@ -71,7 +78,6 @@ public class StoreException extends CrowdBackupException {
     super(format(reason, path, message), cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.path = path;
-    this.envelopeReason = cause instanceof EnvelopeException ? ((EnvelopeException) cause).reason() : null;
   }
 
   private static String format(Reason reason, @Nullable String path, String message) {
@@ -86,10 +92,5 @@ public class StoreException extends CrowdBackupException {
   /** The file or directory involved, or {@code null}. */
   public @Nullable String path() {
     return path;
-  }
-
-  /** For {@link Reason#MALFORMED}: why the envelope was rejected; otherwise {@code null}. */
-  public EnvelopeException.@Nullable Reason envelopeReason() {
-    return envelopeReason;
   }
 }

@@ -27,8 +27,8 @@ public interface Upload extends Closeable {
   /**
    * Appends all of {@code src}, checking it as it goes.
    *
-   * @throws StoreException {@link StoreException.Reason#MALFORMED} or
-   *     {@link StoreException.Reason#LENGTH_MISMATCH} on bad bytes, {@link StoreException.Reason#EXPIRED} if
+   * @throws io.crowdbackup.api.EnvelopeException on bad bytes (malformed, or a header declaring another
+   *     length), {@link StoreException.Reason#PAST_EXPIRY} if
    *     the header's expiry (capped by the request) has passed (in each case the upload is aborted and
    *     removed), or an I/O reason such as {@link StoreException.Reason#DISK_FULL} (the upload stays
    *     resumable from {@link #durableOffset()}: close this handle and resume)
@@ -41,6 +41,9 @@ public interface Upload extends Closeable {
   /**
    * Checks that the whole envelope arrived with the promised fingerprint, makes it durable and visible.
    * On any failure nothing is visible; a fingerprint or length failure also removes the partial upload.
+   *
+   * @throws io.crowdbackup.api.EnvelopeException {@code FINGERPRINT_MISMATCH}, or {@code TRUNCATED} and the
+   *     like for bytes that end short of the envelope: the upload was removed
    *
    * @return the stored blob's stat (state {@link BlobState#HELD})
    */

@@ -2,13 +2,16 @@ package io.crowdbackup.api.store;
 
 import io.crowdbackup.api.Fingerprint;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What a sender offers before the first byte: everything a policy layer needs to reserve quota
  * ({@link #declaredLengthBytes()}, {@link #sourcePeer()}, {@link #kind()}) and everything the store checks
- * the bytes against. Immutable; built with {@link #newBuilder()}.
+ * the bytes against. Immutable; built with {@link #newBuilder()}, which refuses a setting given twice
+ * ("was already set to"; {@code own()} and {@code custodyFrom(peer)} are one setting, the kind).
  */
 public final class UploadRequest {
   /** Longest source-peer name, in UTF-8 bytes. */
@@ -68,18 +71,24 @@ public final class UploadRequest {
         + sourcePeer + "'}";
   }
 
-  /** Builds an {@link UploadRequest}; {@link #build()} checks that the required values were set. */
+  /**
+   * Builds an {@link UploadRequest}: each setting once; {@link #build()} checks that the required values
+   * were set and does not change the builder.
+   */
   public static final class Builder {
     private @Nullable Fingerprint fingerprint;
     private long declaredLengthBytes = -1;
     private @Nullable String sourcePeer;
     private @Nullable BlobKind kind;
     private long expiresNoLaterThanEpochSecond = Long.MAX_VALUE;
+    private final Set<String> set = new HashSet<>();
 
     private Builder() {}
 
     public Builder fingerprint(Fingerprint fingerprint) {
-      this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
+      Objects.requireNonNull(fingerprint, "fingerprint");
+      requireUnset("fingerprint", this.fingerprint);
+      this.fingerprint = fingerprint;
       return this;
     }
 
@@ -87,6 +96,7 @@ public final class UploadRequest {
       if (declaredLengthBytes < MIN_DECLARED_LENGTH_BYTES) {
         throw new IllegalArgumentException("declaredLengthBytes must be positive, was " + declaredLengthBytes);
       }
+      requireUnset("declaredLengthBytes", this.declaredLengthBytes);
       this.declaredLengthBytes = declaredLengthBytes;
       return this;
     }
@@ -98,6 +108,7 @@ public final class UploadRequest {
       if (bytes == 0 || bytes > MAX_PEER_BYTES) {
         throw new IllegalArgumentException("peer must be 1.." + MAX_PEER_BYTES + " UTF-8 bytes, was " + bytes);
       }
+      requireUnset("kind", kindSetting());
       this.sourcePeer = peer;
       this.kind = BlobKind.CUSTODY;
       return this;
@@ -105,6 +116,7 @@ public final class UploadRequest {
 
     /** One of this device's own envelopes. */
     public Builder own() {
+      requireUnset("kind", kindSetting());
       this.sourcePeer = "";
       this.kind = BlobKind.OWN;
       return this;
@@ -114,6 +126,7 @@ public final class UploadRequest {
       if (epochSecond < 0) {
         throw new IllegalArgumentException("expiresNoLaterThanEpochSecond must not be negative, was " + epochSecond);
       }
+      requireUnset("expiresNoLaterThanEpochSecond", this.expiresNoLaterThanEpochSecond);
       this.expiresNoLaterThanEpochSecond = epochSecond;
       return this;
     }
@@ -129,6 +142,17 @@ public final class UploadRequest {
         throw new IllegalStateException("neither own() nor custodyFrom(peer) was called");
       }
       return new UploadRequest(this);
+    }
+
+    private String kindSetting() {
+      return kind == BlobKind.OWN ? "OWN (own())" : kind + " (custodyFrom(\"" + sourcePeer + "\"))";
+    }
+
+    /** Fails if {@code name} was given before: one setting never silently replaces another. */
+    private void requireUnset(String name, @Nullable Object current) {
+      if (!set.add(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.crowdbackup.engine.custody;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
@@ -40,6 +41,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -113,8 +115,8 @@ public final class Custodian implements Closeable {
     this.ledger = b.policy.ledger();
     this.clock = b.policy.clock();
     this.clockFile = b.clockFile;
-    this.ingressTimeoutNanos = b.ingressTimeoutNanos;
-    this.egressTimeoutNanos = b.egressTimeoutNanos;
+    this.ingressTimeoutNanos = saturatedNanos(b.ingressTimeout);
+    this.egressTimeoutNanos = saturatedNanos(b.egressTimeout);
     this.sync = b.sync;
     for (int i = 0; i < receiptRefusals.length; i++) {
       receiptRefusals[i] = new LongAdder();
@@ -128,6 +130,18 @@ public final class Custodian implements Closeable {
    */
   static Builder newBuilder(CustodyPolicy<String> policy) {
     return new Builder(policy);
+  }
+
+  /** How long a piece of an upload or a forward waits for bandwidth before {@code ThrottleTimeoutException}. */
+  static final Duration DEFAULT_BANDWIDTH_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The throttles count in nanoseconds; a wait beyond what a long holds is no deadline at all. */
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /**
@@ -270,6 +284,7 @@ public final class Custodian implements Closeable {
    * @throws RefusalException EXPIRED (or MALFORMED) when the bytes already stored fail the store's checks
    *     on reopening, for example because the envelope expired meanwhile; the store removed the upload and
    *     its reservation is freed
+   * @throws EnvelopeException FINGERPRINT_MISMATCH, likewise (see {@link CustodyUpload})
    */
   public CustodyUpload resume(Fingerprint fingerprint) throws IOException, RefusalException {
     ensureOpen();
@@ -278,6 +293,12 @@ public final class Custodian implements Closeable {
       upload = store.resume(fingerprint);
     } catch (StoreException e) {
       Refusal r = StoreRefusals.refusalForUploadFailure(e);
+      if (r == null) {
+        throw e;
+      }
+      throw refuse(r, e);
+    } catch (EnvelopeException e) {
+      Refusal r = StoreRefusals.refusalFor(e);
       if (r == null) {
         throw e;
       }
@@ -636,7 +657,7 @@ public final class Custodian implements Closeable {
    * blob moves to FORWARDING (durably) and its verified bytes are streamed out through the egress
    * throttle. Finish with {@link Forward#delivered}, {@link Forward#failed()} or close (= failed).
    *
-   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING; {@link StoreException} EXPIRED, NOT_FOUND, CLOSED
+   * @throws CustodyException WRONG_LOCATOR, ALREADY_FORWARDING; {@link StoreException} PAST_EXPIRY, NOT_FOUND, CLOSED
    */
   public Forward beginForward(Fingerprint fingerprint, String locator) throws IOException {
     ensureOpen();
@@ -647,7 +668,7 @@ public final class Custodian implements Closeable {
           + (s == null ? "" : " (it was delivered)"));
     }
     if (s.state() == BlobState.EXPIRED || s.expiresAtEpochSecond() <= clock.nowEpochSecond()) {
-      throw new StoreException(StoreException.Reason.EXPIRED, null, "blob " + fingerprint + " expired at "
+      throw new StoreException(StoreException.Reason.PAST_EXPIRY, null, "blob " + fingerprint + " expired at "
           + s.expiresAtEpochSecond() + "; it is never served");
     }
     if (!s.locator().equals(locator)) {
@@ -677,8 +698,8 @@ public final class Custodian implements Closeable {
         ch = store.open(fingerprint);
       } catch (IOException e) {
         returnToHeld(fingerprint);
-        if (e instanceof StoreException se && se.reason() == StoreException.Reason.EXPIRED) {
-          throw new StoreException(StoreException.Reason.EXPIRED, null, se.getMessage());
+        if (e instanceof StoreException se && se.reason() == StoreException.Reason.PAST_EXPIRY) {
+          throw new StoreException(StoreException.Reason.PAST_EXPIRY, null, se.getMessage());
         }
         throw e;
       }
@@ -773,7 +794,7 @@ public final class Custodian implements Closeable {
     try (ReadableByteChannel ch = store.open(fp)) {
       header = EnvelopeHeaders.read(ch);
     } catch (StoreException e) {
-      if (e.reason() == StoreException.Reason.NOT_FOUND || e.reason() == StoreException.Reason.EXPIRED) {
+      if (e.reason() == StoreException.Reason.NOT_FOUND || e.reason() == StoreException.Reason.PAST_EXPIRY) {
         return outcomeNow(fp);
       }
       throw e;
@@ -927,7 +948,7 @@ public final class Custodian implements Closeable {
   }
 
   /** As {@link #refuse(Refusal)}, keeping the local failure (with its paths) as the exception's cause. */
-  RefusalException refuse(Refusal refusal, StoreException localCause) {
+  RefusalException refuse(Refusal refusal, IOException localCause) {
     return new RefusalException(policy.refusals().record(refusal), localCause);
   }
 
@@ -1077,8 +1098,8 @@ public final class Custodian implements Closeable {
     private final LedgerSync sync;
     private @Nullable CustodyStore store;
     private @Nullable Path clockFile;
-    private long ingressTimeoutNanos = 30_000_000_000L;
-    private long egressTimeoutNanos = 30_000_000_000L;
+    private Duration ingressTimeout = DEFAULT_BANDWIDTH_TIMEOUT;
+    private Duration egressTimeout = DEFAULT_BANDWIDTH_TIMEOUT;
     /** Settings given, so that a second one fails instead of silently replacing the first. */
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
@@ -1116,26 +1137,27 @@ public final class Custodian implements Closeable {
     }
 
     /** How long a read or write piece may wait for ingress bandwidth. Default 30 s. */
-    public Builder ingressTimeoutNanos(long nanos) {
-      requireUnset("ingressTimeoutNanos", this.ingressTimeoutNanos);
-      this.ingressTimeoutNanos = requireNotNegative(nanos, "ingressTimeoutNanos");
-      set.add("ingressTimeoutNanos");
+    public Builder ingressTimeout(Duration timeout) {
+      requireNotNegative(timeout, "ingressTimeout");
+      requireUnset("ingressTimeout", this.ingressTimeout);
+      this.ingressTimeout = timeout;
+      set.add("ingressTimeout");
       return this;
     }
 
     /** How long a piece may wait for egress bandwidth. Default 30 s. */
-    public Builder egressTimeoutNanos(long nanos) {
-      requireUnset("egressTimeoutNanos", this.egressTimeoutNanos);
-      this.egressTimeoutNanos = requireNotNegative(nanos, "egressTimeoutNanos");
-      set.add("egressTimeoutNanos");
+    public Builder egressTimeout(Duration timeout) {
+      requireNotNegative(timeout, "egressTimeout");
+      requireUnset("egressTimeout", this.egressTimeout);
+      this.egressTimeout = timeout;
+      set.add("egressTimeout");
       return this;
     }
 
-    private static long requireNotNegative(long v, String name) {
-      if (v < 0) {
-        throw new IllegalArgumentException(name + " must not be negative but was " + v);
+    private static void requireNotNegative(Duration d, String name) {
+      if (Objects.requireNonNull(d, name).isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative but was " + d);
       }
-      return v;
     }
 
     /** Rebuilds the ledger from the store (blobs and resumable uploads), returns interrupted forwards to held. */

@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * A custody operation other than an offer was refused for a custody reason (offers are refused with a
  * {@link io.crowdbackup.api.policy.RefusalException}; a blob that is not there, has expired, or a closed
- * custodian is the store's {@link io.crowdbackup.api.store.StoreException} NOT_FOUND, EXPIRED or CLOSED,
+ * custodian is the store's {@link io.crowdbackup.api.store.StoreException} NOT_FOUND, PAST_EXPIRY or CLOSED,
  * whichever layer notices). {@link #reason()} is what a program acts on; the
  * message names the blob and gives actual against expected.
  */

@@ -1,5 +1,6 @@
 package io.crowdbackup.engine.custody;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
@@ -19,8 +20,9 @@ import java.nio.channels.ReadableByteChannel;
  * store sees them. Its quota reservation stays until commit (then it is held), abort, rejection of its
  * bytes, or abandonment — the store reports each and the ledger follows. Not thread-safe.
  *
- * <p>A rejection caused by the bytes (malformed, wrong length, wrong fingerprint, expired) is thrown as a
- * {@link RefusalException} with the mapped reason, and the upload is gone. A failure of this device (disk
+ * <p>A rejection caused by the bytes is thrown, and the upload is gone: a wrong fingerprint as the
+ * envelope's {@link EnvelopeException} FINGERPRINT_MISMATCH; malformed bytes, a wrong length or an expiry
+ * as a {@link RefusalException} MALFORMED or EXPIRED. A failure of this device (disk
  * full, I/O error, bandwidth timeout) is an {@link IOException}: the upload stays resumable, reserved.
  */
 public final class CustodyUpload implements Closeable {
@@ -72,8 +74,8 @@ public final class CustodyUpload implements Closeable {
   /**
    * Pays ingress for, then writes, all of {@code src}, in pieces no larger than the throttle grants.
    *
-   * @throws RefusalException MALFORMED, FINGERPRINT_MISMATCH or EXPIRED: the store rejected the bytes and
-   *     removed the upload (its reservation is freed)
+   * @throws RefusalException MALFORMED or EXPIRED: the store rejected the bytes and removed the upload (its
+   *     reservation is freed)
    * @throws io.crowdbackup.api.policy.ThrottleTimeoutException if bandwidth was not granted in time; the
    *     upload stays resumable
    */
@@ -87,6 +89,8 @@ public final class CustodyUpload implements Closeable {
         upload.write(slice);
       } catch (StoreException e) {
         throw mapped(e);
+      } catch (EnvelopeException e) {
+        throw rejected(e);
       }
       ((Buffer) src).position(src.position() + piece);
     }
@@ -115,13 +119,16 @@ public final class CustodyUpload implements Closeable {
    * Checks the whole envelope and its fingerprint, makes it durable and visible: the reservation becomes
    * held.
    *
-   * @throws RefusalException FINGERPRINT_MISMATCH, MALFORMED (short, long), EXPIRED; the upload is gone
+   * @throws EnvelopeException FINGERPRINT_MISMATCH: the upload is gone
+   * @throws RefusalException MALFORMED (short, long), EXPIRED; the upload is gone
    */
   public BlobStat commit() throws IOException, RefusalException {
     try {
       return upload.commit();
     } catch (StoreException e) {
       throw mapped(e);
+    } catch (EnvelopeException e) {
+      throw rejected(e);
     }
   }
 
@@ -150,6 +157,15 @@ public final class CustodyUpload implements Closeable {
   /** Bytes the peer sent that the store rejected (and removed) are a refusal; anything else stays an error. */
   private RefusalException mapped(StoreException e) throws StoreException {
     Refusal r = StoreRefusals.refusalForUploadFailure(e);
+    if (r == null) {
+      throw e;
+    }
+    return custodian.refuse(r, e);
+  }
+
+  /** Bytes that are not the envelope offered: a refusal, or the envelope's own fingerprint mismatch. */
+  private RefusalException rejected(EnvelopeException e) throws EnvelopeException {
+    Refusal r = StoreRefusals.refusalFor(e);
     if (r == null) {
       throw e;
     }

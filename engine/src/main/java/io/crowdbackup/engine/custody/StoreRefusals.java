@@ -1,5 +1,6 @@
 package io.crowdbackup.engine.custody;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.store.StoreException;
 import org.jspecify.annotations.Nullable;
@@ -9,6 +10,11 @@ import org.jspecify.annotations.Nullable;
  * caused (bad bytes, a duplicate) is a refusal; a failure of this device (disk full, I/O error, a closed
  * store) is not the peer's business to be told as a reason about its envelope, so it stays an
  * {@link java.io.IOException} — except that a holder whose disk is full is not accepting.
+ *
+ * <p>Bytes that are not the envelope offered are rejected by the store with the envelope's own
+ * {@link EnvelopeException}: a fingerprint mismatch stays that exception (its own problem type on the wire,
+ * {@code fingerprint-mismatch}, as at a destination); any other rejection of the bytes is the refusal
+ * MALFORMED, the envelope's reason in its message.
  */
 final class StoreRefusals {
   private StoreRefusals() {}
@@ -18,14 +24,9 @@ final class StoreRefusals {
     switch (e.reason()) {
       case DUPLICATE:
         return Refusal.Reason.ALREADY_HELD;
-      case ALREADY_DELIVERED:
+      case DELIVERED:
         return Refusal.Reason.ALREADY_DELIVERED;
-      case FINGERPRINT_MISMATCH:
-        return Refusal.Reason.FINGERPRINT_MISMATCH;
-      case MALFORMED:
-      case LENGTH_MISMATCH:
-        return Refusal.Reason.MALFORMED;
-      case EXPIRED:
+      case PAST_EXPIRY:
         return Refusal.Reason.EXPIRED;
       case DISK_FULL:
         return Refusal.Reason.NOT_ACCEPTING;
@@ -36,19 +37,21 @@ final class StoreRefusals {
 
   /**
    * The refusal for a failure while an accepted upload's bytes arrive, or {@code null} when the upload is
-   * still resumable (disk full, I/O error, closed handle): only rejections of the bytes themselves, after
-   * which the store has removed the upload, become refusals.
+   * still resumable (disk full, I/O error, closed handle): only an expiry found in the bytes, after which
+   * the store has removed the upload, becomes a refusal (other rejections of the bytes are
+   * {@link EnvelopeException}s, see {@link #refusalFor(EnvelopeException)}).
    */
   static @Nullable Refusal refusalForUploadFailure(StoreException e) {
-    switch (e.reason()) {
-      case MALFORMED:
-      case LENGTH_MISMATCH:
-      case FINGERPRINT_MISMATCH:
-      case EXPIRED:
-        return refusalFor(e);
-      default:
-        return null;
-    }
+    return e.reason() == StoreException.Reason.PAST_EXPIRY ? refusalFor(e) : null;
+  }
+
+  /**
+   * The refusal for bytes the store rejected as not the envelope offered (it removed the upload), or
+   * {@code null} for a fingerprint mismatch, which stays the envelope's exception.
+   */
+  static @Nullable Refusal refusalFor(EnvelopeException e) {
+    return e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
+        ? null : Refusal.of(Refusal.Reason.MALFORMED, e.getMessage());
   }
 
   /** The refusal for {@code e}, or {@code null}; see {@link #reasonFor}. */

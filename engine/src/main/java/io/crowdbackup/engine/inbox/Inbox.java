@@ -9,6 +9,7 @@ import io.crowdbackup.api.OpenResult;
 import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.policy.TimeSource;
+import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.envelope.EnvelopeScanner;
 import io.crowdbackup.engine.envelope.StreamingOpener;
@@ -246,7 +247,9 @@ public final class Inbox implements Closeable {
    *
    * @throws EnvelopeException the envelope was rejected ({@code FINGERPRINT_MISMATCH} if it is not
    *     {@code expected}); nothing was published
-   * @throws InboxException the inbox could not write or record the delivery; nothing was published
+   * @throws StoreException the inbox could not write or record the delivery (DISK_FULL, IO_ERROR, CLOSED);
+   *     nothing was published
+   * @throws InboxException NAMES_EXHAUSTED, LEDGER_CORRUPT; nothing was published
    */
   public Delivery deliver(ReadableByteChannel envelope, @Nullable Fingerprint expected) throws IOException {
     ensureOpen();
@@ -327,10 +330,10 @@ public final class Inbox implements Closeable {
       ensureOpen();
       try {
         return publishLocked(temp, opened, tee, length, sha256, fp);
-      } catch (InboxException e) {
+      } catch (StoreException e) {
         // Like a failed fsync in a database: after a failed ledger append, folder sync or publish, what is on
         // disk may differ from what this instance believes. Fail stop; reopening settles it from the disk.
-        if (e.reason() == Reason.IO || e.reason() == Reason.DISK_FULL) {
+        if (e.reason() == StoreException.Reason.IO_ERROR || e.reason() == StoreException.Reason.DISK_FULL) {
           failure = e;
         }
         throw e;
@@ -430,18 +433,22 @@ public final class Inbox implements Closeable {
     }
   }
 
-  private void ensureOpen() throws InboxException {
+  private void ensureOpen() throws StoreException {
     if (closed) {
-      throw new InboxException(Reason.CLOSED, dir, "the inbox is closed");
+      throw new StoreException(StoreException.Reason.CLOSED, dir.toString(), "the inbox is closed");
     }
     IOException f = failure;
     if (f != null) {
-      throw new InboxException(Reason.IO, dir, "an earlier write of the ledger or folder failed (" + f.getMessage()
+      throw new StoreException(StoreException.Reason.IO_ERROR, dir.toString(), "inbox: an earlier write of the "
+          + "ledger or folder failed (" + f.getMessage()
           + "); close and reopen the inbox, which settles the interrupted delivery", f);
     }
   }
 
-  /** Releases the folder lock. Deliveries in flight fail with {@link Reason#CLOSED} before publishing. */
+  /**
+   * Releases the folder lock. Deliveries in flight fail with {@link StoreException.Reason#CLOSED} before
+   * publishing.
+   */
   @Override
   public void close() throws IOException {
     synchronized (publishLock) {
@@ -478,7 +485,7 @@ public final class Inbox implements Closeable {
   }
 
   /**
-   * The temporary file as the opener's output: write failures become {@link InboxException}s naming the
+   * The temporary file as the opener's output: write failures become {@link StoreException}s naming the
    * inbox folder (the temporary file's name means nothing to the user, and it is removed).
    */
   private static final class GuardedSink implements WritableByteChannel {
@@ -505,7 +512,7 @@ public final class Inbox implements Closeable {
       return n;
     }
 
-    void force() throws InboxException {
+    void force() throws StoreException {
       try {
         out.force(true);
       } catch (IOException e) {
@@ -667,7 +674,8 @@ public final class Inbox implements Closeable {
       }
       if (lock == null) {
         lockChannel.close();
-        throw new InboxException(Reason.LOCKED, dir, "another inbox (in this or another process) has this folder open");
+        throw new StoreException(StoreException.Reason.LOCKED_BY_OTHER_PROCESS, dir.toString(),
+            "another inbox (in this or another process) has this folder open");
       }
       DeliveryLedger ledger = null;
       try {

@@ -1,34 +1,32 @@
 package io.crowdbackup.engine.inbox;
 
 import io.crowdbackup.api.CrowdBackupException;
+import io.crowdbackup.api.store.StoreException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The inbox itself failed, as opposed to the envelope being rejected (that is an
- * {@link io.crowdbackup.api.EnvelopeException}, passed through unchanged). Names the path involved and a
+ * The inbox itself failed in a way only an inbox can, as opposed to the envelope being rejected (that is
+ * an {@link io.crowdbackup.api.EnvelopeException}, passed through unchanged). Names the path involved and a
  * reason a program can act on. After any of these the inbox is still consistent: nothing half-written is
  * visible under a final name, and the ledger holds only whole records.
+ *
+ * <p>The inbox is a destination's store of opened files: a failure of its storage (the folder locked by
+ * another process, a full disk, an I/O error, a closed inbox) is the storage concern's
+ * {@link StoreException} ({@code LOCKED_BY_OTHER_PROCESS}, {@code DISK_FULL}, {@code IO_ERROR},
+ * {@code CLOSED}) with the path, the same reason a front-end already handles for its custody store.
  */
 public class InboxException extends CrowdBackupException {
   private static final long serialVersionUID = 1L;
 
   /** Why the inbox failed. */
   public enum Reason {
-    /** Another process (or another {@link Inbox} in this one) holds the inbox folder's lock. */
-    LOCKED,
     /** The delivered-ledger is damaged beyond a torn last record; it is left untouched for inspection. */
     LEDGER_CORRUPT,
-    /** Reading or writing the ledger, a temporary file or the folder failed (permissions, I/O). */
-    IO,
-    /** The device has no space left for a delivery's file or the ledger; nothing was published. */
-    DISK_FULL,
     /** Every clash suffix for a name up to {@code (9999)} is taken. */
-    NAMES_EXHAUSTED,
-    /** The inbox was closed. */
-    CLOSED
+    NAMES_EXHAUSTED
   }
 
   private final Reason reason;
@@ -44,9 +42,13 @@ public class InboxException extends CrowdBackupException {
     this.path = path;
   }
 
-  /** An I/O failure: {@link Reason#DISK_FULL} when the device ran out of space, else {@link Reason#IO}. */
-  static InboxException io(Path path, String message, IOException cause) {
-    return new InboxException(AtomicFiles.isDiskFull(cause) ? Reason.DISK_FULL : Reason.IO, path, message, cause);
+  /**
+   * An I/O failure of the inbox's storage: {@link StoreException.Reason#DISK_FULL} when the device ran out
+   * of space, else {@link StoreException.Reason#IO_ERROR}; nothing was published.
+   */
+  static StoreException io(Path path, String message, IOException cause) {
+    return new StoreException(AtomicFiles.isDiskFull(cause) ? StoreException.Reason.DISK_FULL
+        : StoreException.Reason.IO_ERROR, path.toString(), "inbox: " + message, cause);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.crowdbackup.engine.policy;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.ThrottleTimeoutException;
 import io.crowdbackup.api.policy.TimeSource;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -117,7 +118,7 @@ public final class BandwidthShaper<P> {
       long startNanos = time.monotonicNanos();
       long peerCoveredAt = peer.reserve(bytes, startNanos, timeoutNanos);
       if (peerCoveredAt == TokenBucket.NOT_BY_DEADLINE) {
-        throw new ThrottleTimeoutException(peer.name(), bytes, timeoutNanos, peer.bytesPerSecond());
+        throw new ThrottleTimeoutException(peer.name(), bytes, Duration.ofNanos(timeoutNanos), peer.bytesPerSecond());
       }
       peer.awaitCovered(peerCoveredAt);
       long nowNanos = time.monotonicNanos();
@@ -127,7 +128,8 @@ public final class BandwidthShaper<P> {
         // Give the peer's tokens back if nothing touched its bucket since (exactly as if never reserved);
         // otherwise they are forfeit, which errs towards less traffic, never more.
         peer.undoTake(peerCoveredAt + peer.maxGrantBytes(), bytes);
-        throw new ThrottleTimeoutException(global.name(), bytes, timeoutNanos, global.bytesPerSecond());
+        throw new ThrottleTimeoutException(global.name(), bytes, Duration.ofNanos(timeoutNanos),
+            global.bytesPerSecond());
       }
       global.awaitCovered(globalCoveredAt);
     }

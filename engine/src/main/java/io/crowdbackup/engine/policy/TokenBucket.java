@@ -3,6 +3,7 @@ package io.crowdbackup.engine.policy;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.ThrottleTimeoutException;
 import io.crowdbackup.api.policy.TimeSource;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -146,7 +147,7 @@ public final class TokenBucket implements Throttle {
   public void acquire(long bytes, long timeoutNanos) throws ThrottleTimeoutException, InterruptedException {
     long coveredAt = reserve(bytes, time.monotonicNanos(), timeoutNanos);
     if (coveredAt == NOT_BY_DEADLINE) {
-      throw new ThrottleTimeoutException(name, bytes, timeoutNanos, rateBytesPerSecond);
+      throw new ThrottleTimeoutException(name, bytes, Duration.ofNanos(timeoutNanos), rateBytesPerSecond);
     }
     awaitCovered(coveredAt);
   }

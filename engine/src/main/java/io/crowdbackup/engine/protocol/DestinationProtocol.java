@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,7 +65,7 @@ public final class DestinationProtocol implements Closeable {
     this.maxEnvelopeBytes = b.maxEnvelopeBytes;
     this.maxStagedUploads = b.maxStagedUploads;
     this.maxStagedBytes = b.maxStagedBytes;
-    this.abandonAfterMillis = b.abandonAfterMillis;
+    this.abandonAfterMillis = b.abandonAfter.toMillis();
     this.onError = b.onError != null ? b.onError : (what, e) -> { };
   }
 
@@ -338,10 +339,7 @@ public final class DestinationProtocol implements Closeable {
   private ProtocolResponse rejected(Fingerprint fp, Path part, EnvelopeException e) throws IOException {
     scanners.remove(fp);
     Files.deleteIfExists(part);
-    return ProtocolResponse.problem(Problem.of(e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
-        ? Problem.Type.FINGERPRINT_MISMATCH : Problem.Type.ENVELOPE_REJECTED,
-        "the envelope was rejected: " + Problem.peerSafe(e.getMessage()) + "; nothing was kept")
-        .with(Problem.ENVELOPE_REASON, e.reason().name()));
+    return ProtocolResponse.problem(Problem.of(e));
   }
 
   /**
@@ -472,8 +470,9 @@ public final class DestinationProtocol implements Closeable {
     private boolean maxSet;
     private long maxStagedUploads = 1000;
     private long maxStagedBytes = 64L << 30;
-    private long abandonAfterMillis = 24L * 3600 * 1000;
+    private Duration abandonAfter = Duration.ofHours(24);
     private @Nullable BiConsumer<String, Throwable> onError;
+    private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private Builder(DeliverySink sink, Path staging) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -509,18 +508,27 @@ public final class DestinationProtocol implements Closeable {
         throw new IllegalArgumentException("maxStaged must be positive but was " + uploads + " uploads, " + bytes
             + " bytes");
       }
+      requireUnset("maxStaged", maxStagedUploads + " uploads, " + maxStagedBytes + " bytes");
       this.maxStagedUploads = uploads;
       this.maxStagedBytes = bytes;
       return this;
     }
 
     /** An unfinished upload untouched this long is removed (at the next creation). Default 24 h. */
-    public Builder abandonAfterMillis(long millis) {
-      if (millis < 0) {
-        throw new IllegalArgumentException("abandonAfterMillis must not be negative but was " + millis);
+    public Builder abandonAfter(Duration idle) {
+      if (Objects.requireNonNull(idle, "idle").isNegative()) {
+        throw new IllegalArgumentException("abandonAfter must not be negative but was " + idle);
       }
-      this.abandonAfterMillis = millis;
+      requireUnset("abandonAfter", abandonAfter);
+      this.abandonAfter = idle;
       return this;
+    }
+
+    /** Fails if {@code name} was given before: one setting never silently replaces another. */
+    private void requireUnset(String name, Object current) {
+      if (!set.add(name)) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
     }
 
     public Builder onError(BiConsumer<String, Throwable> onError) {

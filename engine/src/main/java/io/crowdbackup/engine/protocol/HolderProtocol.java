@@ -1,5 +1,6 @@
 package io.crowdbackup.engine.protocol;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.policy.PeerUsage;
@@ -328,6 +329,9 @@ public final class HolderProtocol implements Closeable {
         } catch (RefusalException e) {
           forget(s, fp);
           return ProtocolResponse.problem(Problem.of(e.refusal()));
+        } catch (EnvelopeException e) {
+          forget(s, fp);
+          return ProtocolResponse.problem(Problem.of(e));
         } catch (IOException e) {
           return deviceFailed(s, fp, e);
         }
@@ -352,6 +356,9 @@ public final class HolderProtocol implements Closeable {
         } catch (RefusalException e) {
           forget(s, fp);
           return ProtocolResponse.problem(Problem.of(e.refusal()));
+        } catch (EnvelopeException e) {
+          forget(s, fp);
+          return ProtocolResponse.problem(Problem.of(e));
         }
         forget(s, fp);
         return offsetAnswer(204, b.envelopeLengthBytes(), 0, b.expiresAtEpochSecond());
@@ -371,6 +378,9 @@ public final class HolderProtocol implements Closeable {
     } catch (RefusalException e) {
       sessions.remove(fp, s);
       return ProtocolResponse.problem(Problem.of(e.refusal()));
+    } catch (EnvelopeException e) {
+      sessions.remove(fp, s);
+      return ProtocolResponse.problem(Problem.of(e));
     } catch (StoreException e) {
       if (e.reason() == StoreException.Reason.NOT_FOUND) {
         sessions.remove(fp, s);
@@ -434,6 +444,9 @@ public final class HolderProtocol implements Closeable {
       } catch (RefusalException e) {
         forget(s, fp);
         return ProtocolResponse.problem(Problem.of(e.refusal()));
+      } catch (EnvelopeException e) {
+        forget(s, fp);
+        return ProtocolResponse.problem(Problem.of(e));
       } catch (IOException e) {
         return deviceFailed(s, fp, e);
       }

@@ -1,5 +1,6 @@
 package io.crowdbackup.engine.protocol;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.policy.Refusal;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -125,6 +126,17 @@ public final class Problem {
     Map<String, Object> ext = new LinkedHashMap<>();
     ext.put(REASON, type.name());
     return new Problem(type.uri(), type.status(), type.title(), Objects.requireNonNull(detail, "detail"), ext);
+  }
+
+  /**
+   * The wire form of bytes that are not the envelope offered, at a holder or a destination:
+   * {@code fingerprint-mismatch} or {@code envelope-rejected}, with {@code envelopeReason}. Nothing was kept.
+   */
+  public static Problem of(EnvelopeException e) {
+    Type t = e.reason() == EnvelopeException.Reason.FINGERPRINT_MISMATCH
+        ? Type.FINGERPRINT_MISMATCH : Type.ENVELOPE_REJECTED;
+    return of(t, "the envelope was rejected: " + peerSafe(e.getMessage()) + "; nothing was kept")
+        .with(ENVELOPE_REASON, e.reason().name());
   }
 
   /** The wire form of a holder's refusal, with every number it carries. */

@@ -79,29 +79,29 @@ public final class Receipts {
   /** Parses the binary form. Says nothing about the signature: call {@link #verify} before acting. */
   public static Receipt decode(byte[] bytes) throws ReceiptException {
     if (bytes == null || bytes.length < 7) {
-      throw new ReceiptException(Reason.MALFORMED,
+      throw new ReceiptException(Reason.RECEIPT_MALFORMED,
           "receipt is " + (bytes == null ? 0 : bytes.length) + " bytes, expected " + ENCODED_BYTES);
     }
     if (!Arrays.equals(Arrays.copyOf(bytes, 4), MAGIC)) {
-      throw new ReceiptException(Reason.MALFORMED, "bad magic " + Hex.of(Arrays.copyOf(bytes, 4))
+      throw new ReceiptException(Reason.RECEIPT_MALFORMED, "bad magic " + Hex.of(Arrays.copyOf(bytes, 4))
           + ", expected \"CBRC\"");
     }
     int version = ((bytes[4] & 0xff) << 8) | (bytes[5] & 0xff);
     if (version > VERSION) {
-      throw new ReceiptException(Reason.VERSION_TOO_NEW, "receipt version " + version + ", this reader supports "
+      throw new ReceiptException(Reason.RECEIPT_VERSION_TOO_NEW, "receipt version " + version + ", this reader supports "
           + VERSION);
     }
     if (version < VERSION) {
-      throw new ReceiptException(Reason.VERSION_TOO_OLD, "receipt version " + version + ", this reader supports "
+      throw new ReceiptException(Reason.RECEIPT_VERSION_TOO_OLD, "receipt version " + version + ", this reader supports "
           + VERSION);
     }
     if (bytes.length != ENCODED_BYTES) {
-      throw new ReceiptException(Reason.MALFORMED,
+      throw new ReceiptException(Reason.RECEIPT_MALFORMED,
           "receipt is " + bytes.length + " bytes, expected " + ENCODED_BYTES);
     }
     Kind kind = Kind.ofCode(bytes[6] & 0xff);
     if (kind == null) {
-      throw new ReceiptException(Reason.MALFORMED, "kind " + (bytes[6] & 0xff) + " is undefined");
+      throw new ReceiptException(Reason.RECEIPT_MALFORMED, "kind " + (bytes[6] & 0xff) + " is undefined");
     }
     ByteBuffer b = ByteBuffer.wrap(bytes, 7, ENCODED_BYTES - 7);
     byte[] fp = new byte[32];

@@ -639,7 +639,7 @@ public final class FileCustodyStore implements CustodyStore {
       IndexEntry e = index.get(fp);
       if (e != null) {
         throw e.state() == BlobState.DELIVERED
-            ? new StoreException(Reason.ALREADY_DELIVERED, null, "blob " + fp + " was delivered; it is remembered "
+            ? new StoreException(Reason.DELIVERED, null, "blob " + fp + " was delivered; it is remembered "
                 + "until " + RetentionPolicy.isoInstant(e.expiresAtEpochSecond()) + " so it is not taken again")
             : new StoreException(Reason.DUPLICATE, blobPath(e).toString(), "blob " + fp + " is already stored");
       }
@@ -734,7 +734,7 @@ public final class FileCustodyStore implements CustodyStore {
         ensureOpen();
         IndexEntry e = index.get(fp);
         if (e != null || uploads.containsKey(fp)) {
-          throw new StoreException(e != null && e.state() == BlobState.DELIVERED ? Reason.ALREADY_DELIVERED
+          throw new StoreException(e != null && e.state() == BlobState.DELIVERED ? Reason.DELIVERED
               : Reason.DUPLICATE, dataPath.toString(), "the sealed envelope's fingerprint " + fp + " is already "
               + (e == null ? "being uploaded" : e.state() == BlobState.DELIVERED ? "remembered as delivered"
                   : "stored") + "; nothing was stored");
@@ -1057,7 +1057,7 @@ public final class FileCustodyStore implements CustodyStore {
           + (e == null ? "" : " (it was " + e.state().name().toLowerCase(java.util.Locale.ROOT) + ")"));
     }
     if (e.expiresAtEpochSecond() <= nowEpochSecond()) {
-      throw new StoreException(Reason.EXPIRED, blobPath(e).toString(),
+      throw new StoreException(Reason.PAST_EXPIRY, blobPath(e).toString(),
           "blob " + fingerprint + " expired at " + RetentionPolicy.isoInstant(e.expiresAtEpochSecond())
               + "; it is never served");
     }

@@ -166,7 +166,7 @@ public final class SealingUpload implements WritableByteChannel {
   private void checkHeader(EnvelopeHeader h) throws StoreException {
     long now = store.nowEpochSecond();
     if (h.expiresAtEpochSecond() <= now) {
-      throw new StoreException(Reason.EXPIRED, dataPath.toString(), "the sealed envelope expires at "
+      throw new StoreException(Reason.PAST_EXPIRY, dataPath.toString(), "the sealed envelope expires at "
           + RetentionPolicy.isoInstant(h.expiresAtEpochSecond()) + ", which has passed; nothing was stored");
     }
     declared = h.envelopeLengthBytes();
@@ -193,12 +193,12 @@ public final class SealingUpload implements WritableByteChannel {
     return OWN_RECORD_HEADER_BYTES + declared + 8;
   }
 
-  private StoreException rejected(EnvelopeException e) {
-    EnvelopeException.Reason r = e.reason();
-    boolean length = r == EnvelopeException.Reason.TRUNCATED || r == EnvelopeException.Reason.MISSING_FINAL_CHUNK
-        || r == EnvelopeException.Reason.TRAILING_DATA || r == EnvelopeException.Reason.LENGTH_MISMATCH;
-    return new StoreException(length ? Reason.LENGTH_MISMATCH : Reason.MALFORMED, dataPath.toString(),
-        "the sealed bytes are not an envelope (" + e.getMessage() + "); nothing was stored", e);
+  /** The envelope's own rejection, naming the seal; the store re-reports no envelope reason of its own. */
+  private EnvelopeException rejected(EnvelopeException e) {
+    String prefix = e.reason() + ": ";
+    String detail = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+    return new EnvelopeException(e.reason(), "seal into " + dataPath + ": the sealed bytes are not an envelope ("
+        + detail + "); nothing was stored", e);
   }
 
   /**
@@ -207,8 +207,9 @@ public final class SealingUpload implements WritableByteChannel {
    * store's atomic publish. On any failure nothing is visible and the file is removed.
    *
    * @return the stored blob (own, {@code HELD})
-   * @throws StoreException FINGERPRINT_MISMATCH, LENGTH_MISMATCH or MALFORMED (the bytes), DUPLICATE or
-   *     ALREADY_DELIVERED (the fingerprint is known), or an I/O reason
+   * @throws EnvelopeException the bytes are not the envelope the sealer reported (its reason: FINGERPRINT_MISMATCH,
+   *     LENGTH_MISMATCH, TRUNCATED …)
+   * @throws StoreException DUPLICATE or DELIVERED (the fingerprint is known), or an I/O reason
    */
   public BlobStat commit(Fingerprint expected) throws IOException {
     if (ended) {
@@ -223,7 +224,8 @@ public final class SealingUpload implements WritableByteChannel {
         throw rejected(e);
       }
       if (!actual.equals(expected)) {
-        throw new StoreException(Reason.FINGERPRINT_MISMATCH, dataPath.toString(), "the sealed bytes hash to "
+        throw new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH, "seal into " + dataPath
+            + ": the sealed bytes hash to "
             + actual + ", the sealer reported " + expected + "; nothing was stored");
       }
       EnvelopeHeader h = Objects.requireNonNull(scanner.header(), "header of a finished scan");

@@ -706,15 +706,15 @@ final class UploadImpl implements Upload {
     }
     EnvelopeHeader h = scanner.header();
     if (h.envelopeLengthBytes() != u.header.declaredLengthBytes) {
-      StoreException e = new StoreException(Reason.LENGTH_MISMATCH, u.dataPath.toString(), "the envelope header "
-          + "declares " + h.envelopeLengthBytes() + " bytes, the sender declared " + u.header.declaredLengthBytes
-          + "; nothing was stored");
+      EnvelopeException e = new EnvelopeException(EnvelopeException.Reason.LENGTH_MISMATCH, "upload of "
+          + u.header.fingerprint + ": the envelope header declares " + h.envelopeLengthBytes()
+          + " bytes, the sender declared " + u.header.declaredLengthBytes + "; nothing was stored");
       abortQuietly();
       throw e;
     }
     long expires = Math.min(h.expiresAtEpochSecond(), u.header.expiresNoLaterThanEpochSecond);
     if (expires <= store.nowEpochSecond()) {
-      StoreException e = new StoreException(Reason.EXPIRED, u.dataPath.toString(), "the envelope expires at "
+      StoreException e = new StoreException(Reason.PAST_EXPIRY, u.dataPath.toString(), "the envelope expires at "
           + RetentionPolicy.isoInstant(expires) + ", which has passed; nothing was stored");
       abortQuietly();
       throw e;
@@ -768,8 +768,9 @@ final class UploadImpl implements Upload {
       throw rejectAndAbort(e);
     }
     if (!actual.equals(u.header.fingerprint)) {
-      StoreException e = new StoreException(Reason.FINGERPRINT_MISMATCH, u.dataPath.toString(), "the bytes hash to "
-          + actual + ", the sender promised " + u.header.fingerprint + "; nothing was stored");
+      EnvelopeException e = new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH, "upload of "
+          + u.header.fingerprint + ": the bytes hash to " + actual + ", the sender promised "
+          + u.header.fingerprint + "; nothing was stored");
       abortQuietly();
       throw e;
     }
@@ -885,14 +886,14 @@ final class UploadImpl implements Upload {
     data.truncate(out + tail.length);
   }
 
-  private StoreException rejectAndAbort(EnvelopeException e) {
-    EnvelopeException.Reason r = e.reason();
-    boolean length = r == EnvelopeException.Reason.TRUNCATED || r == EnvelopeException.Reason.MISSING_FINAL_CHUNK
-        || r == EnvelopeException.Reason.TRAILING_DATA || r == EnvelopeException.Reason.LENGTH_MISMATCH;
-    StoreException se = new StoreException(length ? Reason.LENGTH_MISMATCH : Reason.MALFORMED, u.dataPath.toString(),
-        "the envelope was rejected (" + e.getMessage() + "); nothing was stored", e);
+  /** The envelope's own rejection, naming the upload; the store re-reports no envelope reason of its own. */
+  private EnvelopeException rejectAndAbort(EnvelopeException e) {
+    String prefix = e.reason() + ": ";
+    String detail = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+    EnvelopeException named = new EnvelopeException(e.reason(), "upload of " + u.header.fingerprint + ": " + detail
+        + "; nothing was stored", e);
     abortQuietly();
-    return se;
+    return named;
   }
 
   private void abortQuietly() {

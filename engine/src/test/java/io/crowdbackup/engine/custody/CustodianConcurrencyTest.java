@@ -153,6 +153,9 @@ class CustodianConcurrencyTest {
               }
             } catch (RefusalException ex) {
               refusals.incrementAndGet();
+            } catch (io.crowdbackup.api.EnvelopeException ex) {
+              // Corrupted bytes: the envelope's own rejection (a fingerprint mismatch), nothing stored.
+              refusals.incrementAndGet();
             } catch (StoreException ex) {
               // Racing a resume with another resume of the same upload, or with its commit: expected.
               if (ex.reason() != StoreException.Reason.DUPLICATE && ex.reason() != StoreException.Reason.NOT_FOUND) {

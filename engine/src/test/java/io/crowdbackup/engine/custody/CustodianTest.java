@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.policy.RateLimit;
 import io.crowdbackup.api.policy.Refusal;
@@ -92,11 +93,12 @@ class CustodianTest {
       assertEquals(c.stats().freeBytes(), full.bytesFree());
       inFlight.abort();
 
-      // Bytes that do not match the offer: refused, nothing stored, reservation freed.
+      // Bytes that do not match the offer: rejected, nothing stored, reservation freed.
       Env other = envelope(7, 2_000);
       Offer lying = Offer.newBuilder().fingerprint(fourth.fingerprint).declaredLengthBytes(other.bytes.length)
           .envelopeExpiresAtEpochSecond(other.expiresAtEpochSecond).sourcePeer("p4").build();
-      assertEquals(Refusal.Reason.FINGERPRINT_MISMATCH, refusal(() -> c.receive(lying, other.channel())).reason());
+      assertEquals(EnvelopeException.Reason.FINGERPRINT_MISMATCH,
+          assertThrows(EnvelopeException.class, () -> c.receive(lying, other.channel())).reason());
       byte[] garbage = new byte[other.bytes.length];
       Arrays.fill(garbage, (byte) 7);
       assertEquals(Refusal.Reason.MALFORMED,
@@ -110,7 +112,7 @@ class CustodianTest {
       assertEquals(longLived.bytes.length + small.bytes.length, s.heldBytes());
       for (Refusal.Reason r : new Refusal.Reason[] {Refusal.Reason.TOO_LARGE, Refusal.Reason.TTL_TOO_LONG,
           Refusal.Reason.EXPIRED, Refusal.Reason.PEER_SHARE_EXCEEDED, Refusal.Reason.ALREADY_HELD,
-          Refusal.Reason.UPLOAD_IN_PROGRESS, Refusal.Reason.QUOTA_FULL, Refusal.Reason.FINGERPRINT_MISMATCH}) {
+          Refusal.Reason.UPLOAD_IN_PROGRESS, Refusal.Reason.QUOTA_FULL}) {
         assertEquals(1, s.refusals(r), r.toString());
       }
       assertEquals(2, s.refusals(Refusal.Reason.MALFORMED));
@@ -146,7 +148,7 @@ class CustodianTest {
           assertThrows(ReceiptException.class, () -> c.acceptReceipt(a.release(SOURCE))).reason());
       assertEquals(ReceiptException.Reason.WRONG_SIGNER,
           assertThrows(ReceiptException.class, () -> c.acceptRelease(a.release(OTHER_SOURCE))).reason());
-      assertEquals(ReceiptException.Reason.MALFORMED,
+      assertEquals(ReceiptException.Reason.RECEIPT_MALFORMED,
           assertThrows(ReceiptException.class, () -> c.acceptReceipt(new byte[12])).reason());
       assertEquals(held, c.stats().heldBytes(), "refused proofs drop nothing");
       assertEquals(BlobState.HELD, c.stat(a.fingerprint).state());
@@ -280,7 +282,7 @@ class CustodianTest {
       }
       time.jumpWallMillis(-10 * 3600_000L); // and backwards: still ignored
       time.advanceSeconds(1801);
-      assertEquals(StoreException.Reason.EXPIRED,
+      assertEquals(StoreException.Reason.PAST_EXPIRY,
           assertThrows(StoreException.class, () -> c.beginForward(hour.fingerprint, "home-a.example")).reason());
       assertTrue(c.pendingFor("home-a.example").stream().noneMatch(s -> s.fingerprint().equals(hour.fingerprint)));
       assertEquals(1, c.evictExpired());

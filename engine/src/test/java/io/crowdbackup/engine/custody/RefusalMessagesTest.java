@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.custody.CustodyFixture.Env;
 import io.crowdbackup.engine.policy.ManualTimeSource;
@@ -58,16 +59,13 @@ class RefusalMessagesTest {
       Offer lying = Offer.newBuilder().fingerprint(promised.fingerprint).declaredLengthBytes(sent.bytes.length)
           .envelopeExpiresAtEpochSecond(sent.expiresAtEpochSecond).sourcePeer("p1").build();
 
-      RefusalException mismatch = refused(() -> c.receive(lying, sent.channel()));
-      assertEquals(Refusal.Reason.FINGERPRINT_MISMATCH, mismatch.reason());
-      assertFitForAPeer(mismatch.refusal());
-      assertTrue(mismatch.refusal().message().contains(promised.fingerprint.toString())
-          && mismatch.refusal().message().contains(sent.fingerprint.toString()),
-          "the peer is told both fingerprints: " + mismatch.refusal().message());
-      assertEquals("FINGERPRINT_MISMATCH: " + mismatch.refusal().message(), mismatch.getMessage());
-      // The local log keeps the path: the store's exception is the cause.
-      StoreException local = assertInstanceOf(StoreException.class, mismatch.getCause());
-      assertTrue(local.path().startsWith(dir.toString()), local.getMessage());
+      // A fingerprint mismatch is the envelope's own rejection (the wire's fingerprint-mismatch), no path.
+      EnvelopeException mismatch = assertThrows(EnvelopeException.class, () -> c.receive(lying, sent.channel()));
+      assertEquals(EnvelopeException.Reason.FINGERPRINT_MISMATCH, mismatch.reason());
+      assertFalse(mismatch.getMessage().contains(dir.toString()), mismatch.getMessage());
+      assertTrue(mismatch.getMessage().contains(promised.fingerprint.toString())
+          && mismatch.getMessage().contains(sent.fingerprint.toString()),
+          "the peer is told both fingerprints: " + mismatch.getMessage());
 
       byte[] garbage = new byte[sent.bytes.length];
       Arrays.fill(garbage, (byte) 7);
@@ -99,7 +97,7 @@ class RefusalMessagesTest {
         assertTrue(r.message().contains("1234 bytes of 5678"), r.message());
       }
     }
-    Refusal noPath = StoreRefusals.refusalFor(new StoreException(StoreException.Reason.ALREADY_DELIVERED, null,
+    Refusal noPath = StoreRefusals.refusalFor(new StoreException(StoreException.Reason.DELIVERED, null,
         "blob x was delivered"));
     assertEquals("blob x was delivered", noPath.message());
   }

@@ -322,7 +322,7 @@ class SealOwnTest {
           .build();
       io.crowdbackup.api.store.StoreException x = assertThrows(io.crowdbackup.api.store.StoreException.class,
           () -> c.sealOwn(sealer, expired, channel(plain), plain.length, Transfer.create()));
-      assertEquals(io.crowdbackup.api.store.StoreException.Reason.EXPIRED, x.reason(), x.getMessage());
+      assertEquals(io.crowdbackup.api.store.StoreException.Reason.PAST_EXPIRY, x.reason(), x.getMessage());
       assertEquals(List.of(), leftovers());
       assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), c.storeUsage());
     }

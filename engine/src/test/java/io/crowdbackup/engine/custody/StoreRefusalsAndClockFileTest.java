@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.store.ClockFile;
@@ -30,17 +31,10 @@ class StoreRefusalsAndClockFileTest {
         case DUPLICATE:
           assertEquals(Refusal.Reason.ALREADY_HELD, mapped);
           break;
-        case ALREADY_DELIVERED:
+        case DELIVERED:
           assertEquals(Refusal.Reason.ALREADY_DELIVERED, mapped);
           break;
-        case FINGERPRINT_MISMATCH:
-          assertEquals(Refusal.Reason.FINGERPRINT_MISMATCH, mapped);
-          break;
-        case MALFORMED:
-        case LENGTH_MISMATCH:
-          assertEquals(Refusal.Reason.MALFORMED, mapped);
-          break;
-        case EXPIRED:
+        case PAST_EXPIRY:
           assertEquals(Refusal.Reason.EXPIRED, mapped);
           break;
         case DISK_FULL:
@@ -52,8 +46,18 @@ class StoreRefusalsAndClockFileTest {
     }
     // Mid-upload, a full disk keeps the upload resumable: not a refusal.
     assertNull(StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.DISK_FULL)));
-    assertEquals(Refusal.Reason.MALFORMED,
-        StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.LENGTH_MISMATCH)).reason());
+    assertEquals(Refusal.Reason.EXPIRED,
+        StoreRefusals.refusalForUploadFailure(ex(StoreException.Reason.PAST_EXPIRY)).reason());
+    // Bytes that are not the envelope offered: the envelope's own fingerprint mismatch, else MALFORMED.
+    for (EnvelopeException.Reason r : EnvelopeException.Reason.values()) {
+      Refusal refusal = StoreRefusals.refusalFor(new EnvelopeException(r, "test"));
+      if (r == EnvelopeException.Reason.FINGERPRINT_MISMATCH) {
+        assertNull(refusal);
+      } else {
+        assertEquals(Refusal.Reason.MALFORMED, refusal.reason(), r.name());
+        assertTrue(refusal.message().startsWith(r + ": "), "the envelope's reason reaches the peer");
+      }
+    }
   }
 
   @Test

@@ -74,7 +74,8 @@ public final class TestEnvelopes {
         .expiresAtEpochSecond(EXPIRES)
         .name("photo.jpg")
         .mediaType("image/jpeg")
-        .createdAtEpochMillis(1_700_000_000_000L);
+        .createdAtEpochMillis(1_700_000_000_000L)
+        .build().toBuilder(); // a starting point: a test may set each value once more
   }
 
   /** Seals a byte array and returns the envelope bytes. */

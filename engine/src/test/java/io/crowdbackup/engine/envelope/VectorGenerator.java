@@ -745,12 +745,12 @@ public final class VectorGenerator {
         "release", "WRONG_KIND");
     receipt("release-as-receipt", "A genuine release where a receipt is required.", "source", rl, fp, "receipt",
         "WRONG_KIND");
-    receipt("bad-magic", "Magic \"CBRD\".", null, with(rc, 3, (byte) 'D'), fp, "receipt", "MALFORMED");
-    receipt("version-too-new", "Receipt version 2.", null, with(rc, 4, u16(2)), fp, "receipt", "VERSION_TOO_NEW");
-    receipt("version-too-old", "Receipt version 0.", null, with(rc, 4, u16(0)), fp, "receipt", "VERSION_TOO_OLD");
-    receipt("too-short", "142 bytes.", null, Arrays.copyOf(rc, 142), fp, "receipt", "MALFORMED");
-    receipt("too-long", "144 bytes.", null, Arrays.copyOf(rc, 144), fp, "receipt", "MALFORMED");
-    receipt("undefined-kind", "Kind 3.", null, with(rc, 6, (byte) 3), fp, "receipt", "MALFORMED");
+    receipt("bad-magic", "Magic \"CBRD\".", null, with(rc, 3, (byte) 'D'), fp, "receipt", "RECEIPT_MALFORMED");
+    receipt("version-too-new", "Receipt version 2.", null, with(rc, 4, u16(2)), fp, "receipt", "RECEIPT_VERSION_TOO_NEW");
+    receipt("version-too-old", "Receipt version 0.", null, with(rc, 4, u16(0)), fp, "receipt", "RECEIPT_VERSION_TOO_OLD");
+    receipt("too-short", "142 bytes.", null, Arrays.copyOf(rc, 142), fp, "receipt", "RECEIPT_MALFORMED");
+    receipt("too-long", "144 bytes.", null, Arrays.copyOf(rc, 144), fp, "receipt", "RECEIPT_MALFORMED");
+    receipt("undefined-kind", "Kind 3.", null, with(rc, 6, (byte) 3), fp, "receipt", "RECEIPT_MALFORMED");
     files.put("receipts.jsonl", String.join("\n", receiptLines) + "\n");
   }
 

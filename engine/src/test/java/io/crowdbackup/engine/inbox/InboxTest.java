@@ -9,6 +9,7 @@ import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.Receipt;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SigningKeyPair;
+import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.TransferCancelledException;
@@ -352,14 +353,15 @@ class InboxTest {
     try (Inbox failing = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L))
         .stepHook(step -> {
           if (step == Inbox.Step.PUBLISHED) {
-            throw new InboxException(InboxException.Reason.IO, inboxDir, "simulated: fsync failed (EIO)");
+            throw new StoreException(StoreException.Reason.IO_ERROR, inboxDir.toString(),
+                "simulated: fsync failed (EIO)");
           }
         }).open()) {
-      InboxException first = assertThrows(InboxException.class, () -> failing.deliver(env));
+      StoreException first = assertThrows(StoreException.class, () -> failing.deliver(env));
       assertTrue(first.getMessage().contains("EIO"), first.getMessage());
       // The file is published but its DONE record is not written: this instance refuses to go on.
-      InboxException next = assertThrows(InboxException.class, () -> failing.deliver(other));
-      assertEquals(InboxException.Reason.IO, next.reason());
+      StoreException next = assertThrows(StoreException.class, () -> failing.deliver(other));
+      assertEquals(StoreException.Reason.IO_ERROR, next.reason());
       assertTrue(next.getMessage().contains("reopen"), next.getMessage());
     }
     try (Inbox inbox = open()) {
@@ -453,13 +455,13 @@ class InboxTest {
     Path devFull = Path.of("/dev/full");
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(devFull), "needs /dev/full (Linux)");
     Path env = seal("full.bin", data(31, 3 * CHUNK));
-    InboxException e;
+    StoreException e;
     try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).time(new ManualTimeSource((NOW) * 1000L))
         .fileOpener((path, options) -> FileChannel.open(devFull, StandardOpenOption.WRITE)).open()) {
-      e = assertThrows(InboxException.class, () -> inbox.deliver(env));
+      e = assertThrows(StoreException.class, () -> inbox.deliver(env));
     }
-    assertEquals(InboxException.Reason.DISK_FULL, e.reason(), e.getMessage());
-    assertEquals(inboxDir, e.path(), "the folder the user gave, not a temporary file");
+    assertEquals(StoreException.Reason.DISK_FULL, e.reason(), e.getMessage());
+    assertEquals(inboxDir.toString(), e.path(), "the folder the user gave, not a temporary file");
     assertFalse(e.getMessage().contains(AtomicFiles.TEMP_PREFIX), e.getMessage());
     assertArrayEquals(new String[0], visibleNames(inboxDir), "no temporary or partial file is left");
     try (Inbox inbox = open()) {
@@ -470,8 +472,8 @@ class InboxTest {
   @Test
   void aSecondInboxOnTheSameFolderIsRefused() throws Exception {
     try (Inbox inbox = open()) {
-      InboxException e = assertThrows(InboxException.class, this::open);
-      assertEquals(InboxException.Reason.LOCKED, e.reason());
+      StoreException e = assertThrows(StoreException.class, this::open);
+      assertEquals(StoreException.Reason.LOCKED_BY_OTHER_PROCESS, e.reason());
     }
     open().close();
   }

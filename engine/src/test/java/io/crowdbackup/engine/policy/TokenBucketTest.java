@@ -157,6 +157,7 @@ class TokenBucketTest {
     ThrottleTimeoutException e =
         assertThrows(ThrottleTimeoutException.class, () -> b.acquire(3000, 1_999_999_999L));
     assertEquals(3000, e.requestedBytes());
+    assertEquals(java.time.Duration.ofNanos(1_999_999_999L), e.timeout());
     assertEquals(1000, e.bytesPerSecond());
     assertEquals(before, clock.monotonicNanos(), "a doomed request does not wait out its timeout");
     assertEquals(1000, b.availableBytes(), "and reserves nothing");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.policy.Refusal;
 import java.nio.charset.StandardCharsets;
@@ -143,12 +144,18 @@ class MessagesTest {
 
   @Test
   void refusalsSentToPeersNameNoLocalPath() {
-    Refusal r = Refusal.of(Refusal.Reason.FINGERPRINT_MISMATCH,
-        "FINGERPRINT_MISMATCH [/home/u/h/blobs/partial/ab.part]: the bytes hash to 01, C:\\data\\x.part too, "
-        + "and /var/lib/crowdbackup/blobs/x; nothing was stored");
-    String detail = Problem.of(r).detail();
-    assertFalse(detail.contains("/home") || detail.contains("/var") || detail.contains("C:"), detail);
-    assertTrue(detail.contains("the bytes hash to 01") && detail.contains("nothing was stored"), detail);
+    String leaky = "[/home/u/h/blobs/partial/ab.part]: the bytes hash to 01, C:\\data\\x.part too, "
+        + "and /var/lib/crowdbackup/blobs/x; nothing was stored";
+    for (Problem p : List.of(Problem.of(Refusal.of(Refusal.Reason.MALFORMED, leaky)),
+        Problem.of(new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH, leaky)))) {
+      String detail = p.detail();
+      assertFalse(detail.contains("/home") || detail.contains("/var") || detail.contains("C:"), detail);
+      assertTrue(detail.contains("the bytes hash to 01") && detail.contains("nothing was stored"), detail);
+    }
+    Problem mismatch = Problem.of(new EnvelopeException(EnvelopeException.Reason.FINGERPRINT_MISMATCH, "x"));
+    assertEquals(Problem.Type.FINGERPRINT_MISMATCH, mismatch.knownType());
+    assertEquals("FINGERPRINT_MISMATCH", mismatch.text(Problem.ENVELOPE_REASON));
+    assertNull(mismatch.toRefusal(), "the envelope's rejection, not a refusal of the offer");
     assertEquals("quota 5 of 7 bytes", Problem.peerSafe("quota 5 of 7 bytes"));
   }
 }

@@ -157,12 +157,12 @@ class ReceiptsTest {
           }
           EnumSet<Reason> allowed;
           if (i < 4) {
-            allowed = EnumSet.of(MALFORMED);
+            allowed = EnumSet.of(RECEIPT_MALFORMED);
           } else if (i == 6) {
             // Undefined kinds are malformed; 1 ^ 3 = 2 is a release where a receipt is required.
-            allowed = EnumSet.of(MALFORMED, WRONG_KIND);
+            allowed = EnumSet.of(RECEIPT_MALFORMED, WRONG_KIND);
           } else if (i < 6) {
-            allowed = EnumSet.of(VERSION_TOO_NEW, VERSION_TOO_OLD);
+            allowed = EnumSet.of(RECEIPT_VERSION_TOO_NEW, RECEIPT_VERSION_TOO_OLD);
           } else if (i < 39) {
             allowed = EnumSet.of(WRONG_FINGERPRINT);
           } else if (i < 47) {
@@ -182,27 +182,27 @@ class ReceiptsTest {
   @Test
   void badMagicLengthAndVersionAreRefusedByDecode() {
     byte[] genuine = Receipts.encode(Receipts.signReceipt(DEST, fingerprint, AT));
-    assertEquals(MALFORMED, decodeFails(null));
-    assertEquals(MALFORMED, decodeFails(new byte[0]));
-    assertEquals(MALFORMED, decodeFails(Arrays.copyOf(genuine, 6)));
-    assertEquals(MALFORMED, decodeFails(Arrays.copyOf(genuine, 142)));
-    assertEquals(MALFORMED, decodeFails(Arrays.copyOf(genuine, 144)));
-    assertEquals(MALFORMED, decodeFails(new byte[Receipts.ENCODED_BYTES]));
+    assertEquals(RECEIPT_MALFORMED, decodeFails(null));
+    assertEquals(RECEIPT_MALFORMED, decodeFails(new byte[0]));
+    assertEquals(RECEIPT_MALFORMED, decodeFails(Arrays.copyOf(genuine, 6)));
+    assertEquals(RECEIPT_MALFORMED, decodeFails(Arrays.copyOf(genuine, 142)));
+    assertEquals(RECEIPT_MALFORMED, decodeFails(Arrays.copyOf(genuine, 144)));
+    assertEquals(RECEIPT_MALFORMED, decodeFails(new byte[Receipts.ENCODED_BYTES]));
     byte[] magic = genuine.clone();
     magic[3] = 'D';
-    assertEquals(MALFORMED, decodeFails(magic));
+    assertEquals(RECEIPT_MALFORMED, decodeFails(magic));
     byte[] v2 = genuine.clone();
     v2[5] = 2;
-    assertEquals(VERSION_TOO_NEW, decodeFails(v2));
+    assertEquals(RECEIPT_VERSION_TOO_NEW, decodeFails(v2));
     byte[] v0 = genuine.clone();
     v0[5] = 0;
-    assertEquals(VERSION_TOO_OLD, decodeFails(v0));
+    assertEquals(RECEIPT_VERSION_TOO_OLD, decodeFails(v0));
     // A newer version is "too new" whatever its length: a later format may be longer.
-    assertEquals(VERSION_TOO_NEW, decodeFails(Arrays.copyOf(v2, 300)));
+    assertEquals(RECEIPT_VERSION_TOO_NEW, decodeFails(Arrays.copyOf(v2, 300)));
     for (int kind : new int[] {0, 3, 255}) {
       byte[] k = genuine.clone();
       k[6] = (byte) kind;
-      assertEquals(MALFORMED, decodeFails(k), "kind " + kind);
+      assertEquals(RECEIPT_MALFORMED, decodeFails(k), "kind " + kind);
     }
   }
 

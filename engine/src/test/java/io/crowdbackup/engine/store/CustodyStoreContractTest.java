@@ -23,7 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -79,6 +81,14 @@ public abstract class CustodyStoreContractTest {
   private static StoreException assertReason(Reason expected, ThrowingRunnable r) {
     StoreException e = assertThrows(StoreException.class, r::run);
     assertEquals(expected, e.reason(), e.getMessage());
+    return e;
+  }
+
+  /** Bytes that are not the envelope promised are the envelope's rejection, with its own reason. */
+  private EnvelopeException assertRejected(Set<EnvelopeException.Reason> expected, ThrowingRunnable r) {
+    EnvelopeException e = assertThrows(EnvelopeException.class, r::run);
+    assertTrue(expected.contains(e.reason()), e.getMessage());
+    assertFalse(e.getMessage().contains(dir.toString()), "no local path: " + e.getMessage());
     return e;
   }
 
@@ -148,7 +158,7 @@ public abstract class CustodyStoreContractTest {
     Env other = envelope(7, 10_000);
     UploadRequest lie = UploadRequest.newBuilder().fingerprint(other.fingerprint).declaredLengthBytes(e.bytes.length)
         .custodyFrom("liar").build();
-    assertReason(Reason.FINGERPRINT_MISMATCH, () -> store.put(lie, in(e.bytes)));
+    assertRejected(EnumSet.of(EnvelopeException.Reason.FINGERPRINT_MISMATCH), () -> store.put(lie, in(e.bytes)));
     assertFalse(store.contains(other.fingerprint));
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
     assertEquals(0, filesUnder(FileCustodyStore.PARTIAL_DIR));
@@ -160,18 +170,21 @@ public abstract class CustodyStoreContractTest {
     Env e = envelope(8, 1000);
     byte[] bad = e.bytes.clone();
     bad[0] ^= 1;
-    StoreException ex = assertReason(Reason.MALFORMED, () -> store.put(e.custody("p"), in(bad)));
-    assertEquals(EnvelopeException.Reason.BAD_MAGIC, ex.envelopeReason());
+    assertRejected(EnumSet.of(EnvelopeException.Reason.BAD_MAGIC), () -> store.put(e.custody("p"), in(bad)));
     assertEquals(0, filesUnder(FileCustodyStore.PARTIAL_DIR));
   }
 
   @Test
   void aShortOrLongStreamOrWrongDeclaredLengthIsALengthMismatch() throws IOException {
     Env e = envelope(9, 9000);
-    assertReason(Reason.LENGTH_MISMATCH, () -> store.put(e.custody("p"), in(Arrays.copyOf(e.bytes, e.bytes.length - 1))));
-    assertReason(Reason.LENGTH_MISMATCH, () -> store.put(e.custody("p"), in(Arrays.copyOf(e.bytes, e.bytes.length + 1))));
-    UploadRequest wrong = e.request().declaredLengthBytes(e.bytes.length + 100).custodyFrom("p").build();
-    assertReason(Reason.LENGTH_MISMATCH, () -> store.put(wrong, in(e.bytes)));
+    Set<EnvelopeException.Reason> cut = EnumSet.of(EnvelopeException.Reason.TRUNCATED,
+        EnvelopeException.Reason.MISSING_FINAL_CHUNK, EnvelopeException.Reason.TRAILING_DATA,
+        EnvelopeException.Reason.LENGTH_MISMATCH);
+    assertRejected(cut, () -> store.put(e.custody("p"), in(Arrays.copyOf(e.bytes, e.bytes.length - 1))));
+    assertRejected(cut, () -> store.put(e.custody("p"), in(Arrays.copyOf(e.bytes, e.bytes.length + 1))));
+    UploadRequest wrong = UploadRequest.newBuilder().fingerprint(e.fingerprint).declaredLengthBytes(e.bytes.length + 100)
+        .custodyFrom("p").build();
+    assertRejected(EnumSet.of(EnvelopeException.Reason.LENGTH_MISMATCH), () -> store.put(wrong, in(e.bytes)));
     assertEquals(0, filesUnder(FileCustodyStore.PARTIAL_DIR));
     assertEquals(0, store.usage().blobCount());
   }
@@ -179,7 +192,7 @@ public abstract class CustodyStoreContractTest {
   @Test
   void anAlreadyExpiredEnvelopeIsRefused() throws IOException {
     Env e = envelope(10, 1000, false, NOW_EPOCH_SECOND - 1);
-    assertSaysWhenInIso(assertReason(Reason.EXPIRED, () -> store.put(e.custody("p"), in(e.bytes))),
+    assertSaysWhenInIso(assertReason(Reason.PAST_EXPIRY, () -> store.put(e.custody("p"), in(e.bytes))),
         e.expiresAtEpochSecond);
   }
 
@@ -280,12 +293,12 @@ public abstract class CustodyStoreContractTest {
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
     assertFalse(store.contains(e.fingerprint));
     assertReason(Reason.NOT_FOUND, () -> store.open(e.fingerprint));
-    assertSaysWhenInIso(assertReason(Reason.ALREADY_DELIVERED, () -> store.put(e.custody("p"), in(e.bytes))),
+    assertSaysWhenInIso(assertReason(Reason.DELIVERED, () -> store.put(e.custody("p"), in(e.bytes))),
         store.stat(e.fingerprint).expiresAtEpochSecond());
     assertReason(Reason.ILLEGAL_STATE_TRANSITION, () -> store.transition(e.fingerprint, BlobState.HELD));
     reopenDirty();
     assertEquals(BlobState.DELIVERED, store.stat(e.fingerprint).state());
-    assertReason(Reason.ALREADY_DELIVERED, () -> store.begin(e.custody("p")));
+    assertReason(Reason.DELIVERED, () -> store.begin(e.custody("p")));
     assertEquals(0, store.usage().custodyHeldBytes());
     reopenClean();
     assertEquals(BlobState.DELIVERED, store.stat(e.fingerprint).state());
@@ -339,7 +352,7 @@ public abstract class CustodyStoreContractTest {
     clock.advanceSeconds(100);
     assertEquals(BlobState.EXPIRED, store.stat(soon.fingerprint).state());
     assertFalse(store.contains(soon.fingerprint));
-    assertSaysWhenInIso(assertReason(Reason.EXPIRED, () -> store.open(soon.fingerprint)), soon.expiresAtEpochSecond);
+    assertSaysWhenInIso(assertReason(Reason.PAST_EXPIRY, () -> store.open(soon.fingerprint)), soon.expiresAtEpochSecond);
     assertEquals(1, store.dropExpired(clock.millis() / 1000));
     assertNull(store.stat(soon.fingerprint));
     assertEquals(later.bytes.length, store.usage().custodyHeldBytes());
@@ -523,8 +536,9 @@ public abstract class CustodyStoreContractTest {
     int ld = d.bytes.length;
     store.put(a.custody("p"), in(a.bytes));
     store.put(b.custody("p"), in(b.bytes));
-    assertThrows(StoreException.class, () -> store.put(c.request().custodyFrom("p").fingerprint(d.fingerprint).build(),
-        in(c.bytes)));
+    UploadRequest lie = UploadRequest.newBuilder().fingerprint(d.fingerprint).declaredLengthBytes(lc).custodyFrom("p")
+        .build();
+    assertThrows(EnvelopeException.class, () -> store.put(lie, in(c.bytes)));
     store.begin(d.custody("p")).close();
     store.transition(b.fingerprint, BlobState.DELIVERED);
     clock.advanceSeconds(3 * 3600);

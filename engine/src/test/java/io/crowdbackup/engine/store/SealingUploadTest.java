@@ -4,6 +4,7 @@ import static io.crowdbackup.engine.store.StoreTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.crowdbackup.api.EnvelopeSealer;
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.SealRequest;
 import io.crowdbackup.api.SealResult;
@@ -185,12 +186,13 @@ class SealingUploadTest {
     SealingUpload wrongName = store.beginOwnSeal();
     wrongName.write(ByteBuffer.wrap(envelope));
     Fingerprint other = Fingerprint.fromHex("00".repeat(32));
-    StoreException e = assertThrows(StoreException.class, () -> wrongName.commit(other));
-    assertEquals(Reason.FINGERPRINT_MISMATCH, e.reason());
+    EnvelopeException e = assertThrows(EnvelopeException.class, () -> wrongName.commit(other));
+    assertEquals(EnvelopeException.Reason.FINGERPRINT_MISMATCH, e.reason());
     assertTrue(e.getMessage().contains(real.toHex()), e.getMessage());
     SealingUpload cut = store.beginOwnSeal();
     cut.write(ByteBuffer.wrap(envelope, 0, envelope.length - 10));
-    assertEquals(Reason.LENGTH_MISMATCH, assertThrows(StoreException.class, () -> cut.commit(real)).reason());
+    assertEquals(EnvelopeException.Reason.TRUNCATED,
+        assertThrows(EnvelopeException.class, () -> cut.commit(real)).reason());
     assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR));
     assertEquals(new StoreUsage(0, 0, 0, 0, 0, 0), store.usage());
   }
