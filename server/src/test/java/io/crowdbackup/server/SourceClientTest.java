@@ -77,6 +77,31 @@ class SourceClientTest {
   }
 
   @Test
+  void aGatewayFailureIsRetriedButAServerFaultMovesOnToTheNextHolder() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder roomy = net.holder("roomy", 8L << 20);
+      java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger();
+      ProtocolServer broken = net.started(req -> {
+        calls.incrementAndGet();
+        return io.crowdbackup.engine.protocol.ProtocolResponse.status(status.get());
+      }, "broken");
+      Path out = Files.createDirectories(dir.resolve("out"));
+      int seed = 60;
+      for (int[] c : new int[][] {{502, FAST.maxAttempts()}, {504, FAST.maxAttempts()}, {500, 1}, {501, 1}}) {
+        calls.set(0);
+        status.set(c[0]);
+        Path env = Net.seal(out, "e" + seed, home.keys, 10_000, seed++);
+        SourceClient.Placement p = SourceClient.newBuilder().holder(broken.uri()).holder(roomy.uri()).replicas(1)
+            .backoff(FAST).build().send(List.of(env)).get(0);
+        assertEquals(c[1], calls.get(), "offers to a holder answering " + c[0]);
+        assertEquals(List.of(roomy.uri()), p.heldBy(), p.toString());
+      }
+    }
+  }
+
+  @Test
   void theSamePortSpeaksHttp2ByUpgrade() throws Exception {
     try (Net net = new Net(dir)) {
       Net.Holder h = net.holder("h", 1L << 20);
