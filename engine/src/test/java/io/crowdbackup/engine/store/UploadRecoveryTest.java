@@ -113,6 +113,63 @@ class UploadRecoveryTest {
   }
 
   @Test
+  void aCheckpointInsideAPieceMakesEveryByteDurableAcrossACrash() throws IOException {
+    Env e = envelope(6, 100_000);
+    open();
+    Upload u = store.begin(e.custody("p"));
+    int sent = 70_001; // inside a piece (chunks of 4 KiB)
+    u.write(ByteBuffer.wrap(e.bytes, 0, sent));
+    assertEquals(sent, u.checkpoint(), "the partial piece is durable too");
+    assertEquals(sent, u.durableOffset());
+    u.write(ByteBuffer.wrap(e.bytes, sent, 3000)); // not checkpointed: may be lost
+    open(); // "killed": the handle was never closed
+    assertEquals(sent, store.uploads().get(0).durableOffsetBytes());
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertEquals(sent, r.offset());
+      assertEquals(sent, r.durableOffset());
+      r.write(ByteBuffer.wrap(e.bytes, sent, e.bytes.length - sent));
+      r.commit();
+    }
+    assertEquals(0, partialFiles(), "journal and tail are gone with the commit");
+    assertEquals(e.bytes.length, store.stat(e.fingerprint).envelopeLengthBytes());
+  }
+
+  @Test
+  void aTornTailRecordOrLostTailBytesFallBackToWhatIsStillProven() throws IOException {
+    Env e = envelope(7, 100_000);
+    open();
+    Upload u = store.begin(e.custody("p"));
+    u.write(ByteBuffer.wrap(e.bytes, 0, 70_001));
+    long first = u.checkpoint();
+    u.write(ByteBuffer.wrap(e.bytes, 70_001, 100));
+    long second = u.checkpoint(); // same piece: the record goes to the other slot
+    assertEquals(70_101, second);
+    open();
+    Path partial = dir.resolve("store").resolve(FileCustodyStore.PARTIAL_DIR);
+    Path tail = partial.resolve(e.fingerprint.toHex() + FileCustodyStore.TAIL_SUFFIX);
+    byte[] t = Files.readAllBytes(tail);
+    t[40] ^= 1; // tear the second record
+    Files.write(tail, t);
+    open();
+    assertEquals(first, store.uploads().get(0).durableOffsetBytes(), "the first record still holds");
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertEquals(first, r.offset());
+    }
+    // The bytes a record vouches for are lost (a power cut took the pages): back to the last whole piece.
+    Path part = partial.resolve(e.fingerprint.toHex() + FileCustodyStore.PART_SUFFIX);
+    byte[] d = Files.readAllBytes(part);
+    d[d.length - 1] ^= 1;
+    Files.write(part, d);
+    open();
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertTrue(r.offset() < first && r.offset() > first - 4096 - 64, "resumed at " + r.offset());
+      r.write(ByteBuffer.wrap(e.bytes, (int) r.offset(), e.bytes.length - (int) r.offset()));
+      r.commit();
+    }
+    assertEquals(0, partialFiles());
+  }
+
+  @Test
   void anUploadThatNeverCheckpointedIsRemovedAtOpen() throws IOException {
     Env e = envelope(4, 40_000);
     open();
