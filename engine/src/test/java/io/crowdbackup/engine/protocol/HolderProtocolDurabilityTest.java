@@ -9,15 +9,8 @@ import io.crowdbackup.engine.custody.CrashCopy;
 import io.crowdbackup.engine.custody.Custodian;
 import io.crowdbackup.engine.custody.HolderConfig;
 import io.crowdbackup.engine.store.StoreTestSupport;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Map;
-import java.util.TreeMap;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,44 +22,6 @@ class HolderProtocolDurabilityTest {
   private static final byte[] SECRET = new byte[32];
 
   @TempDir Path dir;
-
-  private static ProtocolRequest request(String method, String path, Map<String, String> headers, byte[] body) {
-    Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    h.putAll(headers);
-    h.put(Tus.TUS_RESUMABLE, Tus.VERSION);
-    return new ProtocolRequest() {
-      @Override
-      public String method() {
-        return method;
-      }
-
-      @Override
-      public String path() {
-        return path;
-      }
-
-      @Override
-      public @Nullable String header(String name) {
-        return h.get(name);
-      }
-
-      @Override
-      public InputStream body() {
-        return new ByteArrayInputStream(body);
-      }
-
-      @Override
-      public InetAddress remoteAddress() {
-        return InetAddress.getLoopbackAddress();
-      }
-    };
-  }
-
-  private static ProtocolRequest patch(String url, byte[] envelope, long offset, int length) {
-    return request("PATCH", url, Map.of(Tus.UPLOAD_OFFSET, Long.toString(offset), "Content-Type",
-        Tus.OFFSET_OCTET_STREAM, "Content-Length", Integer.toString(length)),
-        Arrays.copyOfRange(envelope, (int) offset, (int) offset + length));
-  }
 
   private static Custodian custodian(Path d) throws IOException {
     RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
@@ -82,25 +37,23 @@ class HolderProtocolDurabilityTest {
     try (Custodian c = custodian(holderDir); HolderProtocol p = HolderProtocol.newBuilder(c).uploadIdSecret(SECRET)
         .build()) {
       OfferMessage offer = new OfferMessage(e.fingerprint, e.bytes.length, expires, "test", false);
-      ProtocolResponse created = p.handle(request("POST", "/v1/uploads", Map.of(Tus.UPLOAD_LENGTH,
-          Integer.toString(e.bytes.length), Tus.UPLOAD_METADATA, Tus.formatMetadata(offer.toTusMetadata())),
-          new byte[0]));
+      ProtocolResponse created = p.handle(TestRequests.creation(e.bytes.length, offer.toTusMetadata()));
       assertEquals(201, created.status(), created.toString());
       String url = created.headers().get("Location");
       long offset = 0;
       for (int n : new int[] {30_001, 4_000, 41_234}) { // each ends inside a piece (4 KiB chunks)
-        ProtocolResponse r = p.handle(patch(url, e.bytes, offset, n));
+        ProtocolResponse r = p.handle(TestRequests.patch(url, e.bytes, offset, n));
         assertEquals(204, r.status(), r.toString());
-        long answered = Long.parseLong(r.headers().get(Tus.UPLOAD_OFFSET));
+        long answered = TestRequests.offset(r);
         // Not less either: a stock tus client (tus-java-client) fails on any other offset than its own.
         assertEquals(offset + n, answered, "the answer covers every byte of the PATCH");
         Path crashed = CrashCopy.snapshot(holderDir);
         try (Custodian after = custodian(crashed); HolderProtocol q = HolderProtocol.newBuilder(after)
             .uploadIdSecret(SECRET).build()) {
-          ProtocolResponse head = q.handle(request("HEAD", url, Map.of(), new byte[0]));
-          long durable = Long.parseLong(head.headers().get(Tus.UPLOAD_OFFSET));
+          long durable = TestRequests.offset(q.handle(TestRequests.head(url)));
           assertTrue(durable >= answered, "after a crash HEAD says " + durable + ", the PATCH answered " + answered);
-          ProtocolResponse rest = q.handle(patch(url, e.bytes, answered, e.bytes.length - (int) answered));
+          ProtocolResponse rest = q.handle(TestRequests.patch(url, e.bytes, answered,
+              e.bytes.length - (int) answered));
           assertEquals(204, rest.status(), "the rest from the answered offset: " + rest);
           assertEquals(BlobState.HELD, after.stat(e.fingerprint).state());
         }
