@@ -153,8 +153,6 @@ final class UploadImpl implements Upload {
   private static final class Recovered {
     long pieces;
     long endOffset;
-    /** Where a valid tail record extends {@link #endOffset} to; equal to it when there is none. */
-    long tailEnd;
     byte @Nullable [] piece0;
     byte @Nullable [] recordDigests;
   }
@@ -297,7 +295,7 @@ final class UploadImpl implements Upload {
     try (FileChannel data = store.opener.open(u.dataPath, EnumSet.of(StandardOpenOption.READ));
         FileChannel journal = store.opener.open(u.journalPath, EnumSet.of(StandardOpenOption.READ))) {
       // At open the tail's bytes are not re-read (a resume does that): the offset only, cheaply.
-      return tailEnd(store, u, data, recover(data, journal, u, false).endOffset, false);
+      return tailRecord(store, u, data, recover(data, journal, u, false).endOffset, false)[0];
     }
   }
 
@@ -308,20 +306,22 @@ final class UploadImpl implements Upload {
    * How far the tail record carries a resume past the journaled pieces: the largest end among the slots
    * that are intact, belong to this upload (blob id), start exactly where the pieces end, stay within one
    * piece and within the data file, and (with {@code verifyBytes}) whose bytes still match their CRC.
-   * {@code pieceEnd} when no slot qualifies.
+   *
+   * @return that end ({@code pieceEnd} when no slot qualifies) and the slot it is in (-1 for none)
    */
-  private static long tailEnd(FileCustodyStore store, PartialUpload u, FileChannel data, long pieceEnd,
+  private static long[] tailRecord(FileCustodyStore store, PartialUpload u, FileChannel data, long pieceEnd,
       boolean verifyBytes) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(2 * TAIL_SLOT_BYTES);
     int got;
     try (FileChannel t = store.opener.open(u.tailPath, EnumSet.of(StandardOpenOption.READ))) {
       got = StoreIo.readUpTo(t, b, 0);
     } catch (java.nio.file.NoSuchFileException e) {
-      return pieceEnd; // no checkpoint ended inside a piece
+      return new long[] {pieceEnd, -1}; // no checkpoint ended inside a piece
     }
     long dataAvailable = Math.min(data.size() - u.header.encodedLength, u.header.declaredLengthBytes);
     byte[] a = b.array();
     long best = pieceEnd;
+    long slot = -1;
     for (int at = 0; at + TAIL_SLOT_BYTES <= got; at += TAIL_SLOT_BYTES) {
       long base = b.getLong(at);
       long end = b.getLong(at + 8);
@@ -337,8 +337,9 @@ final class UploadImpl implements Upload {
         }
       }
       best = end;
+      slot = at / TAIL_SLOT_BYTES;
     }
-    return best;
+    return new long[] {best, slot};
   }
 
   /** Feeds {@code length} bytes of {@code ch} from {@code position} to {@code crc}. */
@@ -349,7 +350,7 @@ final class UploadImpl implements Upload {
       ((Buffer) buf).limit((int) Math.min(buf.capacity(), length - done));
       StoreIo.readFully(ch, buf, position + done);
       ((Buffer) buf).flip();
-      crc.update(buf);
+      crc.update(buf.array(), 0, buf.limit());
       done += buf.limit();
     }
   }
@@ -373,7 +374,8 @@ final class UploadImpl implements Upload {
             "the partial upload's header is damaged (" + e.getMessage() + "); abort it and begin again");
       }
       Recovered r = recover(data, journal, u, true);
-      long end = tailEnd(store, u, data, r.endOffset, true);
+      long[] tailRecord = tailRecord(store, u, data, r.endOffset, true);
+      long end = tailRecord[0];
       // Cut both files back to what the journal and the tail prove, so the next bytes land where they belong.
       journal.truncate(u.header.encodedLength + r.pieces * JOURNAL_ENTRY_BYTES);
       data.truncate(u.header.encodedLength + end);
@@ -385,6 +387,7 @@ final class UploadImpl implements Upload {
       up.offset = end;
       up.durable = end;
       up.pendingEnd = r.endOffset;
+      up.tailWrites = (int) tailRecord[1] + 1; // the next record goes to the other slot: this one stays whole
       if (r.pieces > 0) {
         // A full recovery (recover(..., true)) sets both whenever it proves a piece.
         up.scanner = EnvelopeScanner.resume(Objects.requireNonNull(r.piece0, "piece 0"),

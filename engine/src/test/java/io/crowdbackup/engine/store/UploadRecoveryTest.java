@@ -170,6 +170,29 @@ class UploadRecoveryTest {
   }
 
   @Test
+  void theFirstRecordAfterAResumeLeavesThePromiseBeforeTheCrashWhole() throws IOException {
+    Env e = envelope(8, 100_000);
+    open();
+    Upload u = store.begin(e.custody("p"));
+    u.write(ByteBuffer.wrap(e.bytes, 0, 70_001));
+    assertEquals(70_001, u.checkpoint());
+    open(); // killed
+    Upload r = store.resume(e.fingerprint);
+    r.write(ByteBuffer.wrap(e.bytes, 70_001, 100));
+    assertEquals(70_101, r.checkpoint());
+    open(); // killed again, and the newest record tore
+    Path tail = dir.resolve("store").resolve(FileCustodyStore.PARTIAL_DIR)
+        .resolve(e.fingerprint.toHex() + FileCustodyStore.TAIL_SUFFIX);
+    ByteBuffer t = ByteBuffer.wrap(Files.readAllBytes(tail));
+    int newest = t.getLong(8) == 70_101 ? 0 : 32;
+    assertEquals(70_101, t.getLong(newest + 8));
+    t.put(newest + 8, (byte) (t.get(newest + 8) ^ 1));
+    Files.write(tail, t.array());
+    open();
+    assertEquals(70_001, store.uploads().get(0).durableOffsetBytes(), "the record from before the resume");
+  }
+
+  @Test
   void anUploadThatNeverCheckpointedIsRemovedAtOpen() throws IOException {
     Env e = envelope(4, 40_000);
     open();
