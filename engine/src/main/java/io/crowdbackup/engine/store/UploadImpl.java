@@ -487,7 +487,7 @@ final class UploadImpl implements Upload {
         spillToFooter();
       }
     } else if (sinceCheckpointBytes >= store.config.checkpointEveryBytes() || pendingFull) {
-      checkpoint();
+      checkpoint(false); // mid-write, nobody is told this offset: whole pieces are enough
     }
   }
 
@@ -735,9 +735,14 @@ final class UploadImpl implements Upload {
 
   @Override
   public long checkpoint() throws IOException {
+    return checkpoint(true);
+  }
+
+  /** With {@code partialPiece}, the bytes past the last whole piece too (a tail record), as the API promises. */
+  private long checkpoint(boolean partialPiece) throws IOException {
     ensureUsable();
     boolean pieces = pending.position() > 0;
-    boolean partial = offset > pendingEnd && offset > durable; // bytes of a piece not complete yet
+    boolean partial = partialPiece && offset > pendingEnd && offset > durable; // bytes of an incomplete piece
     if (oneShot || (!pieces && !partial)) {
       return durable; // a put promises nothing before its commit
     }
