@@ -394,7 +394,8 @@ class WireCodecFuzzTest {
   /**
    * An {@code application/problem+json} body, as every refusal and error arrives. An accepted problem
    * re-encodes to a body that reads back with the same members, and {@link Problem#toRefusal} (what a
-   * source acts on) answers without throwing, with a reason that matches the type.
+   * source acts on) answers with a reason that matches the type, or refuses numbers out of range with a
+   * MALFORMED {@link ProtocolException}.
    */
   @FuzzTest
   void decodeProblem(byte[] input) throws Exception {
@@ -413,7 +414,14 @@ class WireCodecFuzzTest {
     check(back.type().equals(problem.type()) && back.status() == problem.status()
         && back.title().equals(problem.title()) && back.detail().equals(problem.detail())
         && back.extensions().equals(problem.extensions()), problem + " read back as " + back);
-    Refusal r = problem.toRefusal();
+    Refusal r;
+    try {
+      r = problem.toRefusal();
+    } catch (ProtocolException e) {
+      check(e.reason() == ProtocolException.Reason.MALFORMED && problem.knownType() != null,
+          "toRefusal of " + problem + " threw " + e.reason() + ": " + e.getMessage());
+      return; // a refusal with numbers out of range: refused, typed
+    }
     if (r != null) {
       check(problem.knownType() != null && r.reason().name().equals(problem.knownType().name()),
           "refusal " + r.reason() + " from a problem of type " + problem.type());
@@ -540,6 +548,11 @@ class WireCodecFuzzTest {
     out.put("seed-receipt", Problem.of(Problem.Type.ALREADY_DELIVERED, "delivered")
         .with(Problem.RECEIPT, "AAAA").encode());
     out.put("seed-unknown-type", utf8("{\"type\":\"about:blank\",\"title\":\"Teapot\",\"status\":418,\"x\":{}}"));
+    // A refusal whose numbers are out of range: toRefusal refuses it, typed.
+    out.put("seed-negative-bytes-free", utf8("{\"type\":\"" + Problem.Type.QUOTA_FULL.uri()
+        + "\",\"status\":507,\"bytesFree\":-5,\"acceptableBytes\":0}"));
+    out.put("seed-counter-offer-string", utf8("{\"type\":\"" + Problem.Type.TTL_TOO_LONG.uri()
+        + "\",\"status\":409,\"counterOfferExpiresAtEpochSecond\":\"soon\"}"));
     return out;
   }
 

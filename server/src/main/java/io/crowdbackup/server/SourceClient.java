@@ -2,9 +2,11 @@ package io.crowdbackup.server;
 
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.protocol.OfferMessage;
 import io.crowdbackup.engine.protocol.Problem;
+import io.crowdbackup.engine.protocol.ProtocolException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -224,19 +226,47 @@ public final class SourceClient {
       try {
         return client.create(offer.toTusMetadata(), offer.lengthBytes());
       } catch (ProtocolFailure f) {
-        long counter = f.problem() == null ? -1 : f.problem().number(Problem.COUNTER_OFFER_EXPIRES, -1);
-        if (f.is(Problem.Type.TTL_TOO_LONG) && takeCounterOffers && counter >= 0
-            && counter < offer.expiresAtEpochSecond()) {
-          offer = offer.withExpiresAtEpochSecond(counter);
-          return client.create(offer.toTusMetadata(), offer.lengthBytes());
+        Refusal refusal;
+        try {
+          refusal = f.problem() == null ? null : f.problem().toRefusal();
+        } catch (ProtocolException e) {
+          throw new Backoff.Final(describe(f) + " (a refusal with bad numbers: " + e.getMessage() + ")");
         }
-        if (f.problem() != null && f.problem().toRefusal() != null) {
-          // The holder's policy said no (507 full, 413, 409...): the next holder is asked at once, this one
-          // not again, whatever the status would let a retry loop think.
-          throw new Backoff.Final(describe(f));
+        if (refusal == null) {
+          throw f;
         }
-        throw f;
+        if (refusal.reason() == Refusal.Reason.TTL_TOO_LONG && takeCounterOffers) {
+          long counter = refusal.counterOfferExpiresAtEpochSecond();
+          String unacceptable = unacceptableCounterOffer(counter);
+          if (unacceptable == null) {
+            offer = offer.withExpiresAtEpochSecond(counter);
+            return client.create(offer.toTusMetadata(), offer.lengthBytes());
+          }
+          throw new Backoff.Final(describe(f) + " (counter-offer not taken: " + unacceptable + ")");
+        }
+        // The holder's policy said no (507 full, 413, 409...): the next holder is asked at once, this one
+        // not again, whatever the status would let a retry loop think.
+        throw new Backoff.Final(describe(f));
       }
+    }
+
+    /**
+     * Why a counter-offered expiry is not taken, or {@code null} when it is: it must shorten the custody
+     * (before the envelope's own expiry) and still be in the future, or the holder would "hold" a copy
+     * that is due for removal at once.
+     */
+    private String unacceptableCounterOffer(long counter) {
+      long now = System.currentTimeMillis() / 1000;
+      if (counter == Refusal.NOT_APPLICABLE) {
+        return "it names no expiry";
+      }
+      if (counter <= now) {
+        return "its expiry " + counter + " is not after now (" + now + ")";
+      }
+      if (counter >= offer.expiresAtEpochSecond()) {
+        return "its expiry " + counter + " is not before the envelope's own " + offer.expiresAtEpochSecond();
+      }
+      return null;
     }
   }
 

@@ -145,6 +145,34 @@ class ForwarderTest {
   }
 
   @Test
+  void onlyTransientStatusesAreRetriedAndA500IsNot() throws Exception {
+    try (Net net = new Net(dir)) {
+      Setup s = new Setup(net, dir);
+      // status -> attempts: a gateway or availability problem is retried; a fault or a refusal is not.
+      int[][] cases = {{408, 3}, {429, 3}, {502, 3}, {503, 3}, {504, 3}, {500, 1}, {501, 1}, {505, 1},
+          {400, 1}, {404, 1}, {507, 1}};
+      for (int[] c : cases) {
+        AtomicInteger calls = new AtomicInteger();
+        s.fake.set(req -> {
+          calls.incrementAndGet();
+          return ProtocolResponse.status(c[0]);
+        });
+        Forwarder.Report r = s.forward();
+        assertEquals(c[1], calls.get(), "attempts after a " + c[0]);
+        assertEquals(1, r.failures().size(), r.toString());
+        assertEquals(BlobState.HELD, s.holder.custodian.stat(s.fp).state());
+      }
+      AtomicInteger calls = new AtomicInteger();
+      s.fake.set(req -> {
+        calls.incrementAndGet();
+        return ProtocolResponse.status(507).header("Retry-After", "0");
+      });
+      s.forward();
+      assertEquals(FAST.maxAttempts(), calls.get(), "a 507 that says when to come back is retried");
+    }
+  }
+
+  @Test
   void anEnvelopeForALocatorThatIsNoUrlStaysHeldAndNothingIsSent() throws Exception {
     try (Net net = new Net(dir)) {
       Net.Holder h = net.holder("h", 8L << 20);

@@ -9,6 +9,7 @@ import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.engine.Envelopes;
 import io.crowdbackup.engine.keys.Keys;
+import io.crowdbackup.engine.protocol.Tus;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreConfig;
 import java.io.IOException;
@@ -44,6 +45,44 @@ class HolderCrashTest {
   /** A client of the current child (its port changes with each start). */
   private FaultClient client() {
     return new FaultClient(uri);
+  }
+
+  @Test
+  void whatAPatchAnsweredSurvivesAKillRightAfterTheAnswerAndTheSourceResumesFromIt() throws Exception {
+    DestinationKeyPair home = Keys.generateDestination("http://127.0.0.1:9/");
+    Path out = Files.createDirectories(dir.resolve("out"));
+    Path envelope = Net.seal(out, "e", home, 500_000, 3);
+    byte[] bytes = Files.readAllBytes(envelope);
+    Fingerprint fp = FaultHolder.fingerprint(bytes);
+    startHolder();
+    try {
+      String upload = client().create(bytes);
+      long offset = 0;
+      for (int end : new int[] {100_001, 250_003}) { // each inside a piece (16 KiB chunks)
+        RawHttp.Answer a = client().patch(upload, bytes, (int) offset, end);
+        assertEquals(204, a.status, a.toString());
+        long answered = Long.parseLong(a.header(Tus.UPLOAD_OFFSET));
+        assertEquals(end, answered, "the answer covers the PATCH");
+        kill9(); // right after the answer
+        startHolder();
+        long durable = client().head(upload);
+        assertTrue(durable >= answered, "after the kill HEAD says " + durable + ", the PATCH answered " + answered);
+        offset = answered; // a client continues from the answer, not from a HEAD
+      }
+      // The source was killed too: it offers again and finishes from the holder's durable offset.
+      SourceClient.Placement p = SourceClient.newBuilder().holder(uri).replicas(1).build().send(List.of(envelope))
+          .get(0);
+      assertEquals(List.of(uri), p.heldBy(), p.toString());
+    } finally {
+      child.close();
+    }
+    try (FileCustodyStore store = FileCustodyStore.open(StoreConfig.newBuilder(dir.resolve("holder").resolve("blobs"))
+        .build())) {
+      assertEquals(BlobState.HELD, store.stat(fp).state());
+      try (ReadableByteChannel ch = store.open(fp)) {
+        assertEquals(fp, Envelopes.fingerprint(ch));
+      }
+    }
   }
 
   @Test

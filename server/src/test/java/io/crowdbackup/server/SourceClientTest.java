@@ -57,6 +57,49 @@ class SourceClientTest {
   }
 
   @Test
+  void aCounterOfferThatIsAlreadyPastOrNotShorterOrMalformedIsRefusedAndTheNextHolderAsked() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder roomy = net.holder("roomy", 8L << 20);
+      long now = System.currentTimeMillis() / 1000;
+      Path out = Files.createDirectories(dir.resolve("out"));
+      java.util.concurrent.atomic.AtomicInteger creations = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicReference<String> counter = new java.util.concurrent.atomic.AtomicReference<>();
+      // A holder that counter-offers the expiry given, and takes any offer made with it (as if it held it).
+      ProtocolServer liar = net.started(req -> {
+        if (req.method().equals("PATCH")) {
+          return io.crowdbackup.engine.protocol.ProtocolResponse.status(204)
+              .header(Tus.UPLOAD_OFFSET, "999999999").header(Tus.TUS_RESUMABLE, Tus.VERSION);
+        }
+        creations.incrementAndGet();
+        String md = req.header(Tus.UPLOAD_METADATA);
+        String asked = md == null ? "" : md;
+        if (asked.contains(java.util.Base64.getEncoder().encodeToString(counter.get().getBytes()))) {
+          return io.crowdbackup.engine.protocol.ProtocolResponse.status(201).header("Location", "/v1/uploads/x")
+              .header(Tus.UPLOAD_OFFSET, "0").header(Tus.TUS_RESUMABLE, Tus.VERSION);
+        }
+        return io.crowdbackup.engine.protocol.ProtocolResponse.status(409)
+            .header("Content-Type", io.crowdbackup.engine.protocol.Problem.MEDIA_TYPE)
+            .body(io.crowdbackup.engine.protocol.Problem.MEDIA_TYPE, ("{\"type\":\""
+                + io.crowdbackup.engine.protocol.Problem.Type.TTL_TOO_LONG.uri() + "\",\"status\":409,"
+                + "\"reason\":\"TTL_TOO_LONG\",\"longestRetentionSeconds\":60,\"counterOfferExpiresAtEpochSecond\":" + counter.get() + "}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }, "liar");
+      int seed = 50;
+      for (String c : new String[] {Long.toString(now - 600), Long.toString(now + 7200), "-7"}) {
+        Path env = Net.seal(out, "e" + seed, home.keys, 10_000, seed++, now + 3600);
+        creations.set(0);
+        counter.set(c);
+        SourceClient.Placement p = SourceClient.newBuilder().holder(liar.uri()).holder(roomy.uri()).replicas(1)
+            .requireFullRetention(true).backoff(FAST).build().send(List.of(env)).get(0);
+        assertEquals(1, creations.get(), "the counter-offer " + c + " was not taken: " + p);
+        assertEquals(List.of(roomy.uri()), p.heldBy(), p.toString());
+        assertTrue(p.refusedBy().get(liar.uri()).startsWith("TTL_TOO_LONG"), p.toString());
+      }
+    }
+  }
+
+  @Test
   void aHoldersRefusalIsNotRetriedTheSourceMovesOnAtOnce() throws Exception {
     try (Net net = new Net(dir)) {
       Net.Destination home = net.destination("home");
@@ -73,6 +116,31 @@ class SourceClientTest {
       assertTrue(why.startsWith("PEER_SHARE_EXCEEDED") || why.startsWith("QUOTA_FULL"), p.toString());
       // 507 is a 5xx, but a refusal: asked once, not once per retry.
       assertEquals(1L, full.custodian.stats().refusalsByReason().values().stream().mapToLong(Long::longValue).sum());
+    }
+  }
+
+  @Test
+  void aGatewayFailureIsRetriedButAServerFaultMovesOnToTheNextHolder() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder roomy = net.holder("roomy", 8L << 20);
+      java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger();
+      ProtocolServer broken = net.started(req -> {
+        calls.incrementAndGet();
+        return io.crowdbackup.engine.protocol.ProtocolResponse.status(status.get());
+      }, "broken");
+      Path out = Files.createDirectories(dir.resolve("out"));
+      int seed = 60;
+      for (int[] c : new int[][] {{502, FAST.maxAttempts()}, {504, FAST.maxAttempts()}, {500, 1}, {501, 1}}) {
+        calls.set(0);
+        status.set(c[0]);
+        Path env = Net.seal(out, "e" + seed, home.keys, 10_000, seed++);
+        SourceClient.Placement p = SourceClient.newBuilder().holder(broken.uri()).holder(roomy.uri()).replicas(1)
+            .backoff(FAST).build().send(List.of(env)).get(0);
+        assertEquals(c[1], calls.get(), "offers to a holder answering " + c[0]);
+        assertEquals(List.of(roomy.uri()), p.heldBy(), p.toString());
+      }
     }
   }
 

@@ -19,8 +19,8 @@ public interface Upload extends Closeable {
   long offset();
 
   /**
-   * The offset a resume after a crash would continue from: the last piece boundary whose bytes and piece
-   * digests are on stable storage. Never greater than {@link #offset()}.
+   * The offset a resume after a crash would continue from: what the last {@link #checkpoint()} (explicit or
+   * periodic) made stable. Never greater than {@link #offset()}.
    */
   long durableOffset();
 
@@ -35,7 +35,10 @@ public interface Upload extends Closeable {
    */
   void write(ByteBuffer src) throws IOException;
 
-  /** Makes everything up to the last complete piece durable and returns the new {@link #durableOffset()}. */
+  /**
+   * Makes every byte written so far durable, the last partial piece included, and returns the new
+   * {@link #durableOffset()} (then equal to {@link #offset()}).
+   */
   long checkpoint() throws IOException;
 
   /**

@@ -110,7 +110,7 @@ public final class CustodyUpload implements Closeable {
     }
   }
 
-  /** Makes what arrived durable up to the last whole piece; returns the new durable offset. */
+  /** Makes everything that arrived durable (a partial last piece too); returns the new durable offset. */
   public long checkpoint() throws IOException {
     return upload.checkpoint();
   }

@@ -53,6 +53,13 @@ public final class DestinationProtocol implements Closeable {
    * counters each). Missing after a restart or a discarded PATCH: rebuilt from the staged bytes.
    */
   private final Map<Fingerprint, EnvelopeScanner> scanners = new ConcurrentHashMap<>();
+  /**
+   * Each staged file's size at its last fsync: what an answer may promise. A HEAD during a PATCH, or after
+   * one that failed midway, would otherwise report bytes written but not yet on disk. Missing after a
+   * restart: the size on disk then is all there is.
+   */
+  private final Map<Fingerprint, Long> durableSizes = new ConcurrentHashMap<>();
+  private final Fsync fsync;
   private final Object stagingBudget = new Object();
   private final long maxStagedUploads;
   private final long maxStagedBytes;
@@ -67,6 +74,12 @@ public final class DestinationProtocol implements Closeable {
     this.maxStagedBytes = b.maxStagedBytes;
     this.abandonAfterMillis = b.abandonAfter.toMillis();
     this.onError = b.onError != null ? b.onError : (what, e) -> { };
+    this.fsync = b.fsync;
+  }
+
+  /** How a staged file is made durable; a test substitutes one that watches or holds the fsync. */
+  interface Fsync {
+    void force(FileChannel ch, Path part) throws IOException;
   }
 
   public static Builder newBuilder(DeliverySink sink, Path stagingDirectory) {
@@ -150,6 +163,7 @@ public final class DestinationProtocol implements Closeable {
             return Exchanges.tus(Exchanges.notFound("no upload of " + fp));
           }
           scanners.remove(fp);
+          durableSizes.remove(fp);
           Files.deleteIfExists(part);
           return Exchanges.tus(ProtocolResponse.status(204));
         default:
@@ -201,14 +215,14 @@ public final class DestinationProtocol implements Closeable {
           }
           part = staging.resolve(fp.toHex() + "-" + length + PART);
           try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ch.force(true);
+            synced(ch, fp, part);
           }
         }
       }
       // Another holder may be sending the same envelope: it gets the same URL and continues where it stands.
       String url = Exchanges.UPLOADS + "/" + ids.idOf(fp);
       return ProtocolResponse.status(201).header("Location", url)
-          .header(Tus.UPLOAD_OFFSET, Long.toString(Files.size(part)));
+          .header(Tus.UPLOAD_OFFSET, Long.toString(durableSize(fp, part)));
     } finally {
       locks.remove(fp, lock); // before unlocking: a waiter then sees it is stale (see acquire)
       lock.unlock();
@@ -229,7 +243,7 @@ public final class DestinationProtocol implements Closeable {
       ProtocolResponse r = Exchanges.notFound("no upload of " + fp);
       return receipt == null ? r : r.header(RECEIPT_HEADER, Base64.getEncoder().encodeToString(receipt));
     }
-    return ProtocolResponse.status(200).header(Tus.UPLOAD_OFFSET, Long.toString(Files.size(part)))
+    return ProtocolResponse.status(200).header(Tus.UPLOAD_OFFSET, Long.toString(durableSize(fp, part)))
         .header(Tus.UPLOAD_LENGTH, Long.toString(lengthOf(part))).header("Cache-Control", Exchanges.NO_STORE);
   }
 
@@ -248,12 +262,13 @@ public final class DestinationProtocol implements Closeable {
     }
     long length = lengthOf(part);
     long size = Files.size(part);
+    durableSizes.putIfAbsent(fp, size); // after a restart, what is on disk is all there is
     if (offset < size) {
       // A peer resuming from an offset it was told earlier: cut back to where it continues (the scanner is
       // rebuilt from the staged bytes up to there).
       try (FileChannel ch = FileChannel.open(part, StandardOpenOption.WRITE)) {
         ch.truncate(offset);
-        ch.force(true);
+        synced(ch, fp, part);
       }
       size = offset;
     }
@@ -264,6 +279,7 @@ public final class DestinationProtocol implements Closeable {
     }
     long remaining = length - offset;
     if (contentLength > remaining) {
+      durableSizes.remove(fp);
       Files.deleteIfExists(part);
       return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_TOO_LONG, "Content-Length " + contentLength
           + " at offset " + offset + " goes past the declared " + length + " bytes; the upload was ended"));
@@ -288,18 +304,19 @@ public final class DestinationProtocol implements Closeable {
       }
       if (body.tooLong()) {
         out.close();
+        durableSizes.remove(fp);
         Files.deleteIfExists(part);
         return ProtocolResponse.problem(Problem.of(Problem.Type.UPLOAD_TOO_LONG, "the body goes past the declared "
             + length + " bytes; the upload was ended"));
       }
       if (!body.checksumMatches(checksum)) {
         out.truncate(offset);
-        out.force(true);
+        synced(out, fp, part);
         return ProtocolResponse.problem(Problem.of(Problem.Type.CHECKSUM_MISMATCH,
             "Upload-Checksum does not match the body; its bytes were discarded").with(Problem.UPLOAD_OFFSET, offset))
             .header(Tus.UPLOAD_OFFSET, Long.toString(offset));
       }
-      out.force(true);
+      synced(out, fp, part); // before the answer: its Upload-Offset is what is on disk
       scanned = true;
     } catch (EnvelopeException e) {
       return rejected(fp, part, e);
@@ -330,6 +347,7 @@ public final class DestinationProtocol implements Closeable {
     } catch (EnvelopeException e) {
       return rejected(fp, part, e);
     }
+    durableSizes.remove(fp);
     Files.deleteIfExists(part);
     return ProtocolResponse.status(204).header(Tus.UPLOAD_OFFSET, Long.toString(length))
         .header(RECEIPT_HEADER, Base64.getEncoder().encodeToString(receipt));
@@ -338,8 +356,22 @@ public final class DestinationProtocol implements Closeable {
   /** Ends an upload whose bytes are not an envelope, or not this one: nothing is kept. */
   private ProtocolResponse rejected(Fingerprint fp, Path part, EnvelopeException e) throws IOException {
     scanners.remove(fp);
+    durableSizes.remove(fp);
     Files.deleteIfExists(part);
     return ProtocolResponse.problem(Problem.of(e));
+  }
+
+  /** Fsyncs a staged file and records its size as what may be promised. */
+  private void synced(FileChannel ch, Fingerprint fp, Path part) throws IOException {
+    fsync.force(ch, part);
+    durableSizes.put(fp, ch.size());
+  }
+
+  /** What is on disk of a staged upload, as far as an fsync vouched for it. */
+  private long durableSize(Fingerprint fp, Path part) throws IOException {
+    long size = Files.size(part);
+    Long durable = durableSizes.get(fp);
+    return durable == null ? size : Math.min(size, durable);
   }
 
   /**
@@ -388,6 +420,7 @@ public final class DestinationProtocol implements Closeable {
         }
         if (!locks.containsKey(fp) && now - Files.getLastModifiedTime(p).toMillis() > abandonAfterMillis) {
           scanners.remove(fp);
+          durableSizes.remove(fp);
           Files.deleteIfExists(p);
           continue;
         }
@@ -473,6 +506,7 @@ public final class DestinationProtocol implements Closeable {
     private Duration abandonAfter = Duration.ofHours(24);
     private @Nullable BiConsumer<String, Throwable> onError;
     private final java.util.Set<String> set = new java.util.HashSet<>();
+    private Fsync fsync = (ch, part) -> ch.force(true);
 
     private Builder(DeliverySink sink, Path staging) {
       this.sink = Objects.requireNonNull(sink, "sink");
@@ -536,6 +570,12 @@ public final class DestinationProtocol implements Closeable {
         throw new IllegalStateException("onError was already set");
       }
       this.onError = Objects.requireNonNull(onError, "onError");
+      return this;
+    }
+
+    /** For tests: how staged files are fsynced (default {@link FileChannel#force}). */
+    Builder fsync(Fsync fsync) {
+      this.fsync = Objects.requireNonNull(fsync, "fsync");
       return this;
     }
 

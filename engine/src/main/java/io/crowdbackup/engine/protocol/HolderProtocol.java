@@ -33,8 +33,8 @@ import org.jspecify.annotations.Nullable;
  * and to nothing HTTP-specific: a binding hands it {@link ProtocolRequest}s and sends back the
  * {@link ProtocolResponse}s. Offers and tus creations go to {@link Custodian#accept}; PATCH bodies stream
  * through one fixed buffer into the {@link CustodyUpload}; the last PATCH returns only after the store
- * verified the fingerprint and committed the blob. {@code Upload-Offset} in a HEAD is only what the store
- * made durable. Thread-safe; one PATCH per upload at a time (another gets 423).
+ * verified the fingerprint and committed the blob. {@code Upload-Offset}, in a HEAD and in a PATCH's answer,
+ * is only what the store made durable. Thread-safe; one PATCH per upload at a time (another gets 423).
  */
 public final class HolderProtocol implements Closeable {
   private static final String OFFERS = "/v1/offers";
@@ -363,8 +363,10 @@ public final class HolderProtocol implements Closeable {
         forget(s, fp);
         return offsetAnswer(204, b.envelopeLengthBytes(), 0, b.expiresAtEpochSecond());
       }
+      // The answer is what the checkpoint made durable (every byte, partial piece included): a client
+      // continues from it, so it must survive a crash now (docs/protocol.md §2.3).
       s.durableOffset = u.checkpoint();
-      return offsetAnswer(204, u.offset(), 0, u.custodyExpiresAtEpochSecond());
+      return offsetAnswer(204, s.durableOffset, 0, u.custodyExpiresAtEpochSecond());
     } finally {
       s.lock.unlock();
     }

@@ -224,8 +224,12 @@ public final class Problem {
   /**
    * The refusal this problem carries, or {@code null} when it is not one of a holder's refusal types.
    * The numbers a peer needs survive the round trip.
+   *
+   * @throws ProtocolException MALFORMED when a number the refusal carries is out of its range (a negative
+   *     byte count or retention, an expiry outside 0..{@value OfferMessage#MAX_EPOCH_SECOND}), or is not an
+   *     integer: a peer's bad numbers are refused here rather than acted on
    */
-  public @Nullable Refusal toRefusal() {
+  public @Nullable Refusal toRefusal() throws ProtocolException {
     Type t = knownType();
     if (t == null) {
       return null;
@@ -236,10 +240,10 @@ public final class Problem {
     } catch (IllegalArgumentException e) {
       return null;
     }
-    long free = number(BYTES_FREE, Refusal.NOT_APPLICABLE);
-    long acceptable = number(ACCEPTABLE_BYTES, Refusal.NOT_APPLICABLE);
-    long longest = number(LONGEST_RETENTION_SECONDS, Refusal.NOT_APPLICABLE);
-    long counter = number(COUNTER_OFFER_EXPIRES, Refusal.NOT_APPLICABLE);
+    long free = refusalNumber(BYTES_FREE, Long.MAX_VALUE);
+    long acceptable = refusalNumber(ACCEPTABLE_BYTES, Long.MAX_VALUE);
+    long longest = refusalNumber(LONGEST_RETENTION_SECONDS, Long.MAX_VALUE);
+    long counter = refusalNumber(COUNTER_OFFER_EXPIRES, OfferMessage.MAX_EPOCH_SECOND);
     if (free != Refusal.NOT_APPLICABLE || acceptable != Refusal.NOT_APPLICABLE) {
       return Refusal.ofSpace(reason, detail, free, acceptable);
     }
@@ -247,6 +251,22 @@ public final class Problem {
       return Refusal.ofTime(reason, detail, longest, counter);
     }
     return Refusal.of(reason, detail);
+  }
+
+  /**
+   * A refusal's number: absent is {@link Refusal#NOT_APPLICABLE}; present, an integer in 0..{@code max}.
+   * (The sentinel itself on the wire is refused: it would read as "absent".)
+   */
+  private long refusalNumber(String name, long max) throws ProtocolException {
+    Object v = extensions.get(name);
+    if (v == null) {
+      return Refusal.NOT_APPLICABLE;
+    }
+    if (!(v instanceof Long) || (Long) v < 0 || (Long) v > max) {
+      throw new ProtocolException(ProtocolException.Reason.MALFORMED, "problem member '" + name + "'",
+          "must be an integer in 0.." + max + " but was " + (v instanceof String ? "the string " : "") + v);
+    }
+    return (Long) v;
   }
 
   /** The {@code application/problem+json} body. */

@@ -75,6 +75,8 @@ public final class FileCustodyStore implements CustodyStore {
   static final String BLOB_SUFFIX = ".blob";
   static final String PART_SUFFIX = ".part";
   static final String JOURNAL_SUFFIX = ".pieces";
+  /** Where a checkpoint inside a piece records the durable bytes past the journaled ones (UploadImpl). */
+  static final String TAIL_SUFFIX = ".tail";
   static final String WHY_SUFFIX = ".why";
   private static final int MAX_WHY_BYTES = 4096;
 
@@ -471,6 +473,9 @@ public final class FileCustodyStore implements CustodyStore {
         }
         continue;
       }
+      if (name.endsWith(TAIL_SUFFIX)) {
+        continue; // removed below if its upload is not kept
+      }
       if (!name.endsWith(PART_SUFFIX)) {
         continue;
       }
@@ -519,6 +524,13 @@ public final class FileCustodyStore implements CustodyStore {
         continue;
       }
       uploads.put(h.fingerprint, u);
+    }
+    for (Path p : listDirectory(partialDir)) {
+      String name = p.getFileName().toString();
+      if (name.endsWith(TAIL_SUFFIX) && !Files.exists(partialDir.resolve(
+          name.substring(0, name.length() - TAIL_SUFFIX.length()) + PART_SUFFIX))) {
+        Files.deleteIfExists(p); // its upload was removed above, or by a process killed while removing it
+      }
     }
     StoreIo.fsyncDirectory(opener, partialDir);
   }
@@ -835,6 +847,7 @@ public final class FileCustodyStore implements CustodyStore {
     try {
       Files.deleteIfExists(u.dataPath);
       Files.deleteIfExists(u.journalPath);
+      Files.deleteIfExists(u.tailPath);
     } catch (IOException e) {
       synchronized (mu) {
         u.discarding = false; // still listed: the next drop or open removes it
@@ -928,8 +941,9 @@ public final class FileCustodyStore implements CustodyStore {
     if (!oneShot) {
       try {
         Files.deleteIfExists(u.journalPath);
+        Files.deleteIfExists(u.tailPath);
       } catch (IOException ignored) {
-        // Harmless: a journal without its data file is removed on the next open.
+        // Harmless: a journal or tail without its data file is removed on the next open.
       }
     }
     return stat;
@@ -1753,6 +1767,7 @@ public final class FileCustodyStore implements CustodyStore {
     final RecordHeader header;
     final Path dataPath;
     final Path journalPath;
+    final Path tailPath;
     long durableOffset;
     long lastActivityMillis;
     boolean attached;
@@ -1763,6 +1778,8 @@ public final class FileCustodyStore implements CustodyStore {
       this.header = header;
       this.dataPath = dataPath;
       this.journalPath = journalPath;
+      String j = journalPath.getFileName().toString();
+      this.tailPath = journalPath.resolveSibling(j.substring(0, j.length() - JOURNAL_SUFFIX.length()) + TAIL_SUFFIX);
     }
   }
 

@@ -31,7 +31,11 @@ import org.jspecify.annotations.Nullable;
  * Ordering is what makes a crash harmless: a journal entry is written only after the data it describes
  * was fsynced, so every journaled piece is on disk. On resume the journal is replayed into
  * {@link EnvelopeScanner#resume} (digests, not bytes) and only the last journaled piece is re-read to
- * check it.
+ * check it. A checkpoint that ends inside a piece also makes that partial piece durable: after the data
+ * fsync it writes a tail record (where the journaled pieces end, where the bytes end, a CRC of the bytes
+ * between) into the next of two slots of {@code .tail}, and fsyncs it; a resume re-reads those bytes
+ * (less than one piece) into the scanner, so a resumable upload is durable up to every byte a checkpoint
+ * covered, not only up to its last whole piece.
  *
  * <p>A one-shot {@code put} is not resumable, so it has no journal: its piece table goes straight to where
  * the footer will hold it (the footer's place is known from the declared length), and a crash leaves only
@@ -77,6 +81,13 @@ final class UploadImpl implements Upload {
   private long sinceCheckpointBytes;
   private ByteBuffer pending = ByteBuffer.allocate(64 * JOURNAL_ENTRY_BYTES);
   private long pendingEnd;
+  /** The tail file, opened at the first checkpoint that ends inside a piece; null for a one-shot put. */
+  private @Nullable FileChannel tail;
+  private int tailWrites;
+  /** CRC of the bytes from {@link #tailCrcBase} to {@link #tailCrcEnd}: extended, not recomputed, per checkpoint. */
+  private final CRC32 tailCrc = new CRC32();
+  private long tailCrcBase = -1;
+  private long tailCrcEnd;
   private boolean headerChecked;
   /** A put, not a resumable upload: nobody resumes it, so it checkpoints only to bound memory. */
   private boolean oneShot;
@@ -298,7 +309,64 @@ final class UploadImpl implements Upload {
   static long durableOffsetOf(FileCustodyStore store, PartialUpload u) throws IOException {
     try (FileChannel data = store.opener.open(u.dataPath, EnumSet.of(StandardOpenOption.READ));
         FileChannel journal = store.opener.open(u.journalPath, EnumSet.of(StandardOpenOption.READ))) {
-      return recover(data, journal, u, false).endOffset;
+      // At open the tail's bytes are not re-read (a resume does that): the offset only, cheaply.
+      return tailRecord(store, u, data, recover(data, journal, u, false).endOffset, false)[0];
+    }
+  }
+
+  /** One slot of {@code .tail}: base u64, end u64, blob id u64, CRC-32 of the bytes, CRC-32 of the 28 before. */
+  static final int TAIL_SLOT_BYTES = 32;
+
+  /**
+   * How far the tail record carries a resume past the journaled pieces: the largest end among the slots
+   * that are intact, belong to this upload (blob id), start exactly where the pieces end, stay within one
+   * piece and within the data file, and (with {@code verifyBytes}) whose bytes still match their CRC.
+   *
+   * @return that end ({@code pieceEnd} when no slot qualifies) and the slot it is in (-1 for none)
+   */
+  private static long[] tailRecord(FileCustodyStore store, PartialUpload u, FileChannel data, long pieceEnd,
+      boolean verifyBytes) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(2 * TAIL_SLOT_BYTES);
+    int got;
+    try (FileChannel t = store.opener.open(u.tailPath, EnumSet.of(StandardOpenOption.READ))) {
+      got = StoreIo.readUpTo(t, b, 0);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return new long[] {pieceEnd, -1}; // no checkpoint ended inside a piece
+    }
+    long dataAvailable = Math.min(data.size() - u.header.encodedLength, u.header.declaredLengthBytes);
+    byte[] a = b.array();
+    long best = pieceEnd;
+    long slot = -1;
+    for (int at = 0; at + TAIL_SLOT_BYTES <= got; at += TAIL_SLOT_BYTES) {
+      long base = b.getLong(at);
+      long end = b.getLong(at + 8);
+      if (getU32(a, at + 28) != crc(a, at, 28) || b.getLong(at + 16) != u.header.blobId || base != pieceEnd
+          || end <= best || end > dataAvailable || end - base >= BlobFile.MAX_PIECE_BYTES) {
+        continue;
+      }
+      if (verifyBytes) {
+        CRC32 c = new CRC32();
+        updateCrc(c, data, u.header.encodedLength + base, end - base);
+        if ((int) c.getValue() != b.getInt(at + 24)) {
+          continue; // the data pages were lost although the record survived: fall back
+        }
+      }
+      best = end;
+      slot = at / TAIL_SLOT_BYTES;
+    }
+    return new long[] {best, slot};
+  }
+
+  /** Feeds {@code length} bytes of {@code ch} from {@code position} to {@code crc}. */
+  private static void updateCrc(CRC32 crc, FileChannel ch, long position, long length) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(length, 64 * 1024));
+    for (long done = 0; done < length; ) {
+      ((Buffer) buf).clear();
+      ((Buffer) buf).limit((int) Math.min(buf.capacity(), length - done));
+      StoreIo.readFully(ch, buf, position + done);
+      ((Buffer) buf).flip();
+      crc.update(buf.array(), 0, buf.limit());
+      done += buf.limit();
     }
   }
 
@@ -321,25 +389,33 @@ final class UploadImpl implements Upload {
             "the partial upload's header is damaged (" + e.getMessage() + "); abort it and begin again");
       }
       Recovered r = recover(data, journal, u, true);
-      // Cut both files back to what the journal proves, so the next bytes land where they belong.
+      long[] tailRecord = tailRecord(store, u, data, r.endOffset, true);
+      long end = tailRecord[0];
+      // Cut both files back to what the journal and the tail prove, so the next bytes land where they belong.
       journal.truncate(u.header.encodedLength + r.pieces * JOURNAL_ENTRY_BYTES);
-      data.truncate(u.header.encodedLength + r.endOffset);
+      data.truncate(u.header.encodedLength + end);
       journal.force(true);
       data.force(true);
       UploadImpl up = new UploadImpl(store, u, data, journal);
       up.directorySynced = true; // recovery at open fsynced the partial directory
       up.journalEntries = r.pieces;
-      up.offset = r.endOffset;
-      up.durable = r.endOffset;
+      up.offset = end;
+      up.durable = end;
       up.pendingEnd = r.endOffset;
+      up.tailWrites = (int) tailRecord[1] + 1; // the next record goes to the other slot: this one stays whole
       if (r.pieces > 0) {
         // A full recovery (recover(..., true)) sets both whenever it proves a piece.
         up.scanner = EnvelopeScanner.resume(Objects.requireNonNull(r.piece0, "piece 0"),
             Objects.requireNonNull(r.recordDigests, "record digests"), r.pieces - 1, r.endOffset, up.listener);
+      }
+      if (end > r.endOffset) {
+        up.rescanTail(r.endOffset, end);
+      }
+      if (r.pieces > 0 || end > r.endOffset) {
         up.checkHeader();
       }
       synchronized (store.mu) {
-        u.durableOffset = r.endOffset;
+        u.durableOffset = end;
       }
       store.recordProgress(u, store.config.clock().millis()); // a resume is activity: a full window again
       return up;
@@ -347,6 +423,25 @@ final class UploadImpl implements Upload {
       FileCustodyStore.closeQuietly(data);
       FileCustodyStore.closeQuietly(journal);
       throw e;
+    }
+  }
+
+  /** Feeds the tail's bytes (part of one piece, already checked when they arrived) to the resumed scanner. */
+  private void rescanTail(long from, long to) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(to - from, 64 * 1024));
+    for (long at = from; at < to; ) {
+      ((Buffer) buf).clear();
+      ((Buffer) buf).limit((int) Math.min(buf.capacity(), to - at));
+      StoreIo.readFully(data, buf, dataStart + at);
+      ((Buffer) buf).flip();
+      try {
+        scanner.update(buf);
+      } catch (EnvelopeException e) {
+        throw new StoreException(Reason.CORRUPT, u.dataPath.toString(), "the partial upload's last "
+            + (to - from) + " bytes no longer read as the envelope they were (" + e.getMessage()
+            + "); abort it and begin again", e);
+      }
+      at += buf.limit();
     }
   }
 
@@ -426,7 +521,7 @@ final class UploadImpl implements Upload {
         spillToFooter();
       }
     } else if (pendingFull) {
-      checkpoint();
+      checkpoint(false); // mid-write, nobody is told this offset: whole pieces are enough
     } else if (sinceCheckpointBytes >= store.config.checkpointEveryBytes()) {
       checkpointBehind();
     }
@@ -724,22 +819,36 @@ final class UploadImpl implements Upload {
 
   @Override
   public long checkpoint() throws IOException {
+    return checkpoint(true);
+  }
+
+  /** With {@code partialPiece}, the bytes past the last whole piece too (a tail record), as the API promises. */
+  private long checkpoint(boolean partialPiece) throws IOException {
     ensureUsable();
     if (oneShot) {
       return durable; // a put promises nothing before its commit
     }
+    boolean pieces;
+    boolean partial;
     try {
       awaitFlushBehind(); // a checkpoint behind in flight moves the durable offset first
-      if (pending.position() == 0) {
+      pieces = pending.position() > 0;
+      partial = partialPiece && offset > pendingEnd && offset > durable; // bytes of an incomplete piece
+      if (!pieces && !partial) {
         return durable;
       }
       data.force(false);
-      long entries = pending.position() / JOURNAL_ENTRY_BYTES;
-      ((Buffer) pending).flip();
-      StoreIo.writeFully(journal(), pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
-      journal().force(false);
-      journalEntries += entries;
-      ((Buffer) pending).clear();
+      if (pieces) {
+        long entries = pending.position() / JOURNAL_ENTRY_BYTES;
+        ((Buffer) pending).flip();
+        StoreIo.writeFully(journal(), pending, journalStart + journalEntries * JOURNAL_ENTRY_BYTES);
+        journal().force(false);
+        journalEntries += entries;
+        ((Buffer) pending).clear();
+      }
+      if (partial) {
+        writeTail();
+      }
       if (!directorySynced) {
         StoreIo.fsyncDirectory(store.opener, store.partialDir);
         directorySynced = true;
@@ -749,13 +858,40 @@ final class UploadImpl implements Upload {
       throw StoreIo.wrap(e, u.journalPath, "making the upload durable ("
           + afterFailure() + ")");
     }
-    durable = pendingEnd;
+    durable = partial ? offset : pendingEnd;
     sinceCheckpointBytes = 0;
     synchronized (store.mu) {
       u.durableOffset = durable;
     }
     store.recordProgress(u, store.config.clock().millis());
     return durable;
+  }
+
+  /**
+   * Records, after the data fsync, that the bytes past the last whole piece are durable too: one slot of
+   * {@code .tail} (the other keeps the previous record, should this write tear), then its fsync.
+   */
+  private void writeTail() throws IOException {
+    if (tailCrcBase != pendingEnd) {
+      tailCrc.reset();
+      tailCrcBase = pendingEnd;
+      tailCrcEnd = pendingEnd;
+    }
+    updateCrc(tailCrc, data, dataStart + tailCrcEnd, offset - tailCrcEnd); // from the page cache
+    tailCrcEnd = offset;
+    FileChannel t = tail;
+    if (t == null) {
+      t = store.opener.open(u.tailPath, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.READ));
+      tail = t;
+      directorySynced = false; // the new name must be durable before the offset is promised
+    }
+    ByteBuffer slot = ByteBuffer.allocate(TAIL_SLOT_BYTES);
+    slot.putLong(pendingEnd).putLong(offset).putLong(u.header.blobId).putInt((int) tailCrc.getValue());
+    slot.putInt(crc(slot.array(), 0, 28));
+    ((Buffer) slot).flip();
+    StoreIo.writeFully(t, slot, (long) (tailWrites++ & 1) * TAIL_SLOT_BYTES);
+    t.force(false);
   }
 
   @Override
@@ -965,6 +1101,9 @@ final class UploadImpl implements Upload {
     FileCustodyStore.closeQuietly(data);
     if (journal != null) {
       FileCustodyStore.closeQuietly(journal);
+    }
+    if (tail != null) {
+      FileCustodyStore.closeQuietly(tail);
     }
   }
 }

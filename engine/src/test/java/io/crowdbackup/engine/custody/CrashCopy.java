@@ -10,10 +10,10 @@ import java.util.stream.Stream;
  * is opening after {@code kill -9} at this instant (no clean-shutdown marker, the index as it was), which
  * the store then reconciles; the real SIGKILL crash test of the store lives in the store's tests.
  */
-final class CrashCopy {
+public final class CrashCopy {
   private CrashCopy() {}
 
-  static Path snapshot(Path dir) throws IOException {
+  public static Path snapshot(Path dir) throws IOException {
     Path target = dir.resolveSibling(dir.getFileName() + "-crash-" + System.nanoTime());
     try (Stream<Path> all = Files.walk(dir)) {
       for (Path p : (Iterable<Path>) all::iterator) {

@@ -82,6 +82,23 @@ class MessagesTest {
   }
 
   @Test
+  void aRefusalWithNumbersOutOfRangeIsRefusedTyped() throws ProtocolException {
+    String[] bad = {"\"bytesFree\":-5", "\"acceptableBytes\":-1", "\"longestRetentionSeconds\":-43200",
+        "\"counterOfferExpiresAtEpochSecond\":-1", "\"counterOfferExpiresAtEpochSecond\":253402300800",
+        "\"counterOfferExpiresAtEpochSecond\":\"tomorrow\""};
+    for (String member : bad) {
+      Problem p = Problem.decode(("{\"type\":\"" + Problem.Type.TTL_TOO_LONG.uri() + "\",\"status\":409,"
+          + member + "}").getBytes(StandardCharsets.UTF_8));
+      ProtocolException e = assertThrows(ProtocolException.class, p::toRefusal, member);
+      assertEquals(ProtocolException.Reason.MALFORMED, e.reason());
+      assertTrue(e.getMessage().contains(member.substring(1, member.indexOf('"', 1))), e.getMessage());
+    }
+    Problem zero = Problem.decode(("{\"type\":\"" + Problem.Type.QUOTA_FULL.uri() + "\",\"bytesFree\":0,"
+        + "\"acceptableBytes\":0}").getBytes(StandardCharsets.UTF_8));
+    assertEquals(0, zero.toRefusal().bytesFree());
+  }
+
+  @Test
   void problemsOfOtherTypesAreNotRefusals() throws ProtocolException {
     Problem p = Problem.decode(Problem.of(Problem.Type.OFFSET_MISMATCH, "x").with(Problem.UPLOAD_OFFSET, 7).encode());
     assertNull(p.toRefusal());
@@ -143,7 +160,7 @@ class MessagesTest {
   }
 
   @Test
-  void refusalsSentToPeersNameNoLocalPath() {
+  void refusalsSentToPeersNameNoLocalPath() throws ProtocolException {
     String leaky = "[/home/u/h/blobs/partial/ab.part]: the bytes hash to 01, C:\\data\\x.part too, "
         + "and /var/lib/crowdbackup/blobs/x; nothing was stored";
     for (Problem p : List.of(Problem.of(Refusal.of(Refusal.Reason.MALFORMED, leaky)),

@@ -113,6 +113,86 @@ class UploadRecoveryTest {
   }
 
   @Test
+  void aCheckpointInsideAPieceMakesEveryByteDurableAcrossACrash() throws IOException {
+    Env e = envelope(6, 100_000);
+    open();
+    Upload u = store.begin(e.custody("p"));
+    int sent = 70_001; // inside a piece (chunks of 4 KiB)
+    u.write(ByteBuffer.wrap(e.bytes, 0, sent));
+    assertEquals(sent, u.checkpoint(), "the partial piece is durable too");
+    assertEquals(sent, u.durableOffset());
+    u.write(ByteBuffer.wrap(e.bytes, sent, 3000)); // not checkpointed: may be lost
+    open(); // "killed": the handle was never closed
+    assertEquals(sent, store.uploads().get(0).durableOffsetBytes());
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertEquals(sent, r.offset());
+      assertEquals(sent, r.durableOffset());
+      r.write(ByteBuffer.wrap(e.bytes, sent, e.bytes.length - sent));
+      r.commit();
+    }
+    assertEquals(0, partialFiles(), "journal and tail are gone with the commit");
+    assertEquals(e.bytes.length, store.stat(e.fingerprint).envelopeLengthBytes());
+  }
+
+  @Test
+  void aTornTailRecordOrLostTailBytesFallBackToWhatIsStillProven() throws IOException {
+    Env e = envelope(7, 100_000);
+    open();
+    Upload u = store.begin(e.custody("p"));
+    u.write(ByteBuffer.wrap(e.bytes, 0, 70_001));
+    long first = u.checkpoint();
+    u.write(ByteBuffer.wrap(e.bytes, 70_001, 100));
+    long second = u.checkpoint(); // same piece: the record goes to the other slot
+    assertEquals(70_101, second);
+    open();
+    Path partial = dir.resolve("store").resolve(FileCustodyStore.PARTIAL_DIR);
+    Path tail = partial.resolve(e.fingerprint.toHex() + FileCustodyStore.TAIL_SUFFIX);
+    byte[] t = Files.readAllBytes(tail);
+    t[40] ^= 1; // tear the second record
+    Files.write(tail, t);
+    open();
+    assertEquals(first, store.uploads().get(0).durableOffsetBytes(), "the first record still holds");
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertEquals(first, r.offset());
+    }
+    // The bytes a record vouches for are lost (a power cut took the pages): back to the last whole piece.
+    Path part = partial.resolve(e.fingerprint.toHex() + FileCustodyStore.PART_SUFFIX);
+    byte[] d = Files.readAllBytes(part);
+    d[d.length - 1] ^= 1;
+    Files.write(part, d);
+    open();
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertTrue(r.offset() < first && r.offset() > first - 4096 - 64, "resumed at " + r.offset());
+      r.write(ByteBuffer.wrap(e.bytes, (int) r.offset(), e.bytes.length - (int) r.offset()));
+      r.commit();
+    }
+    assertEquals(0, partialFiles());
+  }
+
+  @Test
+  void theFirstRecordAfterAResumeLeavesThePromiseBeforeTheCrashWhole() throws IOException {
+    Env e = envelope(8, 100_000);
+    open();
+    Upload u = store.begin(e.custody("p"));
+    u.write(ByteBuffer.wrap(e.bytes, 0, 70_001));
+    assertEquals(70_001, u.checkpoint());
+    open(); // killed
+    Upload r = store.resume(e.fingerprint);
+    r.write(ByteBuffer.wrap(e.bytes, 70_001, 100));
+    assertEquals(70_101, r.checkpoint());
+    open(); // killed again, and the newest record tore
+    Path tail = dir.resolve("store").resolve(FileCustodyStore.PARTIAL_DIR)
+        .resolve(e.fingerprint.toHex() + FileCustodyStore.TAIL_SUFFIX);
+    ByteBuffer t = ByteBuffer.wrap(Files.readAllBytes(tail));
+    int newest = t.getLong(8) == 70_101 ? 0 : 32;
+    assertEquals(70_101, t.getLong(newest + 8));
+    t.put(newest + 8, (byte) (t.get(newest + 8) ^ 1));
+    Files.write(tail, t.array());
+    open();
+    assertEquals(70_001, store.uploads().get(0).durableOffsetBytes(), "the record from before the resume");
+  }
+
+  @Test
   void anUploadThatNeverCheckpointedIsRemovedAtOpen() throws IOException {
     Env e = envelope(4, 40_000);
     open();
