@@ -217,6 +217,8 @@ public final class DestinationProtocol implements Closeable {
           try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             synced(ch, fp, part);
           }
+          // The file's name too: without it a power cut could lose a staged file whose bytes were promised.
+          io.crowdbackup.engine.inbox.SafeFiles.fsyncDirectory(staging);
         }
       }
       // Another holder may be sending the same envelope: it gets the same URL and continues where it stands.
@@ -418,7 +420,13 @@ public final class DestinationProtocol implements Closeable {
         if (fp == null) {
           continue;
         }
-        if (!locks.containsKey(fp) && now - Files.getLastModifiedTime(p).toMillis() > abandonAfterMillis) {
+        long modified;
+        try {
+          modified = Files.getLastModifiedTime(p).toMillis();
+        } catch (NoSuchFileException gone) {
+          continue; // delivered (or abandoned) since the listing: it holds no room any more
+        }
+        if (!locks.containsKey(fp) && now - modified > abandonAfterMillis) {
           scanners.remove(fp);
           durableSizes.remove(fp);
           Files.deleteIfExists(p);

@@ -87,4 +87,21 @@ class DestinationProtocolDurabilityTest {
     assertEquals(before + 10_000, TestRequests.offset(r));
     assertEquals(before + 10_000, TestRequests.offset(d.handle(TestRequests.head(url))));
   }
+
+  /**
+   * A staged upload that is delivered (its file deleted) between the folder listing and the look at its age
+   * is not a failure of another peer's creation. A dangling link stands for the file that vanished.
+   */
+  @Test
+  void aStagedFileThatVanishesWhileACreationCountsTheRoomDoesNotFailThatCreation() throws Exception {
+    Path staging = java.nio.file.Files.createDirectories(dir.resolve("staging"));
+    StoreTestSupport.Env gone = StoreTestSupport.envelope(12, 1_000);
+    java.nio.file.Files.createSymbolicLink(staging.resolve(gone.fingerprint.toHex() + "-1000.part"),
+        staging.resolve("deleted-meanwhile"));
+    DestinationProtocol d = DestinationProtocol.newBuilder(NOTHING_DELIVERED, staging).build();
+    StoreTestSupport.Env e = StoreTestSupport.envelope(11, 10_000);
+    ProtocolResponse created = d.handle(TestRequests.creation(e.bytes.length,
+        Map.of(OfferMessage.FINGERPRINT, e.fingerprint.toHex())));
+    assertEquals(201, created.status(), created.toString());
+  }
 }
