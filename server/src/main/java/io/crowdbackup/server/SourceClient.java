@@ -219,16 +219,28 @@ public final class SourceClient {
       return null;
     }
 
+    /** The offer; a small envelope goes with it (creation-with-upload: one exchange, not two). */
+    private ProtocolClient.Created createOnce() throws IOException {
+      long n = offer.lengthBytes();
+      if (n > Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)) {
+        return client.create(offer.toTusMetadata(), n);
+      }
+      try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+        RangeInputStream body = new RangeInputStream(ch, n);
+        return client.create(offer.toTusMetadata(), n, () -> body, n);
+      }
+    }
+
     /** The tus creation, which is the offer; a counter-offer is an answer, taken at once when allowed. */
     private ProtocolClient.Created create() throws IOException {
       try {
-        return client.create(offer.toTusMetadata(), offer.lengthBytes());
+        return createOnce();
       } catch (ProtocolFailure f) {
         long counter = f.problem() == null ? -1 : f.problem().number(Problem.COUNTER_OFFER_EXPIRES, -1);
         if (f.is(Problem.Type.TTL_TOO_LONG) && takeCounterOffers && counter >= 0
             && counter < offer.expiresAtEpochSecond()) {
           offer = offer.withExpiresAtEpochSecond(counter);
-          return client.create(offer.toTusMetadata(), offer.lengthBytes());
+          return createOnce();
         }
         if (f.problem() != null && f.problem().toRefusal() != null) {
           // The holder's policy said no (507 full, 413, 409...): the next holder is asked at once, this one
