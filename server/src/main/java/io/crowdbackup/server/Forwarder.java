@@ -10,6 +10,7 @@ import io.crowdbackup.engine.protocol.DeliveryQuery;
 import io.crowdbackup.engine.protocol.OfferMessage;
 import io.crowdbackup.engine.protocol.Problem;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -191,8 +192,14 @@ public final class Forwarder {
       md.put(OfferMessage.EXPIRES, Long.toString(blob.expiresAtEpochSecond()));
       long length = blob.envelopeLengthBytes();
       ProtocolClient.Created created;
+      // A small envelope goes with the creation (one exchange); its bytes are held, because the channel
+      // cannot rewind if the destination answers less than all of them (another holder's upload stands
+      // further on, or it ignored them).
+      byte[] small = length <= Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)
+          ? RangeInputStream.readAll(f.channel(), (int) length) : null;
       try {
-        created = client.create(md, length);
+        created = small == null ? client.create(md, length)
+            : client.create(md, length, () -> new java.io.ByteArrayInputStream(small), length);
       } catch (ProtocolFailure e) {
         byte[] receipt = e.is(Problem.Type.ALREADY_DELIVERED) ? ProtocolClient.receiptOf(e) : null;
         if (receipt == null) {
@@ -201,14 +208,19 @@ public final class Forwarder {
         return verifyAndDrop(f, receipt, report, false);
       }
       long offset = created.offset();
-      if (offset > 0) {
+      byte[] receipt = created.receipt();
+      if (small != null) {
+        report.bytesSent.addAndGet(length); // on the wire, whatever the destination kept of them
+      } else if (offset > 0) {
         report.uploadsResumed.incrementAndGet();
       }
-      RangeInputStream.skip(f.channel(), offset);
-      byte[] receipt = null;
+      if (small == null) {
+        RangeInputStream.skip(f.channel(), offset);
+      }
       while (offset < length) {
         long n = Math.min(patchBytes, length - offset);
-        RangeInputStream body = new RangeInputStream(f.channel(), n);
+        InputStream body = small != null ? new java.io.ByteArrayInputStream(small, (int) offset, (int) n)
+            : new RangeInputStream(f.channel(), n);
         ProtocolClient.Patched p = client.patch(created.upload(), offset, () -> body, n);
         if (p.offset() != offset + n) {
           throw new IOException(created.upload() + " answered offset " + p.offset() + " after a PATCH to "

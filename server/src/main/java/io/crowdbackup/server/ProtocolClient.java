@@ -62,10 +62,20 @@ public final class ProtocolClient {
   public static final class Created {
     private final URI upload;
     private final long offset;
+    private final byte[] receipt;
 
-    Created(URI upload, long offset) {
+    Created(URI upload, long offset, byte[] receipt) {
       this.upload = upload;
       this.offset = offset;
+      this.receipt = receipt;
+    }
+
+    /**
+     * The receipt a destination answers a creation-with-upload that carried the whole envelope, or
+     * {@code null}. Not verified.
+     */
+    public byte[] receipt() {
+      return receipt == null ? null : receipt.clone();
     }
 
     public URI upload() {
@@ -99,9 +109,32 @@ public final class ProtocolClient {
 
   /** tus creation ({@code POST /v1/uploads}); at a holder this is the offer. */
   public Created create(Map<String, String> metadata, long lengthBytes) throws IOException {
-    HttpRequest req = request("/v1/uploads").header(Tus.TUS_RESUMABLE, Tus.VERSION)
-        .header(Tus.UPLOAD_LENGTH, Long.toString(lengthBytes)).header(Tus.UPLOAD_METADATA, Tus.formatMetadata(metadata))
-        .POST(HttpRequest.BodyPublishers.noBody()).build();
+    return create(metadata, lengthBytes, null, 0);
+  }
+
+  /**
+   * Envelopes up to this long go in the creation request itself (tus creation-with-upload): one exchange,
+   * not two. Larger ones are offered first, so a refusal costs no bytes on the wire.
+   */
+  public static final long CREATE_WITH_UPLOAD_MAX_BYTES = 2L << 20;
+
+  /**
+   * tus creation carrying the first {@code firstBytes} bytes from offset 0 (creation-with-upload), or none
+   * when {@code first} is {@code null}. The answer's offset is what the peer made durable: a peer that
+   * ignored the bytes (it found an upload further on, or does not speak the extension) answers less, and
+   * the caller PATCHes from there.
+   */
+  public Created create(Map<String, String> metadata, long lengthBytes, Supplier<InputStream> first,
+      long firstBytes) throws IOException {
+    HttpRequest.Builder b = request("/v1/uploads").header(Tus.TUS_RESUMABLE, Tus.VERSION)
+        .header(Tus.UPLOAD_LENGTH, Long.toString(lengthBytes)).header(Tus.UPLOAD_METADATA, Tus.formatMetadata(metadata));
+    if (first == null) {
+      b.POST(HttpRequest.BodyPublishers.noBody());
+    } else {
+      b.header("Content-Type", Tus.OFFSET_OCTET_STREAM).POST(HttpRequest.BodyPublishers.fromPublisher(
+          new ChunkedBodyPublisher(first, firstBytes), firstBytes));
+    }
+    HttpRequest req = b.build();
     HttpResponse<InputStream> r = send(req);
     byte[] body = readAnswer(r);
     if (r.statusCode() != 201) {
@@ -111,7 +144,8 @@ public final class ProtocolClient {
         + " answered 201 without a Location"));
     URI upload = sameOrigin(base.resolve(location));
     long offset = r.headers().firstValue(Tus.UPLOAD_OFFSET).isPresent() ? offsetOf(r, upload) : 0;
-    return new Created(upload, offset);
+    Optional<String> receipt = r.headers().firstValue(DestinationProtocol.RECEIPT_HEADER);
+    return new Created(upload, offset, receipt.isPresent() ? decodeReceipt(receipt.get(), upload) : null);
   }
 
   /** The durable offset ({@code HEAD}). */

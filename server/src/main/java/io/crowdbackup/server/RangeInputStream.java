@@ -36,6 +36,17 @@ final class RangeInputStream extends InputStream {
     return n;
   }
 
+  /** The next {@code n} bytes of {@code ch}, all of them (an envelope's, read to send it from memory). */
+  static byte[] readAll(ReadableByteChannel ch, int n) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(n);
+    while (b.hasRemaining()) {
+      if (ch.read(b) < 0) {
+        throw new java.io.EOFException("the envelope ended after " + b.position() + " of " + n + " bytes");
+      }
+    }
+    return b.array();
+  }
+
   /** Reads and drops {@code n} bytes from {@code ch} (to reach a resume offset on a sequential channel). */
   static void skip(ReadableByteChannel ch, long n) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(64 * 1024);

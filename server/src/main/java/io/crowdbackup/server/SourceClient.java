@@ -221,10 +221,22 @@ public final class SourceClient {
       return null;
     }
 
+    /** The offer; a small envelope goes with it (creation-with-upload: one exchange, not two). */
+    private ProtocolClient.Created createOnce() throws IOException {
+      long n = offer.lengthBytes();
+      if (n > Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)) {
+        return client.create(offer.toTusMetadata(), n);
+      }
+      try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+        RangeInputStream body = new RangeInputStream(ch, n);
+        return client.create(offer.toTusMetadata(), n, () -> body, n);
+      }
+    }
+
     /** The tus creation, which is the offer; a counter-offer is an answer, taken at once when allowed. */
     private ProtocolClient.Created create() throws IOException {
       try {
-        return client.create(offer.toTusMetadata(), offer.lengthBytes());
+        return createOnce();
       } catch (ProtocolFailure f) {
         Refusal refusal;
         try {
@@ -240,7 +252,7 @@ public final class SourceClient {
           String unacceptable = unacceptableCounterOffer(counter);
           if (unacceptable == null) {
             offer = offer.withExpiresAtEpochSecond(counter);
-            return client.create(offer.toTusMetadata(), offer.lengthBytes());
+            return createOnce();
           }
           throw new Backoff.Final(describe(f) + " (counter-offer not taken: " + unacceptable + ")");
         }

@@ -77,6 +77,20 @@ class DestinationServerTest {
     return Problem.decode(r.body().getBytes(StandardCharsets.UTF_8));
   }
 
+  /** tus creation-with-upload: the whole envelope in the creation; the 201 carries the receipt. */
+  @Test
+  void aCreationCarryingTheWholeEnvelopeDeliversItInOneExchange() throws Exception {
+    HttpResponse<String> r = send(at("/v1/uploads").header(Tus.TUS_RESUMABLE, Tus.VERSION).header(Tus.UPLOAD_LENGTH,
+        Long.toString(bytes.length)).header(Tus.UPLOAD_METADATA, "fingerprint " + Base64.getEncoder().encodeToString(
+        fp.toHex().getBytes(StandardCharsets.US_ASCII))).header("Content-Type", Tus.OFFSET_OCTET_STREAM)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals(Long.toString(bytes.length), r.headers().firstValue(Tus.UPLOAD_OFFSET).orElse(null));
+    String receipt = r.headers().firstValue(DestinationProtocol.RECEIPT_HEADER).orElseThrow();
+    HttpResponse<String> again = create(bytes.length); // delivered: refused with the same receipt
+    assertEquals(receipt, again.headers().firstValue(DestinationProtocol.RECEIPT_HEADER).orElse(null));
+  }
+
   @Test
   void aDeliveredFingerprintIsRefusedBeforeAnyByteWithTheStoredReceipt() throws Exception {
     String url = create(bytes.length).headers().firstValue("Location").orElseThrow();

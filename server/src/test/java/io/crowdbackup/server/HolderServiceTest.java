@@ -107,6 +107,55 @@ class HolderServiceTest {
     assertEquals(Long.toString(8L << 20), r.headers().firstValue(Tus.TUS_MAX_SIZE).orElse(null));
   }
 
+  private HttpResponse<String> createWithUpload(byte[] first) throws Exception {
+    return send(at("/v1/uploads").header(Tus.TUS_RESUMABLE, Tus.VERSION)
+        .header(Tus.UPLOAD_LENGTH, Long.toString(bytes.length))
+        .header(Tus.UPLOAD_METADATA, Tus.formatMetadata(new OfferMessage(fp, bytes.length, expires, "p", false)
+            .toTusMetadata())).header("Content-Type", Tus.OFFSET_OCTET_STREAM)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(first)));
+  }
+
+  /** tus creation-with-upload: the whole envelope in the creation, held (committed) when 201 answers. */
+  @Test
+  void aCreationCarryingTheWholeEnvelopeHoldsItInOneExchange() throws Exception {
+    HttpResponse<String> r = createWithUpload(bytes);
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals(Long.toString(bytes.length), r.headers().firstValue(Tus.UPLOAD_OFFSET).orElse(null));
+    assertTrue(r.headers().firstValue("Location").isPresent());
+    assertEquals(BlobState.HELD, holder.custodian.stat(fp).state());
+  }
+
+  /** A creation with the first bytes answers only what it made durable; the rest continues by PATCH. */
+  @Test
+  void aCreationCarryingTheFirstBytesAnswersTheDurableOffset() throws Exception {
+    HttpResponse<String> r = createWithUpload(Arrays.copyOf(bytes, 100_000));
+    assertEquals(201, r.statusCode(), r.body());
+    long offset = Long.parseLong(r.headers().firstValue(Tus.UPLOAD_OFFSET).orElseThrow());
+    String url = r.headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> head = send(at(url).header(Tus.TUS_RESUMABLE, Tus.VERSION)
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertEquals(Long.toString(offset), head.headers().firstValue(Tus.UPLOAD_OFFSET).orElse(null));
+    // The 100,000 bytes end inside a piece; like a PATCH, the creation's checkpoint makes them all durable
+    // (the tail record), and HEAD above agreed.
+    assertEquals(100_000, offset);
+    HttpResponse<String> rest = patch(url, offset, Arrays.copyOfRange(bytes, (int) offset, bytes.length), null);
+    assertEquals(204, rest.statusCode(), rest.body());
+    assertEquals(BlobState.HELD, holder.custodian.stat(fp).state());
+  }
+
+  /** Bytes that are not the envelope, sent with the creation, are refused with nothing kept. */
+  @Test
+  void aCreationCarryingBadBytesIsRefusedWithNothingKept() throws Exception {
+    byte[] tampered = bytes.clone();
+    tampered[tampered.length - 100] ^= 1;
+    HttpResponse<String> r = createWithUpload(tampered);
+    Problem p = problem(r);
+    assertTrue(p.knownType() == Problem.Type.FINGERPRINT_MISMATCH || p.knownType() == Problem.Type.MALFORMED,
+        p.toString());
+    assertEquals(0, reserved());
+    assertNull(holder.custodian.stat(fp));
+  }
+
   @Test
   void aWrongOffsetIs409WithTheOffsetToContinueFrom() throws Exception {
     String url = create(bytes.length);

@@ -83,7 +83,8 @@ class RelayTest {
 
         // The relay forwards the inner envelope home (its header's locator) and drops it on home's receipt.
         long deadline = System.nanoTime() + 30_000_000_000L;
-        // (Held bytes too: a blob being forwarded is not pending, and home delivers before the relay drops.)
+        // Home counts the delivery before its answer (with the receipt the relay drops on) is back, and a
+        // blob being forwarded is no longer pending but still held: wait for the drop itself.
         while (home.inbox.deliveredCount() == 0 || !relayCustody.pendingByLocator().isEmpty()
             || relayCustody.stats().heldBytes() != 0) {
           assertTrue(System.nanoTime() < deadline, "the relay did not deliver home; errors: " + errors);

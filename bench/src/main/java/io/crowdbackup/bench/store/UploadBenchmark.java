@@ -42,7 +42,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code impl=http-upload}: the holder service as a venue peer meets it: tus creation ({@code POST
- *       /v1/uploads}, the offer) then one {@code PATCH} of the whole envelope, JDK {@code HttpClient} (HTTP/1.1)
+ *       /v1/uploads}, the offer) then one {@code PATCH} of the whole envelope (up to
+ *       {@link ProtocolClient#CREATE_WITH_UPLOAD_MAX_BYTES}: the envelope in the creation, one exchange), JDK {@code HttpClient} (HTTP/1.1)
  *       to Jetty on 127.0.0.1 to {@link HolderProtocol} to {@link Custodian} to the store; the last PATCH
  *       returns after the fingerprint check and the durable commit.
  *   <li>{@code impl=custodian-receive}: {@link Custodian#receive} of the same bytes, no HTTP: the holder's own
@@ -150,6 +151,15 @@ public class UploadBenchmark {
     switch (impl) {
       case "http-upload": {
         OfferMessage offer = new OfferMessage(sealed.result.fingerprint(), envelope.length, expires, null, false);
+        if (envelope.length <= ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES) {
+          // As SourceClient sends it: the whole envelope in the creation (tus creation-with-upload).
+          ProtocolClient.Created c = client.create(offer.toTusMetadata(), envelope.length,
+              () -> new ByteArrayInputStream(envelope), envelope.length);
+          if (c.offset() != envelope.length) {
+            throw new IllegalStateException("the holder answered offset " + c.offset() + " of " + envelope.length);
+          }
+          return c;
+        }
         ProtocolClient.Created c = client.create(offer.toTusMetadata(), envelope.length);
         ProtocolClient.Patched p = client.patch(c.upload(), 0, () -> new ByteArrayInputStream(envelope),
             envelope.length);

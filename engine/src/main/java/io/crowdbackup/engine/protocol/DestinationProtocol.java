@@ -138,7 +138,7 @@ public final class DestinationProtocol implements Closeable {
       if (!method.equals("POST")) {
         return Exchanges.tus(Exchanges.methodNotAllowed(method, path, "OPTIONS, POST"));
       }
-      return Exchanges.tus(create(req));
+      return Exchanges.tus(withUpload(req, create(req)));
     }
     Fingerprint fp = ids.fingerprintOf(path.substring(Exchanges.UPLOADS.length() + 1));
     if (fp == null) {
@@ -169,6 +169,33 @@ public final class DestinationProtocol implements Closeable {
         default:
           return Exchanges.tus(Exchanges.methodNotAllowed(method, path, "OPTIONS, HEAD, PATCH, DELETE"));
       }
+    } finally {
+      locks.remove(fp, lock); // before unlocking: a waiter then sees it is stale (see acquire)
+      lock.unlock();
+    }
+  }
+
+  /**
+   * tus creation-with-upload: a creation whose body holds the first bytes goes on as a PATCH of them at
+   * offset 0 (answered 201; a PATCH answers only what it fsynced). When another holder's upload of the same
+   * envelope stands further on, or holds the lock, the body is ignored and the answer's offset says where to
+   * PATCH.
+   */
+  private ProtocolResponse withUpload(ProtocolRequest req, ProtocolResponse created)
+      throws IOException, ProtocolException {
+    String location = created.headers().get("Location");
+    if (created.status() != 201 || location == null || !Exchanges.carriesUpload(req)
+        || !"0".equals(created.headers().get(Tus.UPLOAD_OFFSET))) {
+      return created;
+    }
+    Fingerprint fp = Objects.requireNonNull(ids.fingerprintOf(location.substring(Exchanges.UPLOADS.length() + 1)),
+        "the upload just created");
+    ReentrantLock lock = acquire(fp, false);
+    if (lock == null) {
+      return created;
+    }
+    try {
+      return Exchanges.createdWithUpload(created, patch(Exchanges.asPatch(req, 0), fp));
     } finally {
       locks.remove(fp, lock); // before unlocking: a waiter then sees it is stale (see acquire)
       lock.unlock();

@@ -166,6 +166,69 @@ final class Exchanges {
         + "'")));
   }
 
+  /**
+   * Whether a tus creation carries the upload's first bytes (tus creation-with-upload): its body is
+   * {@code application/offset+octet-stream}. A creation without that type has its body ignored, as before.
+   */
+  static boolean carriesUpload(ProtocolRequest post) {
+    String type = post.header("Content-Type");
+    return type != null && type.trim().toLowerCase(java.util.Locale.ROOT).startsWith(Tus.OFFSET_OCTET_STREAM);
+  }
+
+  /** A creation-with-upload seen as the PATCH of its body at the offset the creation answered. */
+  static ProtocolRequest asPatch(ProtocolRequest post, long offset) {
+    String at = Long.toString(offset);
+    return new ProtocolRequest() {
+      @Override
+      public String method() {
+        return "PATCH";
+      }
+
+      @Override
+      public String path() {
+        return post.path();
+      }
+
+      @Override
+      public @Nullable String header(String name) {
+        return name.equalsIgnoreCase(Tus.UPLOAD_OFFSET) ? at : post.header(name);
+      }
+
+      @Override
+      public java.io.InputStream body() {
+        return post.body();
+      }
+
+      @Override
+      public BodyPieces bodyPieces() {
+        return post.bodyPieces();
+      }
+
+      @Override
+      public java.net.InetAddress remoteAddress() {
+        return post.remoteAddress();
+      }
+    };
+  }
+
+  /**
+   * The answer to a creation-with-upload once its body went through the PATCH path: {@code 201} with the
+   * creation's headers, then the PATCH's ({@code Upload-Offset}, which the caller makes the durable offset,
+   * and whatever a last PATCH adds, such as a receipt). A PATCH that failed
+   * (a refusal of the bytes, a device failure) answers as it would, with the upload's {@code Location} added
+   * when the creation stands, so the peer can ask {@code HEAD} and resume.
+   */
+  static ProtocolResponse createdWithUpload(ProtocolResponse created, ProtocolResponse patched) {
+    String location = created.headers().get("Location");
+    if (patched.status() != 204) {
+      return location == null ? patched : patched.header("Location", location);
+    }
+    ProtocolResponse r = ProtocolResponse.status(201);
+    created.headers().forEach(r::header);
+    patched.headers().forEach(r::header); // Upload-Offset, and what the last PATCH adds (a receipt)
+    return r;
+  }
+
   /** The declared Content-Length, or -1 when the body is chunked. */
   static long contentLength(@Nullable String value) throws ProtocolException {
     return value == null ? -1 : Tus.parseNonNegative("Content-Length", value);

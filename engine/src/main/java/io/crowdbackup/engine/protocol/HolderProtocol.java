@@ -201,7 +201,7 @@ public final class HolderProtocol implements Closeable {
       }
       long length = Tus.parseNonNegative(Tus.UPLOAD_LENGTH, req.header(Tus.UPLOAD_LENGTH));
       OfferMessage m = OfferMessage.fromTus(Tus.parseMetadata(req.header(Tus.UPLOAD_METADATA)), length);
-      return accept(req, m, true);
+      return withUpload(req, m.fingerprint(), accept(req, m, true));
     }
     Fingerprint fp = ids.fingerprintOf(path.substring(Exchanges.UPLOADS.length() + 1));
     if (fp == null) {
@@ -217,6 +217,27 @@ public final class HolderProtocol implements Closeable {
       default:
         return Exchanges.tus(Exchanges.methodNotAllowed(method, path, "OPTIONS, HEAD, PATCH, DELETE"));
     }
+  }
+
+  /**
+   * tus creation-with-upload: a creation whose body holds the first bytes goes on as a PATCH of them at
+   * offset 0, answered 201 with the durable offset (what the last checkpoint made durable, or the whole
+   * length once committed). A creation that finds the peer's unfinished upload further on ignores the body:
+   * its answer's offset tells the peer where to PATCH.
+   */
+  private ProtocolResponse withUpload(ProtocolRequest req, Fingerprint fp, ProtocolResponse created)
+      throws IOException, ProtocolException {
+    if (created.status() != 201 || !Exchanges.carriesUpload(req)
+        || !"0".equals(created.headers().get(Tus.UPLOAD_OFFSET))) {
+      return created;
+    }
+    ProtocolResponse patched = patch(Exchanges.asPatch(req, 0), fp);
+    ProtocolResponse r = Exchanges.tus(Exchanges.createdWithUpload(created, patched));
+    Session s = sessions.get(fp);
+    if (r.status() == 201 && s != null && s.durableOffset >= 0) {
+      r.header(Tus.UPLOAD_OFFSET, Long.toString(s.durableOffset)); // not yet committed: only what is durable
+    }
+    return r;
   }
 
   private ProtocolResponse head(Fingerprint fp) throws IOException {

@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Tus {
   public static final String VERSION = "1.0.0";
-  public static final String EXTENSIONS = "creation,expiration,termination,checksum";
+  public static final String EXTENSIONS = "creation,creation-with-upload,expiration,termination,checksum";
   public static final String CHECKSUM_ALGORITHMS = "sha256";
   /** The media type of a PATCH body. */
   public static final String OFFSET_OCTET_STREAM = "application/offset+octet-stream";

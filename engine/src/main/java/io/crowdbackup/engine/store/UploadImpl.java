@@ -63,6 +63,11 @@ final class UploadImpl implements Upload {
    */
   static final int WHOLE_PUT_BUFFER_MAX_BYTES = 128 * 1024;
   static final int OVERLAP_BUFFERS = 4;
+  /**
+   * A resumable upload's slice is hashed and written in parts of this size on two threads (see
+   * {@link #writeOverlapped}).
+   */
+  static final int OVERLAP_PART_BYTES = 64 * 1024;
 
   private final FileCustodyStore store;
   private final PartialUpload u;
@@ -93,6 +98,8 @@ final class UploadImpl implements Upload {
   private boolean oneShot;
   /** While a put's writer thread runs: rejections leave the abort to {@code put}, after the writer stops. */
   private boolean deferAbort;
+  /** A rejection asked for an abort while {@link #deferAbort}; a resumable upload's overlap then aborts. */
+  private boolean abortDeferred;
   /** Whether the partial directory's entries for this upload are known durable. */
   private boolean directorySynced;
   private @Nullable String failed;
@@ -467,18 +474,72 @@ final class UploadImpl implements Upload {
       int n = Math.min(src.remaining(), MAX_SLICE_BYTES);
       ByteBuffer slice = src.duplicate();
       ((Buffer) slice).limit(slice.position() + n);
-      ByteBuffer forFile = slice.duplicate();
-      absorb(slice);
-      try {
-        writeData(forFile, offset);
-      } catch (IOException e) {
-        failed = "writing failed: " + e;
-        throw StoreIo.wrap(e, u.dataPath, "writing upload bytes at offset " + offset
-            + " (" + afterFailure() + ")");
+      if (overlaps(n)) {
+        writeOverlapped(slice);
+      } else {
+        ByteBuffer forFile = slice.duplicate();
+        absorb(slice);
+        try {
+          writeData(forFile, offset);
+        } catch (IOException e) {
+          failed = "writing failed: " + e;
+          throw StoreIo.wrap(e, u.dataPath, "writing upload bytes at offset " + offset
+              + " (" + afterFailure() + ")");
+        }
       }
+      // Only now, with every byte of the slice written, may a checkpoint (advance) count its pieces.
       ((Buffer) src).position(src.position() + n);
       advance(n);
       flushBehindIfDue(offset);
+    }
+  }
+
+  /**
+   * Whether a resumable upload's slice of {@code n} bytes is hashed on this thread while a writer thread
+   * writes it: only for uploads of {@link #OVERLAP_MIN_BYTES} or more (below, the commit's fsync dominates,
+   * as for a put) and slices of at least two parts.
+   */
+  private boolean overlaps(int n) {
+    return !oneShot && u.header.declaredLengthBytes >= OVERLAP_MIN_BYTES && n >= 2 * OVERLAP_PART_BYTES;
+  }
+
+  /**
+   * A resumable upload's slice, hashed here part by part while one of the store's writer threads writes
+   * the parts already hashed (bytes are written only after the scanner took them). The parts are views of
+   * the caller's buffer, so nothing is copied and nothing is allocated but the queue; this returns only
+   * after the writer wrote (or failed on) every part, so the caller may reuse its buffer, a checkpoint
+   * (which runs after this) counts only written bytes, and an abort or close never races the writer. The
+   * last part's write is not overlapped: the holder's 256 KiB body pieces overlap three parts of four.
+   */
+  private void writeOverlapped(ByteBuffer slice) throws IOException {
+    int parts = (slice.remaining() + OVERLAP_PART_BYTES - 1) / OVERLAP_PART_BYTES;
+    java.util.concurrent.BlockingQueue<ByteBuffer> full = new java.util.concurrent.ArrayBlockingQueue<>(parts + 1);
+    ByteBuffer end = ByteBuffer.allocate(0);
+    Writer writer = new Writer(null, full, end);
+    java.util.concurrent.Future<Void> running = store.startWriter(writer);
+    deferAbort = true;
+    abortDeferred = false;
+    try {
+      while (slice.hasRemaining() && writer.failure == null) {
+        ByteBuffer part = slice.duplicate();
+        ((Buffer) part).limit(part.position() + Math.min(OVERLAP_PART_BYTES, slice.remaining()));
+        ((Buffer) slice).position(part.limit());
+        absorb(part.duplicate());
+        full.add(part); // never blocks: the queue holds every part and the end marker
+      }
+    } finally {
+      full.add(end);
+      awaitWriter(running);
+      deferAbort = false;
+      if (abortDeferred) {
+        abortQuietly(); // the scanner rejected the bytes while the writer ran: now it has stopped
+      }
+    }
+    IOException failure = writer.failure;
+    if (failure != null) {
+      failed = "writing failed: " + failure;
+      throw StoreIo.wrap(failure, u.dataPath, "writing upload bytes after offset " + offset
+          + " (" + afterFailure() + ")");
     }
   }
 
@@ -673,14 +734,16 @@ final class UploadImpl implements Upload {
    * buffers back, so the hashing thread never waits for ever. Its fields are read after it has stopped.
    */
   private final class Writer implements java.util.concurrent.Callable<Void> {
-    private final java.util.concurrent.BlockingQueue<ByteBuffer> free;
+    /** Where written buffers go back to a put's reader; null for a resumable upload's parts (views). */
+    private final java.util.concurrent.@Nullable BlockingQueue<ByteBuffer> free;
     private final java.util.concurrent.BlockingQueue<ByteBuffer> full;
     private final ByteBuffer end;
     /** Where the first buffer goes; taken when the writer is made, before the hashing thread moves on. */
     private final long startOffset = offset;
     volatile @Nullable IOException failure;
 
-    Writer(java.util.concurrent.BlockingQueue<ByteBuffer> free, java.util.concurrent.BlockingQueue<ByteBuffer> full,
+    Writer(java.util.concurrent.@Nullable BlockingQueue<ByteBuffer> free,
+        java.util.concurrent.BlockingQueue<ByteBuffer> full,
         ByteBuffer end) {
       this.free = free;
       this.full = full;
@@ -707,12 +770,16 @@ final class UploadImpl implements Upload {
             int n = b.remaining();
             writeData(b, written);
             written += n;
-            flushBehindIfDue(written);
+            if (free != null) {
+              flushBehindIfDue(written); // a resumable upload's caller does it once the slice is written
+            }
           } catch (IOException e) {
             failure = e;
           }
         }
-        free.add(b);
+        if (free != null) {
+          free.add(b);
+        }
       }
     }
   }
@@ -1034,7 +1101,8 @@ final class UploadImpl implements Upload {
 
   private void abortQuietly() {
     if (deferAbort) {
-      return; // putAll stops its writer thread first; then put aborts
+      abortDeferred = true;
+      return; // the writer thread stops first; then put (or writeOverlapped) aborts
     }
     try {
       abort();

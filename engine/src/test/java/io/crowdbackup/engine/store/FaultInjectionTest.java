@@ -3,6 +3,7 @@ package io.crowdbackup.engine.store;
 import static io.crowdbackup.engine.store.StoreTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.StoreException;
 import io.crowdbackup.api.store.StoreException.Reason;
@@ -125,6 +126,60 @@ class FaultInjectionTest {
       r.commit();
     }
     assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+  }
+
+  /**
+   * A large resumable upload writes on a writer thread while the caller hashes: a write failing there is
+   * reported by that {@code write}, not lost, and the durable offset never counts bytes the writer did not
+   * write (checkpoints run behind every 8 KiB here, so one counting hashed bytes would pass them).
+   */
+  @Test
+  void diskFullUnderAResumableUploadsWriterThreadIsReportedAndNothingUnwrittenIsDurable() throws IOException {
+    Env e = envelope(25, 5_000_000); // past UploadImpl.OVERLAP_MIN_BYTES: hashed here, written on a writer thread
+    Upload u = store.begin(e.custody("p"));
+    u.write(ByteBuffer.wrap(e.bytes, 0, 1 << 20));
+    long durable = u.checkpoint();
+    assertEquals(1 << 20, u.offset());
+    faults.writeFaultOn = p -> named(p, ".part");
+    long budget = 300_000;
+    faults.writeBudgetBytes = budget;
+    StoreException ex = assertThrows(StoreException.class, () -> u.write(ByteBuffer.wrap(e.bytes, 1 << 20, 2 << 20)));
+    assertEquals(Reason.DISK_FULL, ex.reason(), ex.getMessage());
+    assertTrue(ex.path().endsWith(".part"), ex.path());
+    assertTrue(faults.writingThreads.stream().allMatch(t -> t.startsWith("crowdbackup-writer")),
+        "written on " + faults.writingThreads);
+    assertEquals(Reason.IO_ERROR, assertThrows(StoreException.class, u::commit).reason());
+    u.close(); // waits for any checkpoint behind
+    assertTrue(u.durableOffset() >= durable && u.durableOffset() <= durable + budget,
+        "durable offset " + u.durableOffset() + ", written " + (durable + budget));
+    faults.reset();
+    reopenDirty(); // what the journal proves on disk, not what the handle remembers
+    try (Upload r = store.resume(e.fingerprint)) {
+      assertTrue(r.offset() >= durable && r.offset() <= durable + budget, "resumed at " + r.offset());
+      r.write(ByteBuffer.wrap(e.bytes, (int) r.offset(), e.bytes.length - (int) r.offset()));
+      r.commit();
+    }
+    assertArrayEquals(e.bytes, readAll(store.open(e.fingerprint)));
+  }
+
+  /** A rejection found while the writer runs aborts once the writer stopped: nothing is left behind. */
+  @Test
+  void aResumableUploadRejectedWhileItsWriterRunsIsRemoved() throws IOException {
+    Env e = envelope(26, 5_000_000);
+    Upload u = store.begin(e.custody("p"));
+    byte[] wrong = e.bytes.clone();
+    wrong[(1 << 20) + 200_000] ^= 1; // a chunk's tag fails
+    u.write(ByteBuffer.wrap(wrong, 0, 1 << 20));
+    // Bytes that are not the envelope promised: the envelope's own rejection (the store adds no reason).
+    EnvelopeException ex = assertThrows(EnvelopeException.class, () -> {
+      u.write(ByteBuffer.wrap(wrong, 1 << 20, 2 << 20));
+      u.write(ByteBuffer.wrap(wrong, 3 << 20, wrong.length - (3 << 20)));
+      u.commit();
+    });
+    assertEquals(EnvelopeException.Reason.FINGERPRINT_MISMATCH, ex.reason(), ex.getMessage());
+    u.close();
+    assertEquals(List.of(), files(FileCustodyStore.PARTIAL_DIR, ""));
+    assertEquals(0, store.usage().custodyReservedBytes());
   }
 
   @Test

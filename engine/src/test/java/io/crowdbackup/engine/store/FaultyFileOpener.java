@@ -31,6 +31,8 @@ final class FaultyFileOpener implements FileOpener {
   final java.util.List<Path> opened = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   volatile boolean recordOpens;
   volatile int faultsInjected;
+  /** Names of the threads that wrote to paths {@link #writeFaultOn} selects. */
+  final Set<String> writingThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   void reset() {
     writeFaultOn = p -> false;
@@ -66,6 +68,7 @@ final class FaultyFileOpener implements FileOpener {
       if (!writeFaultOn.test(path)) {
         return wanted;
       }
+      writingThreads.add(Thread.currentThread().getName());
       synchronized (FaultyFileOpener.this) {
         if (writeBudgetBytes <= 0) {
           faultsInjected++;
