@@ -335,7 +335,7 @@ public final class SourceClient {
       if (s == null) {
         throw new IOException("no own envelope " + fingerprint + " in the custodian's store");
       }
-      return new Fixed("own " + fingerprint, null, fingerprint, s.envelopeLengthBytes(),
+      return new Fixed("own envelope", null, fingerprint, s.envelopeLengthBytes(),
           header.expiresAtEpochSecond(), (holder, offset) -> {
             ReadableByteChannel ch = custodian.openOwn(fingerprint, holder.toString());
             try {
