@@ -5,7 +5,6 @@ import io.crowdbackup.api.DestinationKeyPair;
 import io.crowdbackup.api.EnvelopeSealer;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.SealRequest;
-import io.crowdbackup.api.SealResult;
 import io.crowdbackup.api.SigningKeyPair;
 import io.crowdbackup.api.policy.QuotaStats;
 import io.crowdbackup.api.policy.RateLimit;
@@ -15,6 +14,7 @@ import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
 import io.crowdbackup.api.store.StoreUsage;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
 import io.crowdbackup.engine.custody.CustodyStats;
 import io.crowdbackup.engine.inbox.Delivery;
 import io.crowdbackup.engine.inbox.Inbox;
@@ -212,8 +212,6 @@ final class Venue {
     Fingerprint fingerprint;
     long envelopeBytes;
     long expiresAtEpochSecond;
-    /** The sealed envelope in its owner's outbox, what its source client sends. */
-    Path envelopeFile;
     List<Phone> candidates;
     int cursor;
     final List<Phone> holders = new ArrayList<>();
@@ -510,7 +508,6 @@ final class Venue {
           p.leaveVenue();
         }
       }
-      deleteTree(dir.resolve("outbox"));
       if (params.fault == Fault.CORRUPT_REPLICA) {
         corruptReplicas();
       }
@@ -631,7 +628,6 @@ final class Venue {
     for (Phone p : phones) {
       Path folder = originals.resolve(p.name);
       Files.createDirectories(folder);
-      Files.createDirectories(dir.resolve("outbox").resolve(p.name));
       for (int j = 0; j < params.filesPerPhone; j++) {
         int kind = random.nextInt(20);
         String name;
@@ -666,20 +662,12 @@ final class Venue {
             .releaseKey(p.signing.publicKey()).expiresAtEpochSecond(now + TTL_SECONDS).name(f.name)
             .mediaType(MediaTypes.forName(f.name)).createdAtEpochMillis((now - 3600 + f.number * 60L) * 1000)
             .compression(Compression.AUTO).build();
-        // The source keeps the sealed envelope in its outbox while at the venue (its source client sends
-        // from there) and in its store as its own (its forwarder takes it home from there).
-        f.envelopeFile = dir.resolve("outbox").resolve(p.name).resolve(f.name + ".cbe");
-        SealResult sealed;
-        try (FileChannel out = FileChannel.open(f.envelopeFile, StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.WRITE)) {
-          sealed = sealer.seal(request, f.original, out);
-        }
+        // Sealed straight into the source's store as its own, written once: its source client sends
+        // replicas from there at the venue, and its forwarder takes it home from there.
+        BlobStat sealed = p.holder.custodian.sealOwn(sealer, request, f.original, Transfer.create());
         f.fingerprint = sealed.fingerprint();
         f.envelopeBytes = sealed.envelopeLengthBytes();
-        f.expiresAtEpochSecond = sealed.header().expiresAtEpochSecond();
-        try (FileChannel in = FileChannel.open(f.envelopeFile)) {
-          p.holder.custodian.putOwn(f.fingerprint, f.envelopeBytes, in);
-        }
+        f.expiresAtEpochSecond = sealed.expiresAtEpochSecond();
         fileByFingerprint.put(f.fingerprint, f);
         result.envelopeBytes += f.envelopeBytes;
         bar.add(f.plainBytes);
@@ -735,7 +723,7 @@ final class Venue {
       b.holder(peer.radio.uri());
     }
     long before = result.venueWire.envelopeBytes.get();
-    SourceClient.Placement placed = b.build().send(List.of(f.envelopeFile)).get(0);
+    SourceClient.Placement placed = b.build().sendOwn(f.owner.holder.custodian, List.of(f.fingerprint)).get(0);
     bar.add(result.venueWire.envelopeBytes.get() - before);
     for (Map.Entry<URI, String> e : placed.refusedBy().entrySet()) {
       Phone peer = phoneByUrl.get(e.getKey());

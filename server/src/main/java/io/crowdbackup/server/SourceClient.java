@@ -3,7 +3,9 @@ package io.crowdbackup.server;
 import io.crowdbackup.api.EnvelopeHeader;
 import io.crowdbackup.api.Fingerprint;
 import io.crowdbackup.api.policy.Refusal;
+import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.custody.Custodian;
 import io.crowdbackup.engine.protocol.OfferMessage;
 import io.crowdbackup.engine.protocol.Problem;
 import io.crowdbackup.engine.protocol.ProtocolException;
@@ -11,6 +13,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -65,19 +68,27 @@ public final class SourceClient {
   /** Where one envelope went. */
   public static final class Placement {
     private final Path envelope;
+    private final String name;
     private final Fingerprint fingerprint;
     private final List<URI> heldBy;
     private final Map<URI, String> refusedBy;
 
-    Placement(Path envelope, Fingerprint fingerprint, List<URI> heldBy, Map<URI, String> refusedBy) {
-      this.envelope = envelope;
-      this.fingerprint = fingerprint;
+    Placement(Source source, List<URI> heldBy, Map<URI, String> refusedBy) {
+      this.envelope = source.file();
+      this.name = source.name();
+      this.fingerprint = source.fingerprint();
       this.heldBy = Collections.unmodifiableList(heldBy);
       this.refusedBy = Collections.unmodifiableMap(refusedBy);
     }
 
+    /** The envelope file, or null when it was sent from somewhere else ({@link #sendFrom}). */
     public Path envelope() {
       return envelope;
+    }
+
+    /** What the envelope is called in reports: its file, or its store and fingerprint. */
+    public String name() {
+      return name;
     }
 
     public Fingerprint fingerprint() {
@@ -96,13 +107,35 @@ public final class SourceClient {
 
     @Override
     public String toString() {
-      return envelope + " " + fingerprint + ": held by " + heldBy + (refusedBy.isEmpty() ? "" : ", refused by "
+      return name + " " + fingerprint + ": held by " + heldBy + (refusedBy.isEmpty() ? "" : ", refused by "
           + refusedBy);
     }
   }
 
   /** Places each envelope in turn; an envelope placed on fewer than {@code replicas} holders is reported so. */
   public List<Placement> send(List<Path> envelopes) throws IOException {
+    List<Source> sources = new ArrayList<>();
+    for (Path p : envelopes) {
+      sources.add(Source.ofFile(p));
+    }
+    return sendFrom(sources);
+  }
+
+  /**
+   * Places each of a custodian's own envelopes (sealed into its store by {@link Custodian#sealOwn}) in
+   * turn, read from the store: nothing is copied out. Each holder's replica is paid for by the custodian's
+   * egress bucket for that holder ({@link Custodian#openOwn}).
+   */
+  public List<Placement> sendOwn(Custodian custodian, List<Fingerprint> own) throws IOException {
+    List<Source> sources = new ArrayList<>();
+    for (Fingerprint fp : own) {
+      sources.add(Source.ofOwn(custodian, fp));
+    }
+    return sendFrom(sources);
+  }
+
+  /** As {@link #send} for envelopes kept anywhere a {@link Source} can read them from an offset. */
+  public List<Placement> sendFrom(List<? extends Source> envelopes) throws IOException {
     List<Placement> out = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(replicas, holders.size()), r -> {
       Thread t = new Thread(r, "crowdbackup-send");
@@ -110,7 +143,7 @@ public final class SourceClient {
       return t;
     });
     try {
-      for (Path p : envelopes) {
+      for (Source p : envelopes) {
         out.add(place(p, pool));
       }
     } finally {
@@ -119,18 +152,9 @@ public final class SourceClient {
     return out;
   }
 
-  private Placement place(Path envelope, ExecutorService pool) throws IOException {
-    EnvelopeHeader header;
-    Fingerprint fp;
-    long length;
-    try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
-      length = ch.size();
-      header = Envelopes.readHeader(ch);
-      ch.position(0);
-      fp = Envelopes.fingerprint(ch);
-    }
-    OfferMessage offer = new OfferMessage(fp, length, header.expiresAtEpochSecond(), peerLabel,
-        requireFullRetention);
+  private Placement place(Source envelope, ExecutorService pool) throws IOException {
+    OfferMessage offer = new OfferMessage(envelope.fingerprint(), envelope.lengthBytes(),
+        envelope.expiresAtEpochSecond(), peerLabel, requireFullRetention);
     Deque<URI> next = new ArrayDeque<>(holders);
     CompletionService<Outcome> done = new ExecutorCompletionService<>(pool);
     List<URI> held = new ArrayList<>();
@@ -151,9 +175,9 @@ public final class SourceClient {
         o = f.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted while placing " + envelope);
+        throw new java.io.InterruptedIOException("interrupted while placing " + envelope.name());
       } catch (ExecutionException e) {
-        throw new IOException("placing " + envelope + " failed: " + e.getCause(), e.getCause());
+        throw new IOException("placing " + envelope.name() + " failed: " + e.getCause(), e.getCause());
       }
       running--;
       if (o.held) {
@@ -162,7 +186,7 @@ public final class SourceClient {
         refused.put(o.holder, o.why);
       }
     }
-    return new Placement(envelope, fp, held, refused);
+    return new Placement(envelope, held, refused);
   }
 
   private static final class Outcome {
@@ -178,8 +202,8 @@ public final class SourceClient {
   }
 
   /** Offers and uploads to one holder, resuming after drops; never throws. */
-  private Outcome uploadTo(URI holder, Path envelope, OfferMessage offer) {
-    Upload u = new Upload(new ProtocolClient(http, holder, requestTimeout), envelope, offer);
+  private Outcome uploadTo(URI holder, Source envelope, OfferMessage offer) {
+    Upload u = new Upload(new ProtocolClient(http, holder, requestTimeout), holder, envelope, offer);
     try {
       backoff.run(u::attempt);
       return new Outcome(holder, true, null);
@@ -191,12 +215,14 @@ public final class SourceClient {
   /** One envelope's upload to one holder, across attempts: the offer (as countered) and the upload URL. */
   private final class Upload {
     final ProtocolClient client;
-    final Path envelope;
+    final URI holder;
+    final Source envelope;
     OfferMessage offer;
     URI url;
 
-    Upload(ProtocolClient client, Path envelope, OfferMessage offer) {
+    Upload(ProtocolClient client, URI holder, Source envelope, OfferMessage offer) {
       this.client = client;
+      this.holder = holder;
       this.envelope = envelope;
       this.offer = offer;
     }
@@ -210,12 +236,25 @@ public final class SourceClient {
       } else {
         offset = client.head(url);
       }
-      try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+      ReadableByteChannel ch = null;
+      long at = -1; // where ch stands: reopened only when the holder's offset is not there
+      try {
         while (offset < offer.lengthBytes()) {
+          if (ch == null || at != offset) {
+            if (ch != null) {
+              ch.close();
+            }
+            ch = envelope.openAt(holder, offset);
+            at = offset;
+          }
           long n = Math.min(patchBytes, offer.lengthBytes() - offset);
-          ch.position(offset);
           RangeInputStream body = new RangeInputStream(ch, n);
           offset = client.patch(url, offset, () -> body, n).offset();
+          at += n;
+        }
+      } finally {
+        if (ch != null) {
+          ch.close();
         }
       }
       return null;
@@ -227,7 +266,7 @@ public final class SourceClient {
       if (n > Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)) {
         return client.create(offer.toTusMetadata(), n);
       }
-      try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+      try (ReadableByteChannel ch = envelope.openAt(holder, 0)) {
         RangeInputStream body = new RangeInputStream(ch, n);
         return client.create(offer.toTusMetadata(), n, () -> body, n);
       }
@@ -279,6 +318,131 @@ public final class SourceClient {
         return "its expiry " + counter + " is not before the envelope's own " + offer.expiresAtEpochSecond();
       }
       return null;
+    }
+  }
+
+  /**
+   * An envelope to send, wherever it is kept: what its offer says, and its bytes from any offset (an
+   * upload resumes at the holder's durable offset, also in a new process).
+   */
+  public interface Source {
+    /** How reports name it. */
+    String name();
+
+    /** The envelope file, or null. */
+    default Path file() {
+      return null;
+    }
+
+    Fingerprint fingerprint();
+
+    long lengthBytes();
+
+    /** The expiry in the envelope's header, epoch seconds: what the offer declares. */
+    long expiresAtEpochSecond();
+
+    /** The envelope's bytes from {@code offset} to its end, for {@code holder}; the caller closes it. */
+    ReadableByteChannel openAt(URI holder, long offset) throws IOException;
+
+    /** An envelope file; its header and fingerprint are read now. */
+    static Source ofFile(Path envelope) throws IOException {
+      EnvelopeHeader header;
+      Fingerprint fp;
+      long length;
+      try (FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ)) {
+        length = ch.size();
+        header = Envelopes.readHeader(ch);
+        ch.position(0);
+        fp = Envelopes.fingerprint(ch);
+      }
+      return new Fixed(envelope.toString(), envelope, fp, length, header.expiresAtEpochSecond(), (h, offset) -> {
+        FileChannel ch = FileChannel.open(envelope, StandardOpenOption.READ);
+        ch.position(offset);
+        return ch;
+      });
+    }
+
+    /**
+     * One of {@code custodian}'s own envelopes, read from its store through {@link Custodian#openOwn}
+     * (paid for by its egress bucket for each holder; a custody blob is refused there). The store keeps
+     * it under the fingerprint of its bytes, so only its header is read now. A resume reads the verified
+     * bytes before the offset and drops them: the store's reads are checked from the start.
+     */
+    static Source ofOwn(Custodian custodian, Fingerprint fingerprint) throws IOException {
+      BlobStat s = custodian.stat(fingerprint);
+      EnvelopeHeader header;
+      try (ReadableByteChannel ch = custodian.openOwn(fingerprint, "offer")) {
+        header = Envelopes.readHeader(ch);
+      }
+      if (s == null) {
+        throw new IOException("no own envelope " + fingerprint + " in the custodian's store");
+      }
+      return new Fixed("own envelope", null, fingerprint, s.envelopeLengthBytes(),
+          header.expiresAtEpochSecond(), (holder, offset) -> {
+            ReadableByteChannel ch = custodian.openOwn(fingerprint, holder.toString());
+            try {
+              RangeInputStream.skip(ch, offset);
+            } catch (IOException | RuntimeException e) {
+              ch.close();
+              throw e;
+            }
+            return ch;
+          });
+    }
+  }
+
+  /** Opens a {@link Source}'s bytes for a holder from an offset. */
+  @FunctionalInterface
+  private interface Opener {
+    ReadableByteChannel open(URI holder, long offset) throws IOException;
+  }
+
+  private static final class Fixed implements Source {
+    private final String name;
+    private final Path file;
+    private final Fingerprint fingerprint;
+    private final long lengthBytes;
+    private final long expiresAtEpochSecond;
+    private final Opener opener;
+
+    Fixed(String name, Path file, Fingerprint fingerprint, long lengthBytes, long expiresAtEpochSecond,
+        Opener opener) {
+      this.name = name;
+      this.file = file;
+      this.fingerprint = fingerprint;
+      this.lengthBytes = lengthBytes;
+      this.expiresAtEpochSecond = expiresAtEpochSecond;
+      this.opener = opener;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public Path file() {
+      return file;
+    }
+
+    @Override
+    public Fingerprint fingerprint() {
+      return fingerprint;
+    }
+
+    @Override
+    public long lengthBytes() {
+      return lengthBytes;
+    }
+
+    @Override
+    public long expiresAtEpochSecond() {
+      return expiresAtEpochSecond;
+    }
+
+    @Override
+    public ReadableByteChannel openAt(URI holder, long offset) throws IOException {
+      return opener.open(holder, offset);
     }
   }
 

@@ -82,14 +82,17 @@ class RelayTest {
         assertEquals(BlobState.DELIVERED, holder.custodian.stat(placed.fingerprint()).state());
 
         // The relay forwards the inner envelope home (its header's locator) and drops it on home's receipt.
+        // Wait for the drop itself: home's inbox has the envelope before its receipt is back at the relay,
+        // and meanwhile the inner blob is FORWARDING (not pending, still held), which is the right account.
         long deadline = System.nanoTime() + 30_000_000_000L;
-        // Home counts the delivery before its answer (with the receipt the relay drops on) is back, and a
-        // blob being forwarded is no longer pending but still held: wait for the drop itself.
-        while (home.inbox.deliveredCount() == 0 || !relayCustody.pendingByLocator().isEmpty()
-            || relayCustody.stats().heldBytes() != 0) {
+        while (relayCustody.stats().deliveredByReceiptCount() == 0) {
           assertTrue(System.nanoTime() < deadline, "the relay did not deliver home; errors: " + errors);
           Thread.sleep(50);
         }
+        assertEquals(1, home.inbox.deliveredCount());
+        assertTrue(relayCustody.pendingByLocator().isEmpty(), relayCustody.list().toString());
+        assertTrue(relayCustody.list().stream().allMatch(b -> b.state() == BlobState.DELIVERED),
+            relayCustody.list().toString());
         assertArrayEquals(plain, Files.readAllBytes(home.inbox.directory().resolve("photo.jpg")));
         assertEquals(0, relayCustody.stats().heldBytes());
         try (var left = Files.list(outbox.directory())) {

@@ -3,8 +3,21 @@ package io.crowdbackup.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.crowdbackup.api.Compression;
+import io.crowdbackup.api.EnvelopeSealer;
+import io.crowdbackup.api.SealRequest;
+import io.crowdbackup.api.policy.RateLimit;
+import io.crowdbackup.api.store.BlobStat;
 import io.crowdbackup.api.store.BlobState;
+import io.crowdbackup.engine.Envelopes;
+import io.crowdbackup.engine.Transfer;
+import io.crowdbackup.engine.custody.Custodian;
+import io.crowdbackup.engine.custody.HolderConfig;
+import io.crowdbackup.engine.keys.Keys;
 import io.crowdbackup.engine.protocol.Tus;
+import java.io.ByteArrayOutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -12,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -157,5 +171,92 @@ class SourceClientTest {
       assertEquals(HttpClient.Version.HTTP_2, again.version(), "h2c after the upgrade");
       assertEquals(Tus.VERSION, again.headers().firstValue(Tus.TUS_VERSION).orElse(null));
     }
+  }
+
+  @Test
+  void anOwnEnvelopeIsSentFromTheStoreAndResumesFromTheHoldersDurableOffsetAfterTheSourceRestarts()
+      throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder h = net.holder("h", 8L << 20);
+      Path phone = dir.resolve("phone");
+      Path photo = dir.resolve("photo.bin");
+      byte[] plain = new byte[600_000];
+      new Random(46).nextBytes(plain);
+      Files.write(photo, plain);
+      BlobStat own;
+      long cutAt;
+      try (Custodian source = openSource(phone); EnvelopeSealer sealer = Envelopes.sealer()) {
+        own = source.sealOwn(sealer, SealRequest.newBuilder().destination(home.keys.card())
+            .releaseKey(Keys.generateSigning().publicKey()).expiresAtEpochSecond(System.currentTimeMillis() / 1000
+                + 3600).name("photo.bin").mediaType("application/octet-stream").compression(Compression.OFF)
+            .chunkSizeBytes(16 * 1024).build(), photo, Transfer.create());
+        cutAt = own.envelopeLengthBytes() / 2;
+        // The radio drops half-way and the source gives up (one attempt): the holder keeps its durable part.
+        try (CuttingProxy proxy = new CuttingProxy(h.uri(), cutAt)) {
+          SourceClient.Placement p = SourceClient.newBuilder().holder(proxy.uri()).replicas(1).patchBytes(100_000)
+              .backoff(new Backoff(1, Duration.ofMillis(20), Duration.ofMillis(20))).build()
+              .sendOwn(source, List.of(own.fingerprint())).get(0);
+          assertTrue(proxy.hasCut());
+          assertTrue(p.heldBy().isEmpty(), p.toString());
+          assertEquals(null, p.envelope(), "no file was sent");
+        }
+      }
+      assertEquals(null, h.custodian.stat(own.fingerprint()), "not held yet: only a partial upload");
+      // The source app was killed: a new process opens the same store and offers the envelope again. The
+      // holder's creation answers with its durable offset and the client reads on from there.
+      try (Custodian source = openSource(phone)) {
+        SourceClient.Placement p = SourceClient.newBuilder().holder(h.uri()).replicas(1).patchBytes(100_000)
+            .backoff(FAST).build().sendOwn(source, List.of(own.fingerprint())).get(0);
+        assertEquals(List.of(h.uri()), p.heldBy(), p.toString());
+        assertEquals(BlobState.HELD, h.custodian.stat(own.fingerprint()).state());
+        assertEquals(0, h.custodian.stats().reservedBytes());
+        assertEquals(own.envelopeLengthBytes(), h.custodian.stats().heldBytes());
+        // The holder's copy is the source's envelope, byte for byte: a wrong skip would be refused.
+        assertTrue(java.util.Arrays.equals(ownBytes(source, own), custodyBytes(h.custodian, own)));
+      }
+    }
+  }
+
+  @Test
+  void aCustodyBlobIsNeverSentAsTheSourcesOwn() throws Exception {
+    try (Net net = new Net(dir)) {
+      Net.Destination home = net.destination("home");
+      Net.Holder h = net.holder("h", 8L << 20);
+      Net.Holder other = net.holder("other", 8L << 20);
+      Path env = Net.seal(Files.createDirectories(dir.resolve("out")), "e", home.keys, 10_000, 47);
+      SourceClient.Placement p = SourceClient.newBuilder().holder(h.uri()).replicas(1).backoff(FAST).build()
+          .send(List.of(env)).get(0);
+      assertEquals(List.of(h.uri()), p.heldBy(), p.toString());
+      SourceClient client = SourceClient.newBuilder().holder(other.uri()).replicas(1).backoff(FAST).build();
+      io.crowdbackup.api.store.StoreException e = org.junit.jupiter.api.Assertions.assertThrows(
+          io.crowdbackup.api.store.StoreException.class, () -> client.sendOwn(h.custodian, List.of(p.fingerprint())));
+      assertTrue(e.getMessage().contains("custody blob"), e.getMessage());
+      assertEquals(null, other.custodian.stat(p.fingerprint()));
+    }
+  }
+
+  private static Custodian openSource(Path phone) throws java.io.IOException {
+    RateLimit unshaped = RateLimit.of(RateLimit.MAX_BYTES_PER_SECOND, 1L << 30);
+    return Custodian.open(HolderConfig.newBuilder(phone).limitBytes(8L << 20).ingress(unshaped, unshaped)
+        .egress(unshaped, unshaped).build());
+  }
+
+  private static byte[] ownBytes(Custodian c, BlobStat b) throws java.io.IOException {
+    try (ReadableByteChannel ch = c.openOwn(b.fingerprint(), "test")) {
+      return readAll(ch);
+    }
+  }
+
+  private static byte[] custodyBytes(Custodian c, BlobStat b) throws java.io.IOException {
+    try (io.crowdbackup.engine.custody.Forward f = c.beginForward(b.fingerprint(), b.locator())) {
+      return readAll(f.channel());
+    }
+  }
+
+  private static byte[] readAll(ReadableByteChannel ch) throws java.io.IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Channels.newInputStream(ch).transferTo(out);
+    return out.toByteArray();
   }
 }
