@@ -368,7 +368,13 @@ class CliProcessTest extends CliScenarios {
             + (forward.isDone() ? forward.get() : "") + Files.readString(dir.resolve("a.port.err")));
         Thread.sleep(20);
       }
-      Thread.sleep(500); // a part on the wire
+      // Killed once S3Proxy holds A's first part (5 MiB): the other 7 MiB need more than a second on A's
+      // 6 MiB/s link, so the kill lands mid upload whatever the machine's load (a fixed sleep did not).
+      while (s3.openUploads().isEmpty() || s3.partsOf(s3.openUploads().get(0)) == 0) {
+        assertTrue(System.nanoTime() < deadline && !forward.isDone(), "server A stored no part: "
+            + (forward.isDone() ? forward.get() : "") + Files.readString(dir.resolve("a.port.err")));
+        Thread.sleep(5);
+      }
       a.destroyForcibly(); // SIGKILL: no abort, no shutdown hook
       assertTrue(a.waitFor(30, TimeUnit.SECONDS));
       balancer.target(URI.create(url(dir.resolve("b.port"))));

@@ -62,6 +62,12 @@ final class LocalS3 implements AutoCloseable {
     return server.openUploads(BUCKET);
   }
 
+  /** How many parts S3Proxy holds of the open multipart {@code upload}. */
+  int partsOf(MultipartUpload upload) {
+    return server.client().listParts(software.amazon.awssdk.services.s3.model.ListPartsRequest.builder()
+        .bucket(BUCKET).key(upload.key()).uploadId(upload.uploadId()).build()).parts().size();
+  }
+
   @Override
   public void close() throws Exception {
     server.close();
