@@ -136,6 +136,8 @@ public final class Inbox implements Closeable {
   private final Mode mode;
   private final DestinationKeyPair keys;
   private final StreamingOpener opener;
+  /** Deliveries using the opener's threads: the last one out after {@link #close} stops them. */
+  private final java.util.concurrent.atomic.AtomicInteger opening = new java.util.concurrent.atomic.AtomicInteger();
   private final TimeSource time;
   private final StepHook hook;
   private final FileOpener fileOpener;
@@ -154,7 +156,7 @@ public final class Inbox implements Closeable {
     this.dir = Objects.requireNonNull(b.dir, "dir");
     this.mode = b.mode;
     this.keys = Objects.requireNonNull(b.keys, "keys");
-    this.opener = new StreamingOpener(keys);
+    this.opener = new StreamingOpener(keys, b.openingThreads);
     this.time = b.time;
     this.hook = b.hook;
     this.fileOpener = b.fileOpener;
@@ -293,7 +295,7 @@ public final class Inbox implements Closeable {
           tee = new RelayTee(sink);
           target = tee;
         }
-        opened = opener.open(envelope, target, expected);
+        opened = open(envelope, target, expected);
         ContentKind wanted = mode == Mode.RELAY ? ContentKind.RELAYED_ENVELOPE : ContentKind.FILE;
         if (opened.metadata().contentKind() != wanted) {
           throw new EnvelopeException(EnvelopeException.Reason.WRONG_CONTENT_KIND, "envelope " + opened.fingerprint()
@@ -430,6 +432,24 @@ public final class Inbox implements Closeable {
     }
   }
 
+  /**
+   * Opens on the shared worker threads, which {@link #close} stops only once no delivery is using them
+   * (stopped under a delivery, its queued chunks would never run). Counted before the closed check, which
+   * close makes after setting the flag: one of the two sees the other, and stopping twice is harmless.
+   */
+  private OpenResult open(ReadableByteChannel envelope, WritableByteChannel target, @Nullable Fingerprint expected)
+      throws IOException {
+    opening.incrementAndGet();
+    try {
+      ensureOpen();
+      return opener.open(envelope, target, expected);
+    } finally {
+      if (opening.decrementAndGet() == 0 && closed) {
+        opener.close();
+      }
+    }
+  }
+
   private void ensureOpen() throws InboxException {
     if (closed) {
       throw new InboxException(Reason.CLOSED, dir, "the inbox is closed");
@@ -449,6 +469,9 @@ public final class Inbox implements Closeable {
         return;
       }
       closed = true;
+      if (opening.get() == 0) {
+        opener.close(); // else the last delivery using its threads does (open)
+      }
       try {
         ledger.close();
       } finally {
@@ -595,6 +618,7 @@ public final class Inbox implements Closeable {
     private TimeSource time = TimeSource.system();
     private StepHook hook = step -> { };
     private FileOpener fileOpener = FileOpener.DEFAULT;
+    private int openingThreads = defaultOpeningThreads();
     /** Settings given, so that a second one fails instead of silently replacing the first. */
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
@@ -630,6 +654,29 @@ public final class Inbox implements Closeable {
       this.time = Objects.requireNonNull(time, "time");
       set.add("time");
       return this;
+    }
+
+    /**
+     * Threads that verify and decrypt an envelope's chunks while the delivery writes the plaintext, shared by
+     * all concurrent deliveries of this inbox; 1 opens on the delivering thread alone. Unless set, the
+     * number of processors (at most 256). Each delivery buffers at most {@code 2 × threads + 1} chunks,
+     * fewer when the heap is short.
+     *
+     * @throws IllegalArgumentException unless 1..256
+     */
+    public Builder openingThreads(int threads) {
+      requireUnset("openingThreads", this.openingThreads);
+      if (threads < 1 || threads > 256) {
+        throw new IllegalArgumentException("openingThreads must be 1..256, was " + threads);
+      }
+      this.openingThreads = threads;
+      set.add("openingThreads");
+      return this;
+    }
+
+    /** One thread per processor, as the JVM counts them (a container's CPU limit included). */
+    public static int defaultOpeningThreads() {
+      return Math.max(1, Math.min(256, Runtime.getRuntime().availableProcessors()));
     }
 
     Builder stepHook(StepHook hook) {
