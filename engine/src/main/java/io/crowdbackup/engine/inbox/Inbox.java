@@ -136,8 +136,6 @@ public final class Inbox implements Closeable {
   private final Mode mode;
   private final DestinationKeyPair keys;
   private final StreamingOpener opener;
-  /** Deliveries using the opener's threads: the last one out after {@link #close} stops them. */
-  private final java.util.concurrent.atomic.AtomicInteger opening = new java.util.concurrent.atomic.AtomicInteger();
   private final TimeSource time;
   private final StepHook hook;
   private final FileOpener fileOpener;
@@ -295,7 +293,7 @@ public final class Inbox implements Closeable {
           tee = new RelayTee(sink);
           target = tee;
         }
-        opened = open(envelope, target, expected);
+        opened = opener.open(envelope, target, expected);
         ContentKind wanted = mode == Mode.RELAY ? ContentKind.RELAYED_ENVELOPE : ContentKind.FILE;
         if (opened.metadata().contentKind() != wanted) {
           throw new EnvelopeException(EnvelopeException.Reason.WRONG_CONTENT_KIND, "envelope " + opened.fingerprint()
@@ -432,24 +430,6 @@ public final class Inbox implements Closeable {
     }
   }
 
-  /**
-   * Opens on the shared worker threads, which {@link #close} stops only once no delivery is using them
-   * (stopped under a delivery, its queued chunks would never run). Counted before the closed check, which
-   * close makes after setting the flag: one of the two sees the other, and stopping twice is harmless.
-   */
-  private OpenResult open(ReadableByteChannel envelope, WritableByteChannel target, @Nullable Fingerprint expected)
-      throws IOException {
-    opening.incrementAndGet();
-    try {
-      ensureOpen();
-      return opener.open(envelope, target, expected);
-    } finally {
-      if (opening.decrementAndGet() == 0 && closed) {
-        opener.close();
-      }
-    }
-  }
-
   private void ensureOpen() throws InboxException {
     if (closed) {
       throw new InboxException(Reason.CLOSED, dir, "the inbox is closed");
@@ -469,9 +449,7 @@ public final class Inbox implements Closeable {
         return;
       }
       closed = true;
-      if (opening.get() == 0) {
-        opener.close(); // else the last delivery using its threads does (open)
-      }
+      opener.close(); // its threads stop once the deliveries in flight are done with them
       try {
         ledger.close();
       } finally {
