@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -58,15 +57,21 @@ final class TempFiles {
 
   /** A new temporary file in {@code dir}, open for writing, deleted on an interrupt or when closed unpublished. */
   static Output create(Path dir) throws IOException {
-    return create(dir, UnaryOperator.identity(), FLUSH_BEHIND_BYTES);
+    return create(dir, FileChannel::force, FLUSH_BEHIND_BYTES);
   }
 
-  /** {@link #create(Path)} with the channel wrapped (a test's fault seam) and another flush-behind distance. */
-  static Output create(Path dir, UnaryOperator<FileChannel> wrap, long flushBehindBytes) throws IOException {
+  /** How an Output fsyncs its channel: {@link FileChannel#force}, or a test's fault seam. */
+  @FunctionalInterface
+  interface Fsync {
+    void force(FileChannel channel, boolean metaData) throws IOException;
+  }
+
+  /** {@link #create(Path)} with another fsync (a test's fault seam) and another flush-behind distance. */
+  static Output create(Path dir, Fsync fsync, long flushBehindBytes) throws IOException {
     Path temp = SafeFiles.createTemp(dir);
     LIVE.add(temp);
     try {
-      return new Output(temp, wrap.apply(FileChannel.open(temp, StandardOpenOption.WRITE)), flushBehindBytes);
+      return new Output(temp, FileChannel.open(temp, StandardOpenOption.WRITE), fsync, flushBehindBytes);
     } catch (IOException | RuntimeException e) {
       delete(temp);
       throw e;
@@ -154,6 +159,7 @@ final class TempFiles {
   static final class Output implements WritableByteChannel {
     final Path path;
     private final FileChannel channel;
+    private final Fsync fsync;
     private final long flushBehindBytes;
     private long written;
     private long flushedBehindTo;
@@ -161,9 +167,10 @@ final class TempFiles {
     private IOException flushBehindFailure; // null until a background fsync failed
     private boolean published;
 
-    private Output(Path path, FileChannel channel, long flushBehindBytes) {
+    private Output(Path path, FileChannel channel, Fsync fsync, long flushBehindBytes) {
       this.path = path;
       this.channel = channel;
+      this.fsync = fsync;
       this.flushBehindBytes = flushBehindBytes;
     }
 
@@ -189,7 +196,7 @@ final class TempFiles {
       awaitFlushBehind(); // done already: only collects its outcome
       flushedBehindTo = written;
       flushingBehind = FLUSHER.submit(() -> {
-        channel.force(false);
+        fsync.force(channel, false);
         return null;
       });
     }
@@ -236,7 +243,7 @@ final class TempFiles {
     void force() throws IOException {
       awaitFlushBehind();
       try {
-        channel.force(true);
+        fsync.force(channel, true);
       } catch (IOException e) {
         throw failed(e);
       }

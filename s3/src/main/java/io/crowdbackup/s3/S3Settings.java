@@ -199,7 +199,7 @@ public final class S3Settings {
     private @Nullable String secretAccessKey;
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
     private int maxConcurrentUploads = DEFAULT_MAX_CONCURRENT_UPLOADS;
-    private int openingThreads = Math.max(1, Math.min(256, Runtime.getRuntime().availableProcessors()));
+    private int openingThreads = io.crowdbackup.engine.inbox.Inbox.Builder.defaultOpeningThreads();
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
