@@ -16,6 +16,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 /**
@@ -38,12 +42,36 @@ final class TempFiles {
 
   private TempFiles() {}
 
+  /**
+   * Bytes written between two background fsyncs of an {@link Output}: small enough that the final fsync
+   * finds little left to write back, large enough that the fsyncs cost next to nothing.
+   */
+  static final long FLUSH_BEHIND_BYTES = 32L << 20;
+
+  /** Runs the background fsyncs of every Output, one at a time (they share one disk). */
+  private static final ExecutorService FLUSHER = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "crowdbackup-flush-behind");
+    t.setDaemon(true);
+    return t;
+  });
+
   /** A new temporary file in {@code dir}, open for writing, deleted on an interrupt or when closed unpublished. */
   static Output create(Path dir) throws IOException {
+    return create(dir, FileChannel::force, FLUSH_BEHIND_BYTES);
+  }
+
+  /** How an Output fsyncs its channel: {@link FileChannel#force}, or a test's fault seam. */
+  @FunctionalInterface
+  interface Fsync {
+    void force(FileChannel channel, boolean metaData) throws IOException;
+  }
+
+  /** {@link #create(Path)} with another fsync (a test's fault seam) and another flush-behind distance. */
+  static Output create(Path dir, Fsync fsync, long flushBehindBytes) throws IOException {
     Path temp = SafeFiles.createTemp(dir);
     LIVE.add(temp);
     try {
-      return new Output(temp, FileChannel.open(temp, StandardOpenOption.WRITE));
+      return new Output(temp, FileChannel.open(temp, StandardOpenOption.WRITE), fsync, flushBehindBytes);
     } catch (IOException | RuntimeException e) {
       delete(temp);
       throw e;
@@ -121,23 +149,86 @@ final class TempFiles {
   /**
    * A temporary file being written. A write or fsync failure names the file (which {@link Failures} reports
    * as its folder); closing it unpublished deletes it.
+   *
+   * <p>Every {@code flushBehindBytes} written, an fsync of what is in runs on a background thread while the
+   * caller goes on writing (sealing), so that the final {@link #force} — which the caller waits for, with the
+   * sealing workers idle — finds little left to write back. Linux reports a writeback error to one fsync
+   * only: a background fsync's failure is kept and raised by the next write or {@link #force}, and by every
+   * force after, so a file whose bytes may not be on disk is never published.
    */
   static final class Output implements WritableByteChannel {
     final Path path;
     private final FileChannel channel;
+    private final Fsync fsync;
+    private final long flushBehindBytes;
+    private long written;
+    private long flushedBehindTo;
+    private Future<?> flushingBehind; // null when none is in flight
+    private IOException flushBehindFailure; // null until a background fsync failed
     private boolean published;
 
-    private Output(Path path, FileChannel channel) {
+    private Output(Path path, FileChannel channel, Fsync fsync, long flushBehindBytes) {
       this.path = path;
       this.channel = channel;
+      this.fsync = fsync;
+      this.flushBehindBytes = flushBehindBytes;
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
+      int n;
       try {
-        return channel.write(src);
+        n = channel.write(src);
       } catch (IOException e) {
         throw failed(e);
+      }
+      written += n;
+      flushBehindIfDue();
+      return n;
+    }
+
+    /** Starts a background fsync once enough was written since the last one, unless one is still running. */
+    private void flushBehindIfDue() throws IOException {
+      Future<?> f = flushingBehind;
+      if (flushBehindBytes <= 0 || written - flushedBehindTo < flushBehindBytes || (f != null && !f.isDone())) {
+        return;
+      }
+      awaitFlushBehind(); // done already: only collects its outcome
+      flushedBehindTo = written;
+      flushingBehind = FLUSHER.submit(() -> {
+        fsync.force(channel, false);
+        return null;
+      });
+    }
+
+    /** Waits for the background fsync in flight; raises its failure (and every earlier one) as this file's. */
+    private void awaitFlushBehind() throws IOException {
+      Future<?> f = flushingBehind;
+      if (f != null) {
+        flushingBehind = null;
+        boolean interrupted = false;
+        try {
+          while (true) {
+            try {
+              f.get(); // the fsync runs on regardless: its outcome decides what is durable
+              break;
+            } catch (InterruptedException e) {
+              interrupted = true;
+            } catch (ExecutionException e) {
+              Throwable cause = e.getCause();
+              IOException io = cause instanceof IOException ? (IOException) cause : new IOException(cause);
+              flushBehindFailure = failed(io);
+              break;
+            }
+          }
+        } finally {
+          if (interrupted) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+      if (flushBehindFailure != null) {
+        throw flushBehindFailure;
       }
     }
 
@@ -148,9 +239,11 @@ final class TempFiles {
       }
     }
 
+    /** Makes the file durable: waits for the background fsync, raises its failure, then fsyncs the rest. */
     void force() throws IOException {
+      awaitFlushBehind();
       try {
-        channel.force(true);
+        fsync.force(channel, true);
       } catch (IOException e) {
         throw failed(e);
       }
@@ -192,6 +285,11 @@ final class TempFiles {
     @Override
     public void close() throws IOException {
       try {
+        try {
+          awaitFlushBehind(); // not under a closing channel; a failure here only matters if published
+        } catch (IOException ignored) {
+          // Raised by force() already if this file was to be published; otherwise it is deleted below.
+        }
         channel.close();
       } finally {
         if (published) {

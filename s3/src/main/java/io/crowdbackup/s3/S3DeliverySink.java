@@ -121,7 +121,7 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
     this.settings = settings;
     this.s3 = s3;
     this.keys = keys;
-    this.opener = Envelopes.opener(keys);
+    this.opener = Envelopes.parallelOpener(keys, settings.openingThreads());
     this.time = time;
     this.buffers = new Semaphore(settings.maxConcurrentUploads(), true);
   }
@@ -422,6 +422,7 @@ public final class S3DeliverySink implements DeliverySink, Closeable {
   @Override
   public void close() {
     try {
+      opener.close(); // its threads stop once the deliveries in flight are done with them
       s3.close();
     } finally {
       closeQuietly(credentials);

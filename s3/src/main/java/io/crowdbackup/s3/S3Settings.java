@@ -41,6 +41,7 @@ public final class S3Settings {
   private final @Nullable String secretAccessKey;
   private final int partSizeBytes;
   private final int maxConcurrentUploads;
+  private final int openingThreads;
 
   private S3Settings(Builder b, String bucket) {
     this.bucket = bucket;
@@ -52,6 +53,7 @@ public final class S3Settings {
     this.secretAccessKey = b.secretAccessKey;
     this.partSizeBytes = b.partSizeBytes;
     this.maxConcurrentUploads = b.maxConcurrentUploads;
+    this.openingThreads = b.openingThreads;
   }
 
   public static Builder newBuilder() {
@@ -164,6 +166,15 @@ public final class S3Settings {
     return maxConcurrentUploads;
   }
 
+  /**
+   * Threads that verify and decrypt envelopes' chunks while deliveries upload the plaintext, shared by all
+   * deliveries of the sink; each delivery buffers at most {@code 2 × threads + 1} chunks (fewer when the heap
+   * is short) besides its part buffer.
+   */
+  public int openingThreads() {
+    return openingThreads;
+  }
+
   /** The largest file this sink can keep: {@link #MAX_PARTS} parts of {@link #partSizeBytes()}. */
   public long maxFileBytes() {
     return (long) MAX_PARTS * partSizeBytes;
@@ -174,7 +185,7 @@ public final class S3Settings {
     return "S3Settings{s3://" + bucket + "/" + keyPrefix + ", endpoint=" + (endpoint == null ? "(AWS)" : endpoint)
         + ", region=" + (region == null ? "(SDK chain)" : region) + ", " + (pathStyle ? "path-style" : "virtual-host")
         + ", credentials=" + (accessKeyId == null ? "(SDK chain)" : accessKeyId + "/(secret)") + ", partSizeBytes="
-        + partSizeBytes + ", maxConcurrentUploads=" + maxConcurrentUploads + "}";
+        + partSizeBytes + ", maxConcurrentUploads=" + maxConcurrentUploads + ", openingThreads=" + openingThreads + "}";
   }
 
   /** Fail-fast builder: a setting given twice fails, and {@link #build()} does not change the builder. */
@@ -188,6 +199,7 @@ public final class S3Settings {
     private @Nullable String secretAccessKey;
     private int partSizeBytes = DEFAULT_PART_SIZE_BYTES;
     private int maxConcurrentUploads = DEFAULT_MAX_CONCURRENT_UPLOADS;
+    private int openingThreads = io.crowdbackup.engine.inbox.Inbox.Builder.defaultOpeningThreads();
     private final Set<String> set = new HashSet<>();
 
     private Builder() {}
@@ -286,6 +298,17 @@ public final class S3Settings {
       }
       this.maxConcurrentUploads = uploads;
       set.add("maxConcurrentUploads");
+      return this;
+    }
+
+    /** {@link S3Settings#openingThreads()}: 1..256, one per processor unless set (1 opens on the caller's thread). */
+    public Builder openingThreads(int threads) {
+      requireUnset("openingThreads", this.openingThreads);
+      if (threads < 1 || threads > 256) {
+        throw new IllegalArgumentException("openingThreads must be between 1 and 256 but was " + threads);
+      }
+      this.openingThreads = threads;
+      set.add("openingThreads");
       return this;
     }
 

@@ -211,8 +211,10 @@ class S3DeliverySinkTest {
     }
   }
 
-  @Test
-  void aTamperedEnvelopeLeavesNoObjectNoRecordAndNoOpenUpload() throws Exception {
+  /** On the delivering thread alone (1) and on workers that verify chunks ahead of the one being uploaded. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 4})
+  void aTamperedEnvelopeLeavesNoObjectNoRecordAndNoOpenUpload(int threads) throws Exception {
     String prefix = freshPrefix();
     byte[] plain = TestEnvelopes.plaintext(8, 12 * 1024 * 1024, false);
     byte[] env = seal(8, plain, "big.bin");
@@ -224,9 +226,11 @@ class S3DeliverySinkTest {
     byte[] smallTampered = small.clone();
     smallTampered[small.length / 2] ^= 1;
     try (S3DeliverySink sink = S3DeliverySink.open(s3.settings(prefix).partSizeBytes(S3Settings.MIN_PART_SIZE_BYTES)
-        .build(), DESTINATION)) {
-      assertThrows(EnvelopeException.class, () -> sink.deliver(channel(tampered), fp));
-      assertThrows(EnvelopeException.class, () -> sink.deliver(channel(smallTampered), smallFp));
+        .openingThreads(threads).build(), DESTINATION)) {
+      assertEquals(EnvelopeException.Reason.BAD_CHUNK_TAG,
+          assertThrows(EnvelopeException.class, () -> sink.deliver(channel(tampered), fp)).reason());
+      assertEquals(EnvelopeException.Reason.BAD_CHUNK_TAG,
+          assertThrows(EnvelopeException.class, () -> sink.deliver(channel(smallTampered), smallFp)).reason());
       assertEquals(List.of(), under(prefix));
       assertEquals(List.of(), s3.openUploads(), "the parts sent before the bad chunk were aborted");
       assertNull(sink.receipt(fp));

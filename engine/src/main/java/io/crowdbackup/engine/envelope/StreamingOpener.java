@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,6 +44,9 @@ import org.jspecify.annotations.Nullable;
 public final class StreamingOpener implements EnvelopeOpener {
   private final DestinationKeyPair keys;
   private final Workers workers;
+  /** Opens in flight; {@link #close} stops the threads only when none is (the last one out does it then). */
+  private final AtomicInteger opening = new AtomicInteger();
+  private volatile boolean closed;
 
   public StreamingOpener(DestinationKeyPair keys) {
     this(keys, 1);
@@ -58,9 +62,17 @@ public final class StreamingOpener implements EnvelopeOpener {
     return workers.parallelism;
   }
 
+  /**
+   * Stops the worker threads once no open is using them (stopped under an open, its queued chunks would
+   * never run); an open begun after this runs on the caller's thread alone. Safe twice, and while other
+   * threads open.
+   */
   @Override
   public void close() {
-    workers.close();
+    closed = true;
+    if (opening.get() == 0) {
+      workers.close();
+    }
   }
 
   @Override
@@ -73,6 +85,19 @@ public final class StreamingOpener implements EnvelopeOpener {
       throws IOException {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(plaintextOut, "plaintextOut");
+    // Counted before closed is read, which close() sets before reading the count: one sees the other.
+    opening.incrementAndGet();
+    try {
+      return open(envelope, plaintextOut, expected, closed ? null : workers.pool);
+    } finally {
+      if (opening.decrementAndGet() == 0 && closed) {
+        workers.close();
+      }
+    }
+  }
+
+  private OpenResult open(ReadableByteChannel envelope, WritableByteChannel plaintextOut,
+      @Nullable Fingerprint expected, @Nullable ExecutorService pool) throws IOException {
     byte[] piece0 = HeaderCodec.readPiece0(envelope);
     EnvelopeHeader header = HeaderCodec.decode(piece0);
     byte[] myReceiptKey = keys.card().receiptKey();
@@ -98,7 +123,6 @@ public final class StreamingOpener implements EnvelopeOpener {
     byte[] piece0Digest = pieceDigest.digest(piece0);
     byte[] keyAndPrefix = schedule.payloadKeyAndNoncePrefix(piece0Digest);
     schedule.destroy();
-    ExecutorService pool = workers.pool;
     int slots = pool == null ? 1 : MemoryPlan.openingSlots(header.chunkSizeBytes(), workers.parallelism,
         MemoryPlan.heapBudgetBytes());
     try {

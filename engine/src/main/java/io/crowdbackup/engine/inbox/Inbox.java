@@ -155,7 +155,7 @@ public final class Inbox implements Closeable {
     this.dir = Objects.requireNonNull(b.dir, "dir");
     this.mode = b.mode;
     this.keys = Objects.requireNonNull(b.keys, "keys");
-    this.opener = new StreamingOpener(keys);
+    this.opener = new StreamingOpener(keys, b.openingThreads);
     this.time = b.time;
     this.hook = b.hook;
     this.fileOpener = b.fileOpener;
@@ -456,6 +456,7 @@ public final class Inbox implements Closeable {
         return;
       }
       closed = true;
+      opener.close(); // its threads stop once the deliveries in flight are done with them
       try {
         ledger.close();
       } finally {
@@ -602,6 +603,7 @@ public final class Inbox implements Closeable {
     private TimeSource time = TimeSource.system();
     private StepHook hook = step -> { };
     private FileOpener fileOpener = FileOpener.DEFAULT;
+    private int openingThreads = defaultOpeningThreads();
     /** Settings given, so that a second one fails instead of silently replacing the first. */
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
@@ -637,6 +639,29 @@ public final class Inbox implements Closeable {
       this.time = Objects.requireNonNull(time, "time");
       set.add("time");
       return this;
+    }
+
+    /**
+     * Threads that verify and decrypt an envelope's chunks while the delivery writes the plaintext, shared by
+     * all concurrent deliveries of this inbox; 1 opens on the delivering thread alone. Unless set, the
+     * number of processors (at most 256). Each delivery buffers at most {@code 2 × threads + 1} chunks,
+     * fewer when the heap is short.
+     *
+     * @throws IllegalArgumentException unless 1..256
+     */
+    public Builder openingThreads(int threads) {
+      requireUnset("openingThreads", this.openingThreads);
+      if (threads < 1 || threads > 256) {
+        throw new IllegalArgumentException("openingThreads must be 1..256, was " + threads);
+      }
+      this.openingThreads = threads;
+      set.add("openingThreads");
+      return this;
+    }
+
+    /** One thread per processor, as the JVM counts them (a container's CPU limit included). */
+    public static int defaultOpeningThreads() {
+      return Math.max(1, Math.min(256, Runtime.getRuntime().availableProcessors()));
     }
 
     Builder stepHook(StepHook hook) {

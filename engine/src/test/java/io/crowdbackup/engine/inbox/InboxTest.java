@@ -193,24 +193,30 @@ class InboxTest {
     }
   }
 
-  /** Offsets to flip: header body, a middle data chunk's ciphertext, the last data chunk, the final chunk. */
+  /**
+   * Offsets to flip: header body, a middle data chunk's ciphertext, the last data chunk, the final chunk; on
+   * the delivering thread alone and on worker threads (which verify chunks ahead of the one being written).
+   */
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"header", "firstChunk", "lastDataChunk", "finalChunk"})
-  void aTamperedEnvelopeLeavesNoFileAndNoTemporaryFile(String where) throws Exception {
-    byte[] plaintext = data(7, 5 * CHUNK);
+  @org.junit.jupiter.params.provider.CsvSource({"header,1", "firstChunk,1", "middleChunk,1", "lastDataChunk,1",
+      "finalChunk,1", "header,4", "firstChunk,4", "middleChunk,4", "lastDataChunk,4", "finalChunk,4"})
+  void aTamperedEnvelopeLeavesNoFileAndNoTemporaryFile(String where, int threads) throws Exception {
+    byte[] plaintext = data(7, 24 * CHUNK);
     byte[] bytes = Files.readAllBytes(seal("photo.jpg", plaintext));
     int header = headerOf(envelopes.resolve("e" + seed + ".cbe")).encodedLengthBytes();
     int offset;
     switch (where) {
       case "header": offset = 70; break; // inside the salt: the header MAC fails
       case "firstChunk": offset = header + 100; break;
+      case "middleChunk": offset = bytes.length / 2; break;
       case "lastDataChunk": offset = bytes.length - 532 - 50; break;
       default: offset = bytes.length - 100; break;
     }
     bytes[offset] ^= 0x01;
     Path bad = envelopes.resolve("bad.cbe");
     Files.write(bad, bytes);
-    try (Inbox inbox = open()) {
+    try (Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).openingThreads(threads)
+        .time(new ManualTimeSource(NOW * 1000L)).open()) {
       Map<String, String> before = snapshot(inboxDir);
       EnvelopeException byPath = assertThrows(EnvelopeException.class, () -> inbox.deliver(bad));
       // The stream path writes the verified chunks before the bad one to the temporary file: it must go.
@@ -224,6 +230,75 @@ class InboxTest {
       assertEquals(before, snapshot(inboxDir));
       assertEquals(0, visibleNames(inboxDir).length);
       assertEquals(0, inbox.deliveredCount());
+    }
+  }
+
+  @Test
+  void workerThreadsDeliverConcurrentlyAndAreStoppedByCloseOnlyOnceNoDeliveryUsesThem() throws Exception {
+    byte[][] plaintexts = {data(21, 30 * CHUNK + 17), data(22, 25 * CHUNK), data(23, 3)};
+    Path[] sealed = new Path[plaintexts.length];
+    for (int i = 0; i < plaintexts.length; i++) {
+      sealed[i] = seal("f" + i + ".bin", plaintexts[i]);
+    }
+    Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).openingThreads(3)
+        .time(new ManualTimeSource(NOW * 1000L)).open();
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(3);
+    try {
+      java.util.List<java.util.concurrent.Future<Delivery>> done = new java.util.ArrayList<>();
+      for (Path p : sealed) {
+        done.add(callers.submit(() -> inbox.deliver(p)));
+      }
+      for (int i = 0; i < sealed.length; i++) {
+        assertArrayEquals(plaintexts[i], Files.readAllBytes(done.get(i).get(60, java.util.concurrent.TimeUnit.SECONDS)
+            .file()));
+      }
+      inbox.close();
+      assertEquals(InboxException.Reason.CLOSED,
+          assertThrows(InboxException.class, () -> inbox.deliver(sealed[0])).reason());
+    } finally {
+      callers.shutdownNow();
+      inbox.close();
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Inbox.newBuilder().openingThreads(0));
+    assertEquals("openingThreads must be 1..256, was 0", e.getMessage());
+  }
+
+  /** Closed mid-delivery, the inbox leaves the worker threads running until that delivery is done with them. */
+  @Test
+  void aDeliveryOnWorkerThreadsThatTheInboxIsClosedUnderFailsClosedAndDoesNotHang() throws Exception {
+    byte[] bytes = Files.readAllBytes(seal("big.bin", data(24, 40 * CHUNK)));
+    java.util.concurrent.CountDownLatch halfway = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    java.io.InputStream slow = new ByteArrayInputStream(bytes) {
+      @Override
+      public synchronized int read(byte[] b, int off, int len) {
+        if (pos >= bytes.length / 2 && halfway.getCount() > 0) {
+          halfway.countDown();
+          try {
+            closed.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return super.read(b, off, Math.min(len, 4096));
+      }
+    };
+    Inbox inbox = Inbox.newBuilder().directory(inboxDir).keys(DEST).openingThreads(2)
+        .time(new ManualTimeSource(NOW * 1000L)).open();
+    java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<Delivery> d = caller.submit(() -> inbox.deliver(Channels.newChannel(slow), null));
+      assertTrue(halfway.await(60, java.util.concurrent.TimeUnit.SECONDS));
+      inbox.close();
+      closed.countDown();
+      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> d.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(InboxException.Reason.CLOSED, ((InboxException) e.getCause()).reason(), e.getCause().toString());
+      assertEquals(0, visibleNames(inboxDir).length);
+    } finally {
+      closed.countDown();
+      caller.shutdownNow();
     }
   }
 
