@@ -18,7 +18,8 @@ import java.util.function.LongPredicate;
 
 /**
  * A demo phone's radio: a loopback TCP relay in front of its holder service, which peers reach through it.
- * It passes every byte unchanged, except once: the first {@code PATCH} its {@code dropHere} test takes (by
+ * It passes every byte unchanged, except once: the first {@code PATCH} (or creation carrying the envelope)
+ * its {@code dropHere} test takes (by
  * the body's length) gets only half its body through, and then the radio drops — the holder sees its
  * end of the connection close (and keeps what arrived, durably), the source sees its connection reset. So
  * the source client's resume is the real one: it asks the holder's durable offset and continues from there.
@@ -136,7 +137,9 @@ final class DemoRadio implements Closeable {
           }
           long length = contentLength(lower);
           long cutAt = -1;
-          if (text.startsWith("PATCH ") && dropHere.test(length)) {
+          boolean upload = text.startsWith("PATCH ") || text.startsWith("POST ")
+              && lower.contains("\ncontent-type: application/offset+octet-stream"); // creation-with-upload
+          if (upload && dropHere.test(length)) {
             cutAt = length / 2;
           }
           copy(in, out, cutAt >= 0 ? cutAt : length);

@@ -174,8 +174,18 @@ public final class Forwarder {
   }
 
   private void forwardOne(ProtocolClient client, String locator, BlobStat blob, Report report) throws IOException {
+    // After an attempt that failed on the way (a cut connection), the bytes no longer go with the creation:
+    // the destination may hold some of them already, and its answer says where the PATCHes go on.
+    boolean[] carry = {true};
     backoff.run(() -> {
-      if (!attemptOnce(client, locator, blob, report)) {
+      boolean verified;
+      try {
+        verified = attemptOnce(client, locator, blob, report, carry[0]);
+      } catch (IOException e) {
+        carry[0] = false;
+        throw e;
+      }
+      if (!verified) {
         // Not retried: the destination would answer the same receipt again.
         throw new Backoff.Final("the receipt from " + client.base() + " did not verify; the copy stays");
       }
@@ -184,7 +194,7 @@ public final class Forwarder {
   }
 
   /** One attempt; true when the blob was dropped, false on a receipt that did not verify. */
-  private boolean attemptOnce(ProtocolClient client, String locator, BlobStat blob, Report report)
+  private boolean attemptOnce(ProtocolClient client, String locator, BlobStat blob, Report report, boolean carry)
       throws IOException {
     try (Forward f = custodian.beginForward(blob.fingerprint(), locator)) {
       Map<String, String> md = new LinkedHashMap<>();
@@ -195,7 +205,7 @@ public final class Forwarder {
       // A small envelope goes with the creation (one exchange); its bytes are held, because the channel
       // cannot rewind if the destination answers less than all of them (another holder's upload stands
       // further on, or it ignored them).
-      byte[] small = length <= Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)
+      byte[] small = carry && length <= Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)
           ? RangeInputStream.readAll(f.channel(), (int) length) : null;
       try {
         created = small == null ? client.create(md, length)

@@ -44,6 +44,7 @@ public final class SourceClient {
   private final String peerLabel;
   private final boolean takeCounterOffers;
   private final boolean requireFullRetention;
+  private final boolean uploadInCreation;
   private final HttpClient http;
   private final Backoff backoff;
   private final Duration requestTimeout;
@@ -55,6 +56,7 @@ public final class SourceClient {
     this.peerLabel = b.peerLabel;
     this.takeCounterOffers = b.takeCounterOffers;
     this.requireFullRetention = b.requireFullRetention;
+    this.uploadInCreation = b.uploadInCreation;
     this.http = b.httpOrDefault(Duration.ofSeconds(5));
     this.backoff = b.backoff;
     this.requestTimeout = b.requestTimeout;
@@ -219,6 +221,8 @@ public final class SourceClient {
     final Source envelope;
     OfferMessage offer;
     URI url;
+    /** Whether a creation carries the envelope (creation-with-upload): if so set, until an attempt is cut. */
+    boolean carry = uploadInCreation;
 
     Upload(ProtocolClient client, URI holder, Source envelope, OfferMessage offer) {
       this.client = client;
@@ -228,6 +232,17 @@ public final class SourceClient {
     }
 
     Void attempt() throws IOException {
+      try {
+        return attemptCarrying();
+      } catch (IOException e) {
+        // Cut on the way: the holder may hold part of it, so the next creation carries no bytes and its
+        // answer says where to go on (bytes resent in a creation would be ignored).
+        carry = false;
+        throw e;
+      }
+    }
+
+    private Void attemptCarrying() throws IOException {
       long offset;
       if (url == null) {
         ProtocolClient.Created c = create();
@@ -263,7 +278,7 @@ public final class SourceClient {
     /** The offer; a small envelope goes with it (creation-with-upload: one exchange, not two). */
     private ProtocolClient.Created createOnce() throws IOException {
       long n = offer.lengthBytes();
-      if (n > Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)) {
+      if (!carry || n > Math.min(patchBytes, ProtocolClient.CREATE_WITH_UPLOAD_MAX_BYTES)) {
         return client.create(offer.toTusMetadata(), n);
       }
       try (ReadableByteChannel ch = envelope.openAt(holder, 0)) {
@@ -462,6 +477,7 @@ public final class SourceClient {
     private String peerLabel;
     private boolean takeCounterOffers = true;
     private boolean requireFullRetention;
+    private boolean uploadInCreation = true;
 
     private Builder() {}
 
@@ -499,6 +515,16 @@ public final class SourceClient {
      */
     public Builder requireFullRetention(boolean require) {
       this.requireFullRetention = require;
+      return this;
+    }
+
+    /**
+     * Whether an envelope of at most 2 MiB goes with its offer (tus creation-with-upload: one exchange, not
+     * two). Default true. With false every envelope is offered first and sent by PATCH after the holder
+     * accepted: two exchanges, but no bytes leave before an answer.
+     */
+    public Builder uploadInCreation(boolean upload) {
+      this.uploadInCreation = upload;
       return this;
     }
 

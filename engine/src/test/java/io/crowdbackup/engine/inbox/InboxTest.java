@@ -253,8 +253,8 @@ class InboxTest {
             .file()));
       }
       inbox.close();
-      assertEquals(InboxException.Reason.CLOSED,
-          assertThrows(InboxException.class, () -> inbox.deliver(sealed[0])).reason());
+      assertEquals(io.crowdbackup.api.store.StoreException.Reason.CLOSED,
+          assertThrows(io.crowdbackup.api.store.StoreException.class, () -> inbox.deliver(sealed[0])).reason());
     } finally {
       callers.shutdownNow();
       inbox.close();
@@ -294,7 +294,8 @@ class InboxTest {
       closed.countDown();
       java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
           () -> d.get(60, java.util.concurrent.TimeUnit.SECONDS));
-      assertEquals(InboxException.Reason.CLOSED, ((InboxException) e.getCause()).reason(), e.getCause().toString());
+      assertEquals(io.crowdbackup.api.store.StoreException.Reason.CLOSED,
+          ((io.crowdbackup.api.store.StoreException) e.getCause()).reason(), e.getCause().toString());
       assertEquals(0, visibleNames(inboxDir).length);
     } finally {
       closed.countDown();
