@@ -147,10 +147,18 @@ class CustodyCrashTest {
         assertEquals(0, filesIn(store.resolve(FileCustodyStore.SPOOL_DIR)), at + "spools left");
         assertEquals(List.of(), c.allUploads(), at);
         assertEquals(0, c.storeUsage().ownReservedBytes() + c.storeUsage().uploadCount(), at + c.storeUsage());
-        assertEquals(acknowledged.size(), c.ownEnvelopes().size(), at + "only acknowledged seals are visible");
-        for (Fingerprint fp : acknowledged) {
+        // A seal the kill caught between its commit and its log line is visible but not acknowledged:
+        // allowed, as long as it is whole. Every acknowledged one must be there.
+        Set<Fingerprint> visible = new HashSet<>();
+        for (BlobStat own : c.ownEnvelopes()) {
+          visible.add(own.fingerprint());
+        }
+        assertTrue(visible.containsAll(acknowledged), at + "acknowledged " + acknowledged + ", visible " + visible);
+        assertTrue(visible.size() <= acknowledged.size() + 1, at + "more than the one seal a kill can catch");
+        acknowledged.addAll(visible); // from now on it must stay, as an acknowledged one
+        for (Fingerprint fp : visible) {
           BlobStat s = c.stat(fp);
-          assertNotNull(s, at + "acknowledged envelope " + fp + " is gone");
+          assertNotNull(s, at + "envelope " + fp + " is gone");
           assertEquals(BlobKind.OWN, s.kind());
           try (java.nio.channels.ReadableByteChannel in = c.openOwn(fp, "peer")) {
             assertEquals(fp, io.crowdbackup.engine.Envelopes.fingerprint(in), at + "bytes vs name");
