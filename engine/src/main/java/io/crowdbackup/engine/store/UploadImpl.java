@@ -639,16 +639,21 @@ final class UploadImpl implements Upload {
   BlobStat putAll(java.nio.channels.ReadableByteChannel in) throws IOException {
     if (u.header.declaredLengthBytes < OVERLAP_MIN_BYTES) {
       long declared = u.header.declaredLengthBytes;
-      ByteBuffer buf = ByteBuffer.allocate(declared <= WHOLE_PUT_BUFFER_MAX_BYTES ? (int) Math.max(declared, 4096)
-          : 64 * 1024);
-      while (true) {
-        ((Buffer) buf).clear();
-        int n = in.read(buf);
-        if (n < 0) {
-          break;
+      int size = declared <= WHOLE_PUT_BUFFER_MAX_BYTES ? (int) Math.max(declared, 4096) : 64 * 1024;
+      ByteBuffer buf = store.putBuffers.take();
+      try {
+        while (true) {
+          ((Buffer) buf).clear();
+          ((Buffer) buf).limit(size);
+          int n = in.read(buf);
+          if (n < 0) {
+            break;
+          }
+          ((Buffer) buf).flip();
+          write(buf); // synchronous: neither the scanner nor the file keeps a view of buf after it
         }
-        ((Buffer) buf).flip();
-        write(buf);
+      } finally {
+        store.putBuffers.give(buf); // on failure too: the caller's abort never reads it
       }
       return commit();
     }
