@@ -6,7 +6,7 @@ import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 
 /** In-memory channels for benchmarks: no file system, no syscalls, so only the code under test is timed. */
-final class MemoryChannels {
+public final class MemoryChannels {
   private MemoryChannels() {}
 
   /** Counts and drops everything written: the envelope's bytes were computed (and hashed) but go nowhere. */
@@ -86,13 +86,17 @@ final class MemoryChannels {
     public void close() {}
   }
 
-  /** Reads an array; optionally hashes what it hands out (a baseline's fingerprint of its input). */
-  static final class ArrayReading implements ReadableByteChannel {
+  /**
+   * Reads an array; optionally hashes what it hands out (a baseline's fingerprint of its input). Each read
+   * is one copy straight into the reader's buffer ({@code Channels.newChannel(InputStream)} adds an 8 KiB
+   * transfer buffer per channel and a second copy), so the store benchmarks feed every impl through it alike.
+   */
+  public static final class ArrayReading implements ReadableByteChannel {
     private final byte[] bytes;
     private final MessageDigest digest;
     private int position;
 
-    ArrayReading(byte[] bytes, MessageDigest digestOrNull) {
+    public ArrayReading(byte[] bytes, MessageDigest digestOrNull) {
       this.bytes = bytes;
       this.digest = digestOrNull;
     }

@@ -3,9 +3,7 @@ package io.crowdbackup.bench.store;
 import io.crowdbackup.api.store.UploadRequest;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreConfig;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -111,7 +109,7 @@ public class StoreManyWritersBenchmark {
   @Benchmark
   public Object putThenDelete(Writer w) throws IOException {
     if (store != null) {
-      Object stat = store.put(w.request, Channels.newChannel(new ByteArrayInputStream(w.envelope)));
+      Object stat = store.put(w.request, BenchFiles.input(w.envelope));
       if (!store.delete(w.request.fingerprint())) {
         throw new IllegalStateException("the put blob " + w.request.fingerprint() + " was not stored");
       }

@@ -3,10 +3,8 @@ package io.crowdbackup.bench.store;
 import io.crowdbackup.api.store.UploadRequest;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreConfig;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,10 +38,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code impl=file-per-blob}: the same bytes written the way a careful file-per-blob store would: temp
  *       file in the target directory, write, fsync, atomic rename, fsync of the directory. No checks at all.
  *   <li>{@code impl=file-per-blob-verified} (issue 15's yardstick): the naive store that does a holder's
- *       minimum: the same bytes hashed chunk by chunk ({@link BenchFiles.Verifier}: SHA-256 of each 64 KiB
- *       slice, then of those digests, compared with the expected value) and written slice by slice into a
- *       temp file, fsync, rename, directory fsync.
- *   <li>{@code impl=limit-verified}: {@code limit} with the same hashing (hash, then append, slice by slice).
+ *       minimum: the same bytes read from the same input channel as {@code crowdbackup}'s
+ *       ({@link BenchFiles#input}) into a reused 64 KiB buffer, hashed slice by slice ({@link BenchFiles.Verifier}:
+ *       SHA-256 of each 64 KiB slice, then of those digests, compared with the expected value) and written
+ *       slice by slice into a temp file, fsync, rename, directory fsync.
+ *   <li>{@code impl=limit-verified}: {@code limit} with the same input and hashing (read, hash, then append,
+ *       slice by slice).
  *   <li>{@code impl=limit} (the issue's floor): the same bytes appended to one open file and fsynced: one fsync
  *       per put, no new inode, no rename. The file is truncated (outside the timing) once it passes 1 GiB.
  *   <li>{@code impl=limit-overwrite}: the same bytes written over blocks already allocated and written (a ring
@@ -52,7 +52,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       ext4 an append + fsync costs a journal commit that the other two also pay.
  * </ul>
  *
- * <p>{@code plaintextBytes} is the sealed plaintext; the envelope is about 0.1 % larger (64 KiB chunks).
+ * <p>{@code file-per-blob}, {@code limit} and {@code limit-overwrite} write straight from the array (no input
+ * channel, no checks): floors, not peers. {@code plaintextBytes} is the sealed plaintext; the envelope is about
+ * 0.1 % larger (64 KiB chunks).
  * Score: puts per second; bytes per second is score × envelope size. The files go under
  * {@code $CROWDBACKUP_BENCH_DIR} (else {@code java.io.tmpdir}), which must be the disk to measure.
  *
@@ -173,7 +175,7 @@ public class StorePutBenchmark {
     switch (impl) {
       case "crowdbackup":
       case "crowdbackup-no-flush-behind":
-        return store.put(request, Channels.newChannel(new ByteArrayInputStream(envelope)));
+        return store.put(request, BenchFiles.input(envelope));
       case "file-per-blob":
         BenchFiles.putFilePerBlob(blobTemp, blobFile, envelope);
         return blobFile;
@@ -181,7 +183,7 @@ public class StorePutBenchmark {
         verifier.putFilePerBlob(blobTemp, blobFile);
         return blobFile;
       case "limit-verified":
-        verifier.append(segment);
+        verifier.append(verifier.input(), segment);
         segment.force(true);
         return segment;
       case "limit":

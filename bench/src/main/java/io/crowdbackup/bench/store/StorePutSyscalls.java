@@ -3,9 +3,7 @@ package io.crowdbackup.bench.store;
 import io.crowdbackup.api.store.UploadRequest;
 import io.crowdbackup.engine.store.FileCustodyStore;
 import io.crowdbackup.engine.store.StoreConfig;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -57,7 +55,7 @@ public final class StorePutSyscalls {
           mark("put-start");
         }
         if (store != null) {
-          store.put(request, Channels.newChannel(new ByteArrayInputStream(envelope)));
+          store.put(request, BenchFiles.input(envelope));
         } else {
           verifier.putFilePerBlob(temp, file);
         }

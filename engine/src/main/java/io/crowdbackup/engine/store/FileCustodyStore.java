@@ -91,6 +91,8 @@ public final class FileCustodyStore implements CustodyStore {
   private final FileLock lock;
   /** Guards the in-memory state; held for memory work only (see the class comment). */
   final Object mu = new Object();
+  /** Read buffers of one-shot puts ({@link UploadImpl#putAll}); one kept per core, puts beyond that allocate. */
+  final PutBuffers putBuffers = new PutBuffers(Math.max(2, Runtime.getRuntime().availableProcessors()));
   /**
    * Changes to one fingerprint (transition, delete, quarantine, a drop of its file) hold its stripe, so
    * they never cross each other; changes to different blobs run side by side. Never taken by stat.
