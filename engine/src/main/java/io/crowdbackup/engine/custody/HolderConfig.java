@@ -194,11 +194,7 @@ public final class HolderConfig {
     /** How long an idle upload waits to be resumed. Default {@link #DEFAULT_ABANDONED_UPLOAD_AFTER}. */
     public Builder abandonedUploadAfter(Duration idle) {
       requireUnset("abandonedUploadAfter", abandonedUploadAfter == null, abandonedUploadAfter);
-      Objects.requireNonNull(idle, "abandonedUploadAfter");
-      if (idle.isNegative()) {
-        throw new IllegalArgumentException("abandonedUploadAfter must not be negative but was " + idle);
-      }
-      this.abandonedUploadAfter = idle;
+      this.abandonedUploadAfter = requireNotNegative("abandonedUploadAfter", idle);
       return this;
     }
 
