@@ -47,8 +47,13 @@ final class SendCommand extends HasGlobals implements Callable<Integer> {
     }
     SourceClient.Builder b = SourceClient.newBuilder().replicas(replicas).peerLabel(peer)
         .takeCounterOffers(!noCounterOffers);
-    for (URI h : holders) {
-      b.holder(h);
+    try {
+      for (URI h : holders) {
+        b.holder(h);
+      }
+    } catch (IllegalStateException e) {
+      // The same --holder twice would count one holder as two replicas.
+      throw new CliException(ExitCodes.USAGE, "USAGE", null, "send: " + e.getMessage(), e);
     }
     List<SourceClient.Placement> placed;
     try {

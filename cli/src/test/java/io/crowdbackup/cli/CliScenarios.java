@@ -583,6 +583,10 @@ abstract class CliScenarios {
     Run tooMany = run("send", "--holder", url(dir.resolve("h1.port")), "--replicas", "2", envelope);
     assertEquals(ExitCodes.REFUSED, tooMany.exitCode, tooMany.toString());
     assertTrue(tooMany.out.contains("ALREADY_HELD"), tooMany.out);
+    Run twice = run("send", "--holder", url(dir.resolve("h1.port")), "--holder", url(dir.resolve("h1.port")),
+        "--replicas", "2", envelope);
+    assertEquals(ExitCodes.USAGE, twice.exitCode, "one holder given twice is not two replicas: " + twice);
+    assertTrue(twice.err.contains("was already given"), twice.err);
 
     interrupt(h1);
     String h1Err = Files.readString(dir.resolve("h1.port.err"));

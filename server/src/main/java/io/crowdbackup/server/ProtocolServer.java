@@ -346,7 +346,10 @@ public final class ProtocolServer implements Closeable {
     }
   }
 
-  /** Fail-fast builder; {@link #build()} changes nothing. */
+  /**
+   * Fail-fast builder; {@link #build()} changes nothing. Each setting may be given once: a second one fails with
+   * "<i>name</i> was already set to <i>value</i>" rather than replace the first.
+   */
   public static final class Builder {
     private final Function<ProtocolRequest, ProtocolResponse> core;
     private String host = "127.0.0.1";
@@ -357,6 +360,7 @@ public final class ProtocolServer implements Closeable {
     private int maxThreads = 200;
     private String name = "crowdbackup-http";
     private javax.net.ssl.SSLContext tls;
+    private final SetOnce given = new SetOnce();
 
     private Builder(Function<ProtocolRequest, ProtocolResponse> core) {
       this.core = Objects.requireNonNull(core, "core");
@@ -364,7 +368,9 @@ public final class ProtocolServer implements Closeable {
 
     /** The address to listen on. Default 127.0.0.1; {@code 0.0.0.0} for a venue network. */
     public Builder host(String host) {
-      this.host = Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(host, "host");
+      given.mark("host", this.host);
+      this.host = host;
       return this;
     }
 
@@ -373,6 +379,7 @@ public final class ProtocolServer implements Closeable {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535 but was " + port);
       }
+      given.mark("port", this.port);
       this.port = port;
       return this;
     }
@@ -382,6 +389,7 @@ public final class ProtocolServer implements Closeable {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("idleTimeout must be positive but was " + timeout);
       }
+      given.mark("idleTimeout", this.idleTimeout);
       this.idleTimeout = timeout;
       return this;
     }
@@ -391,11 +399,11 @@ public final class ProtocolServer implements Closeable {
       if (timeout.isNegative()) {
         throw new IllegalArgumentException("stopTimeout must not be negative but was " + timeout);
       }
+      given.mark("stopTimeout", this.stopTimeout);
       this.stopTimeout = timeout;
       return this;
     }
 
-    /** Request threads at most (a PATCH holds one while it streams). Default 200. */
     /**
      * The slowest a request body may arrive, bytes per second, averaged over the request: a slower peer is
      * cut off (slow-loris on the body). Default 1024; 0 turns the check off.
@@ -404,14 +412,17 @@ public final class ProtocolServer implements Closeable {
       if (bytesPerSecond < 0) {
         throw new IllegalArgumentException("minRequestBytesPerSecond must not be negative but was " + bytesPerSecond);
       }
+      given.mark("minRequestBytesPerSecond", this.minRequestBytesPerSecond);
       this.minRequestBytesPerSecond = bytesPerSecond;
       return this;
     }
 
+    /** Request threads at most (a PATCH holds one while it streams); at least 4. Default 200. */
     public Builder maxThreads(int threads) {
       if (threads < 4) {
         throw new IllegalArgumentException("maxThreads must be at least 4 but was " + threads);
       }
+      given.mark("maxThreads", this.maxThreads);
       this.maxThreads = threads;
       return this;
     }
@@ -421,16 +432,17 @@ public final class ProtocolServer implements Closeable {
      * locator is not loopback must do. Default: plain HTTP (HTTP/1.1 and h2c).
      */
     public Builder tls(javax.net.ssl.SSLContext context) {
-      if (tls != null) {
-        throw new IllegalStateException("tls was already set");
-      }
-      this.tls = Objects.requireNonNull(context, "context");
+      Objects.requireNonNull(context, "context");
+      given.mark("tls", this.tls);
+      this.tls = context;
       return this;
     }
 
     /** The thread pool's name, for thread dumps. */
     public Builder name(String name) {
-      this.name = Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(name, "name");
+      given.mark("name", this.name);
+      this.name = name;
       return this;
     }
 

@@ -481,9 +481,13 @@ public final class SourceClient {
 
     private Builder() {}
 
-    /** A holder's base URL; in the order they are tried. */
+    /** A holder's base URL; in the order they are tried. Each holder once. */
     public Builder holder(URI base) {
-      holders.add(Objects.requireNonNull(base, "base"));
+      Objects.requireNonNull(base, "base");
+      if (holders.contains(base)) {
+        throw new IllegalStateException("holder " + base + " was already given (holders " + holders + ")");
+      }
+      holders.add(base);
       return this;
     }
 
@@ -492,18 +496,21 @@ public final class SourceClient {
       if (r < 1) {
         throw new IllegalArgumentException("replicas must be at least 1 but was " + r);
       }
+      given.mark("replicas", this.replicas);
       this.replicas = r;
       return this;
     }
 
     /** The label this source gives itself in offers (display only). */
     public Builder peerLabel(String label) {
+      given.mark("peerLabel", this.peerLabel);
       this.peerLabel = label;
       return this;
     }
 
     /** Whether a holder's shorter expiry is taken. Default true. */
     public Builder takeCounterOffers(boolean take) {
+      given.mark("takeCounterOffers", this.takeCounterOffers);
       this.takeCounterOffers = take;
       return this;
     }
@@ -514,6 +521,7 @@ public final class SourceClient {
      * counter-offers, and {@link #takeCounterOffers} decides.
      */
     public Builder requireFullRetention(boolean require) {
+      given.mark("requireFullRetention", this.requireFullRetention);
       this.requireFullRetention = require;
       return this;
     }

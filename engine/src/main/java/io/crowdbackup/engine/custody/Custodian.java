@@ -133,7 +133,7 @@ public final class Custodian implements Closeable {
   }
 
   /** How long a piece of an upload or a forward waits for bandwidth before {@code ThrottleTimeoutException}. */
-  static final Duration DEFAULT_BANDWIDTH_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration DEFAULT_BANDWIDTH_TIMEOUT = HolderConfig.DEFAULT_BANDWIDTH_TIMEOUT;
 
   /** The throttles count in nanoseconds; a wait beyond what a long holds is no deadline at all. */
   private static long saturatedNanos(Duration d) {
@@ -183,13 +183,18 @@ public final class Custodian implements Closeable {
     if (config.checkpointEveryBytes() > 0) {
       store.checkpointEveryBytes(config.checkpointEveryBytes());
     }
-    return open(store, policy.build(), clockFile);
+    return openOnFiles(store, newBuilder(policy.build()).clockFile(clockFile)
+        .ingressTimeout(config.ingressTimeout()).egressTimeout(config.egressTimeout()));
   }
 
   /** Opens a holder on a {@link FileCustodyStore} with {@code policy}, whose high-water mark is already read. */
   static Custodian open(StoreConfig.Builder storeConfig, CustodyPolicy<String> built, Path clockFile)
       throws IOException {
-    Builder b = newBuilder(built).clockFile(clockFile);
+    return openOnFiles(storeConfig, newBuilder(built).clockFile(clockFile));
+  }
+
+  /** Opens the store with the clock and listener {@code b} needs, then the holder on it. */
+  private static Custodian openOnFiles(StoreConfig.Builder storeConfig, Builder b) throws IOException {
     FileCustodyStore store = FileCustodyStore.open(storeConfig.clock(b.storeClock()).listener(b.storeListener())
         .build());
     try {

@@ -28,6 +28,11 @@ public final class HolderConfig {
   public static final Duration DEFAULT_MAX_RETENTION = Duration.ofHours(12);
   /** How long an upload may sit without a byte before it is dropped and its reservation freed: 6 hours. */
   public static final Duration DEFAULT_ABANDONED_UPLOAD_AFTER = Duration.ofHours(6);
+  /**
+   * How long a piece of an upload or a forward waits for bandwidth before it fails with
+   * {@code ThrottleTimeoutException} (the peer then resumes): 30 seconds.
+   */
+  public static final Duration DEFAULT_BANDWIDTH_TIMEOUT = Duration.ofSeconds(30);
 
   private final Path directory;
   private final long limitBytes;
@@ -40,6 +45,8 @@ public final class HolderConfig {
   private final RateLimit ingressPerPeer;
   private final RateLimit egressGlobal;
   private final RateLimit egressPerPeer;
+  private final Duration ingressTimeout;
+  private final Duration egressTimeout;
   private final TimeSource time;
 
   private HolderConfig(Builder b) {
@@ -56,6 +63,8 @@ public final class HolderConfig {
     this.ingressPerPeer = Objects.requireNonNull(b.ingressPerPeer);
     this.egressGlobal = Objects.requireNonNull(b.egressGlobal);
     this.egressPerPeer = Objects.requireNonNull(b.egressPerPeer);
+    this.ingressTimeout = b.ingressTimeout == null ? DEFAULT_BANDWIDTH_TIMEOUT : b.ingressTimeout;
+    this.egressTimeout = b.egressTimeout == null ? DEFAULT_BANDWIDTH_TIMEOUT : b.egressTimeout;
     this.time = b.time == null ? TimeSource.system() : b.time;
   }
 
@@ -110,6 +119,16 @@ public final class HolderConfig {
     return egressPerPeer;
   }
 
+  /** How long a piece of an upload to this holder may wait for ingress bandwidth. */
+  public Duration ingressTimeout() {
+    return ingressTimeout;
+  }
+
+  /** How long a piece of a forward from this holder may wait for egress bandwidth. */
+  public Duration egressTimeout() {
+    return egressTimeout;
+  }
+
   public TimeSource time() {
     return time;
   }
@@ -133,6 +152,8 @@ public final class HolderConfig {
     private @Nullable RateLimit ingressPerPeer;
     private @Nullable RateLimit egressGlobal;
     private @Nullable RateLimit egressPerPeer;
+    private @Nullable Duration ingressTimeout;
+    private @Nullable Duration egressTimeout;
     private @Nullable TimeSource time;
 
     private Builder(Path directory) {
@@ -173,11 +194,7 @@ public final class HolderConfig {
     /** How long an idle upload waits to be resumed. Default {@link #DEFAULT_ABANDONED_UPLOAD_AFTER}. */
     public Builder abandonedUploadAfter(Duration idle) {
       requireUnset("abandonedUploadAfter", abandonedUploadAfter == null, abandonedUploadAfter);
-      Objects.requireNonNull(idle, "abandonedUploadAfter");
-      if (idle.isNegative()) {
-        throw new IllegalArgumentException("abandonedUploadAfter must not be negative but was " + idle);
-      }
-      this.abandonedUploadAfter = idle;
+      this.abandonedUploadAfter = requireNotNegative("abandonedUploadAfter", idle);
       return this;
     }
 
@@ -209,6 +226,26 @@ public final class HolderConfig {
     }
 
     /**
+     * How long a piece of an upload may wait for ingress bandwidth before the upload fails (left resumable);
+     * zero fails at once when the budget is spent. Default {@link #DEFAULT_BANDWIDTH_TIMEOUT}.
+     */
+    public Builder ingressTimeout(Duration timeout) {
+      requireUnset("ingressTimeout", ingressTimeout == null, ingressTimeout);
+      this.ingressTimeout = requireNotNegative("ingressTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How long a piece of a forward may wait for egress bandwidth before the forward fails (left resumable);
+     * zero fails at once when the budget is spent. Default {@link #DEFAULT_BANDWIDTH_TIMEOUT}.
+     */
+    public Builder egressTimeout(Duration timeout) {
+      requireUnset("egressTimeout", egressTimeout == null, egressTimeout);
+      this.egressTimeout = requireNotNegative("egressTimeout", timeout);
+      return this;
+    }
+
+    /**
      * Custody time, bandwidth time, and how a throttle waits on it. Default {@link TimeSource#system()};
      * tests and simulations pass their own.
      */
@@ -233,6 +270,13 @@ public final class HolderConfig {
       if (!unset) {
         throw new IllegalStateException(name + " was already set to " + current);
       }
+    }
+
+    private static Duration requireNotNegative(String name, Duration d) {
+      if (Objects.requireNonNull(d, name).isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative but was " + d);
+      }
+      return d;
     }
 
     private static long requirePositive(String name, long v) {

@@ -2,6 +2,7 @@ package io.crowdbackup.engine.protocol;
 
 import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.api.policy.TimeSource;
 import io.crowdbackup.engine.envelope.EnvelopeScanner;
 import java.io.Closeable;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -64,6 +66,7 @@ public final class DestinationProtocol implements Closeable {
   private final long maxStagedUploads;
   private final long maxStagedBytes;
   private final long abandonAfterMillis;
+  private final TimeSource time;
 
   private DestinationProtocol(Builder b) {
     this.sink = b.sink;
@@ -73,6 +76,7 @@ public final class DestinationProtocol implements Closeable {
     this.maxStagedUploads = b.maxStagedUploads;
     this.maxStagedBytes = b.maxStagedBytes;
     this.abandonAfterMillis = b.abandonAfter.toMillis();
+    this.time = b.time;
     this.onError = b.onError != null ? b.onError : (what, e) -> { };
     this.fsync = b.fsync;
   }
@@ -390,8 +394,13 @@ public final class DestinationProtocol implements Closeable {
     return ProtocolResponse.problem(Problem.of(e));
   }
 
-  /** Fsyncs a staged file and records its size as what may be promised. */
+  /**
+   * Fsyncs a staged file and records its size as what may be promised. Its modification time is set from
+   * {@link #time} first, so that the abandonment sweep compares two readings of one clock (also after a
+   * restart, and with the clock a test injects) and the fsync makes it durable with the bytes.
+   */
   private void synced(FileChannel ch, Fingerprint fp, Path part) throws IOException {
+    Files.setLastModifiedTime(part, FileTime.fromMillis(time.epochMillis()));
     fsync.force(ch, part);
     durableSizes.put(fp, ch.size());
   }
@@ -438,7 +447,7 @@ public final class DestinationProtocol implements Closeable {
    * @return the refusal, or {@code null} when it fits
    */
   private @Nullable ProtocolResponse sweepAndReserve(long length) throws IOException {
-    long now = System.currentTimeMillis();
+    long now = time.epochMillis();
     long count = 0;
     long bytes = 0;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(staging, "*" + PART)) {
@@ -539,6 +548,7 @@ public final class DestinationProtocol implements Closeable {
     private long maxStagedUploads = 1000;
     private long maxStagedBytes = 64L << 30;
     private Duration abandonAfter = Duration.ofHours(24);
+    private TimeSource time = TimeSource.system();
     private @Nullable BiConsumer<String, Throwable> onError;
     private final java.util.Set<String> set = new java.util.HashSet<>();
     private Fsync fsync = (ch, part) -> ch.force(true);
@@ -590,6 +600,17 @@ public final class DestinationProtocol implements Closeable {
       }
       requireUnset("abandonAfter", abandonAfter);
       this.abandonAfter = idle;
+      return this;
+    }
+
+    /**
+     * The time that staged uploads' idleness is measured in (see {@link #abandonAfter}). Default
+     * {@link TimeSource#system()}; tests and simulations pass their own.
+     */
+    public Builder time(TimeSource time) {
+      Objects.requireNonNull(time, "time");
+      requireUnset("time", this.time);
+      this.time = time;
       return this;
     }
 

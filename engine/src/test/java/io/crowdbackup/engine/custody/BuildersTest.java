@@ -33,6 +33,10 @@ class BuildersTest {
     HolderConfig built = b.egress(r, r).build();
     assertEquals(Duration.ofHours(1), built.maxRetention());
     assertEquals(100, built.peerSharePercent(), "the default share");
+    assertEquals("ingressTimeout was already set to PT1S", assertThrows(IllegalStateException.class,
+        () -> HolderConfig.newBuilder(dir).ingressTimeout(Duration.ofSeconds(1)).ingressTimeout(Duration.ZERO))
+        .getMessage());
+    assertThrows(IllegalArgumentException.class, () -> b.egressTimeout(Duration.ofSeconds(-1)));
   }
 
   @Test

@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.crowdbackup.api.EnvelopeException;
 import io.crowdbackup.api.ReceiptException;
 import io.crowdbackup.api.policy.RateLimit;
+import io.crowdbackup.api.policy.ThrottleTimeoutException;
 import io.crowdbackup.api.policy.Refusal;
 import io.crowdbackup.api.policy.RefusalException;
 import io.crowdbackup.api.store.BlobKind;
@@ -30,7 +31,9 @@ import io.crowdbackup.engine.store.StoreTestSupport;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -264,6 +267,42 @@ class CustodianTest {
       assertTrue(slept <= expectedNanos + 1_000_000_000L, "slept " + slept + " ns, expected about " + expectedNanos);
       assertNotNull(c.stat(a.fingerprint));
     }
+  }
+
+  @Test
+  void theBandwidthTimeoutsOfAHolderConfigReachTheCustodian() throws Exception {
+    ManualTimeSource time = new ManualTimeSource(START_EPOCH_MILLIS);
+    Env a = envelope(52, 20_000);
+    RateLimit slow = RateLimit.of(4_096, 4_096);
+    // The default 30 s would let each piece wait (about 5 s in all, as above); these fail the first piece
+    // the bucket cannot cover within them.
+    HolderConfig config = HolderConfig.newBuilder(dir.resolve("holder")).limitBytes(1 << 20).time(time)
+        .ingress(CustodyFixture.UNSHAPED, slow).egress(CustodyFixture.UNSHAPED, slow)
+        .ingressTimeout(Duration.ofMillis(100)).egressTimeout(Duration.ZERO).build();
+    assertEquals(Duration.ofMillis(100), config.ingressTimeout());
+    assertEquals(Duration.ZERO, config.egressTimeout());
+    try (Custodian c = Custodian.open(config)) {
+      try (CustodyUpload u = c.accept(a.offer("slow-peer"))) {
+        ThrottleTimeoutException in =
+            assertThrows(ThrottleTimeoutException.class, () -> u.write(ByteBuffer.wrap(a.bytes)));
+        assertEquals(Duration.ofMillis(100), in.timeout());
+      }
+      Env own = envelope(53, 20_000);
+      c.putOwn(own.fingerprint, own.bytes.length, own.channel());
+      try (ReadableByteChannel out = c.openOwn(own.fingerprint, "home")) {
+        ByteBuffer all = ByteBuffer.allocate(own.bytes.length);
+        ThrottleTimeoutException e = assertThrows(ThrottleTimeoutException.class, () -> {
+          while (all.hasRemaining() && out.read(all) >= 0) {
+            // reads until the egress bucket runs dry
+          }
+        });
+        assertEquals(Duration.ZERO, e.timeout());
+      }
+    }
+    HolderConfig defaults = HolderConfig.newBuilder(dir.resolve("other")).limitBytes(1 << 20)
+        .ingress(slow, slow).egress(slow, slow).build();
+    assertEquals(HolderConfig.DEFAULT_BANDWIDTH_TIMEOUT, defaults.ingressTimeout());
+    assertEquals(HolderConfig.DEFAULT_BANDWIDTH_TIMEOUT, defaults.egressTimeout());
   }
 
   @Test

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.crowdbackup.api.Fingerprint;
+import io.crowdbackup.engine.policy.ManualTimeSource;
 import io.crowdbackup.engine.store.StoreTestSupport;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -103,5 +106,36 @@ class DestinationProtocolDurabilityTest {
     ProtocolResponse created = d.handle(TestRequests.creation(e.bytes.length,
         Map.of(OfferMessage.FINGERPRINT, e.fingerprint.toHex())));
     assertEquals(201, created.status(), created.toString());
+  }
+
+  @Test
+  void aStagedUploadIsAbandonedByTheInjectedClockNotTheWallClock() throws Exception {
+    ManualTimeSource time = new ManualTimeSource();
+    Path staging = dir.resolve("staging");
+    DestinationProtocol d = DestinationProtocol.newBuilder(NOTHING_DELIVERED, staging)
+        .abandonAfter(Duration.ofHours(1)).time(time).build();
+    StoreTestSupport.Env idle = StoreTestSupport.envelope(11, 10_000);
+    ProtocolResponse created = d.handle(TestRequests.creation(idle.bytes.length,
+        Map.of(OfferMessage.FINGERPRINT, idle.fingerprint.toHex())));
+    assertEquals(201, created.status(), created.toString());
+    String url = created.headers().get("Location");
+    assertEquals(204, d.handle(TestRequests.patch(url, idle.bytes, 0, 1_000)).status());
+
+    // Within the hour on the injected clock: another creation's sweep leaves it.
+    time.advanceSeconds(59 * 60);
+    StoreTestSupport.Env other = StoreTestSupport.envelope(12, 10_000);
+    assertEquals(201, d.handle(TestRequests.creation(other.bytes.length,
+        Map.of(OfferMessage.FINGERPRINT, other.fingerprint.toHex()))).status());
+    assertEquals(1_000, TestRequests.offset(d.handle(TestRequests.head(url))));
+
+    // Past the hour on the injected clock (a few milliseconds on the wall): the next creation removes it.
+    time.advanceSeconds(2 * 60);
+    StoreTestSupport.Env third = StoreTestSupport.envelope(13, 10_000);
+    assertEquals(201, d.handle(TestRequests.creation(third.bytes.length,
+        Map.of(OfferMessage.FINGERPRINT, third.fingerprint.toHex()))).status());
+    assertEquals(404, d.handle(TestRequests.head(url)).status(), "the idle upload was abandoned");
+    try (java.util.stream.Stream<Path> left = Files.list(staging)) {
+      assertEquals(2, left.count(), "the two fresh uploads stay staged");
+    }
   }
 }
