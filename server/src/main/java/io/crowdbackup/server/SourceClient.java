@@ -532,6 +532,7 @@ public final class SourceClient {
      * accepted: two exchanges, but no bytes leave before an answer.
      */
     public Builder uploadInCreation(boolean upload) {
+      given.mark("uploadInCreation", this.uploadInCreation);
       this.uploadInCreation = upload;
       return this;
     }

@@ -41,8 +41,9 @@ class BuildersTest {
     URI h = URI.create("http://127.0.0.1:1");
     SourceClient.Builder b = SourceClient.newBuilder().holder(h).replicas(3).peerLabel("phone")
         .takeCounterOffers(false).requireFullRetention(true).backoff(Backoff.DEFAULT)
-        .requestTimeout(Duration.ofSeconds(9)).patchBytes(4096);
+        .requestTimeout(Duration.ofSeconds(9)).patchBytes(4096).uploadInCreation(false);
     refused("replicas was already set to 3", () -> b.replicas(1));
+    refused("uploadInCreation was already set to false", () -> b.uploadInCreation(true));
     refused("peerLabel was already set to phone", () -> b.peerLabel("other"));
     refused("takeCounterOffers was already set to false", () -> b.takeCounterOffers(true));
     refused("requireFullRetention was already set to true", () -> b.requireFullRetention(false));
