@@ -153,14 +153,8 @@ public final class SealingUpload implements WritableByteChannel {
       return;
     }
     flushingBehind = null;
-    try {
-      UploadImpl.getUninterruptibly(f); // the fsync runs on regardless; its outcome decides what is durable
-    } catch (java.util.concurrent.ExecutionException e) {
-      Throwable cause = e.getCause();
-      throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, dataPath, "flushing sealed bytes "
-          + "to disk (nothing was stored)") : new StoreException(Reason.IO_ERROR, dataPath.toString(),
-              "flushing sealed bytes to disk failed: " + cause, cause);
-    }
+    // The fsync runs on regardless of an interrupt; its outcome decides what is durable.
+    UploadImpl.awaitFsync(f, dataPath, "flushing sealed bytes to disk", "nothing was stored");
   }
 
   private void checkHeader(EnvelopeHeader h) throws StoreException {

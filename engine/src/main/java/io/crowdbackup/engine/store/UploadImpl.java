@@ -829,6 +829,21 @@ final class UploadImpl implements Upload {
   }
 
   /**
+   * The outcome of a background fsync of {@code file}, waited for: its failure as this store's exception,
+   * {@code what} naming the work and {@code note} what the failure leaves.
+   */
+  static void awaitFsync(java.util.concurrent.Future<Void> f, java.nio.file.Path file, String what, String note)
+      throws IOException {
+    try {
+      getUninterruptibly(f);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, file, what + " (" + note + ")")
+          : new StoreException(Reason.IO_ERROR, file.toString(), what + " failed: " + cause, cause);
+    }
+  }
+
+  /**
    * Waits for the flush behind in flight, if any, and fails the upload if it failed: its error would not
    * be reported again by the next fsync of the same file.
    */
@@ -839,14 +854,10 @@ final class UploadImpl implements Upload {
     }
     flushingBehind = null;
     try {
-      getUninterruptibly(f);
-    } catch (java.util.concurrent.ExecutionException e) {
-      Throwable cause = e.getCause();
-      failed = "a background fsync failed: " + cause;
-      throw cause instanceof IOException ? StoreIo.wrap((IOException) cause, u.dataPath, "flushing upload bytes "
-          + "to disk (" + afterFailure() + ")")
-          : new StoreException(Reason.IO_ERROR, u.dataPath.toString(), "flushing upload bytes to disk failed: "
-              + cause, cause);
+      awaitFsync(f, u.dataPath, "flushing upload bytes to disk", afterFailure());
+    } catch (IOException e) {
+      failed = "a background fsync failed: " + e;
+      throw e;
     }
   }
 
