@@ -231,13 +231,8 @@ public final class HolderProtocol implements Closeable {
         || !"0".equals(created.headers().get(Tus.UPLOAD_OFFSET))) {
       return created;
     }
-    ProtocolResponse patched = patch(Exchanges.asPatch(req, 0), fp);
-    ProtocolResponse r = Exchanges.tus(Exchanges.createdWithUpload(created, patched));
-    Session s = sessions.get(fp);
-    if (r.status() == 201 && s != null && s.durableOffset >= 0) {
-      r.header(Tus.UPLOAD_OFFSET, Long.toString(s.durableOffset)); // not yet committed: only what is durable
-    }
-    return r;
+    // The PATCH answers with what its checkpoint made durable (or the whole length once committed).
+    return Exchanges.tus(Exchanges.createdWithUpload(created, patch(Exchanges.asPatch(req, 0), fp)));
   }
 
   private ProtocolResponse head(Fingerprint fp) throws IOException {
